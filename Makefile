@@ -1,0 +1,40 @@
+# mmgeth — build, run and test. `make run` starts a dev node on 127.0.0.1:8545;
+# `make test` installs what the tests need (Go modules, btcd, Foundry and
+# Hardhat from npm) and runs every test.
+
+GO      ?= go
+BIN     := build/bin
+CACHE   ?= $(CURDIR)/.cache
+export MMGETH_CACHE := $(CACHE)
+
+.PHONY: build run test test-short bench fuzz tools clean
+
+build:
+	$(GO) build -o $(BIN)/mmgeth ./cmd/mmgeth
+	$(GO) build -o $(BIN)/mmminer ./cmd/mmminer
+
+run: build
+	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port 8545 --ws
+
+# tools installs the end-to-end tests' external programs into $(CACHE).
+tools:
+	bash tests/tooling/install.sh
+	bash tests/btcd/install.sh
+
+test: tools
+	$(GO) vet ./...
+	$(GO) test -timeout 45m ./...
+
+test-short:
+	$(GO) test -short ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/
+
+# fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test ./mergemine/ -run '^$$' -fuzz FuzzDecodeVerify -fuzztime $(FUZZTIME)
+
+clean:
+	rm -rf build

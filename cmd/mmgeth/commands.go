@@ -1,0 +1,92 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"runtime"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/node"
+)
+
+var initCommand = &cli.Command{
+	Name:      "init",
+	Usage:     "write a network's genesis into a datadir",
+	ArgsUsage: "[spec.json]",
+	Description: "Writes the genesis of --testnet, --regtest or --dev, or of the network spec file given, " +
+		"into --datadir, and keeps the spec there so the node starts on it with no network flag.",
+	Flags: networkFlags,
+	Action: func(ctx *cli.Context) error {
+		dataDir := ctx.String(dataDirFlag.Name)
+		if dataDir == "" {
+			return fmt.Errorf("init needs --datadir")
+		}
+		var spec *genesis.Spec
+		var raw []byte
+		var err error
+		if ctx.Args().Len() > 0 {
+			if raw, err = os.ReadFile(ctx.Args().First()); err != nil {
+				return err
+			}
+			spec, err = genesis.Parse(raw)
+		} else {
+			spec, err = loadSpec(ctx)
+			if err == nil {
+				raw, err = json.MarshalIndent(spec, "", "  ")
+			}
+		}
+		if err != nil {
+			return err
+		}
+		// Opening a node commits the genesis exactly as a start would, with
+		// the same database layout.
+		n, err := node.New(node.Config{Spec: spec, DataDir: dataDir, ListenPort: -1, IPCDisable: true})
+		if err != nil {
+			return err
+		}
+		hash := n.Chain().Genesis().Hash()
+		if err := n.Close(); err != nil {
+			return err
+		}
+		if err := os.WriteFile(specFile(dataDir), raw, 0o644); err != nil {
+			return err
+		}
+		fmt.Printf("Wrote %s genesis %s to %s\n", spec.Name, hash, dataDir)
+		return nil
+	},
+}
+
+var dumpGenesisCommand = &cli.Command{
+	Name:  "dumpgenesis",
+	Usage: "print a network's genesis block definition as JSON",
+	Flags: networkFlags,
+	Action: func(ctx *cli.Context) error {
+		spec, err := loadSpec(ctx)
+		if err != nil {
+			return err
+		}
+		gen, err := spec.Genesis()
+		if err != nil {
+			return err
+		}
+		out := json.NewEncoder(os.Stdout)
+		out.SetIndent("", "  ")
+		return out.Encode(gen)
+	},
+}
+
+var versionCommand = &cli.Command{
+	Name:  "version",
+	Usage: "print the version",
+	Action: func(ctx *cli.Context) error {
+		fmt.Println(versionString())
+		fmt.Println("Go Version:", runtime.Version())
+		fmt.Println("OS/Arch:", runtime.GOOS+"/"+runtime.GOARCH)
+		return nil
+	},
+}
+
+func versionString() string { return node.Version }

@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmgeth/mmgeth/genesis"
+)
+
+// Flags are named and grouped as geth names them, so operators' habits and
+// scripts carry over.
+var (
+	dataDirFlag = &cli.StringFlag{Name: "datadir", Usage: "data directory for the database and keys (dev mode: in memory when unset)", Category: "ETHEREUM"}
+	devFlag     = &cli.BoolFlag{Name: "dev", Usage: "ephemeral dev network: prefunded accounts, automine, RPC on 127.0.0.1", Category: "DEVELOPER CHAIN"}
+	devPeriod   = &cli.Uint64Flag{Name: "dev.period", Usage: "seal a block every N seconds (0 = on each transaction)", Category: "DEVELOPER CHAIN"}
+	testnetFlag = &cli.BoolFlag{Name: "testnet", Usage: "the public test network", Category: "ETHEREUM"}
+	regtestFlag = &cli.BoolFlag{Name: "regtest", Usage: "a private network merge-mined on a regtest Bitcoin node", Category: "ETHEREUM"}
+	networkID   = &cli.Uint64Flag{Name: "networkid", Usage: "override the network id of the chosen network", Category: "ETHEREUM"}
+	verbosity   = &cli.IntFlag{Name: "verbosity", Value: 3, Usage: "log level: 0=silent, 1=error, 2=warn, 3=info, 4=debug, 5=trace", Category: "LOGGING AND DEBUGGING"}
+
+	httpFlag     = &cli.BoolFlag{Name: "http", Usage: "enable the HTTP-RPC server", Category: "API AND CONSOLE"}
+	httpAddr     = &cli.StringFlag{Name: "http.addr", Value: "127.0.0.1", Usage: "HTTP-RPC listening interface", Category: "API AND CONSOLE"}
+	httpPort     = &cli.IntFlag{Name: "http.port", Value: 8545, Usage: "HTTP-RPC listening port", Category: "API AND CONSOLE"}
+	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3,txpool,debug)", Category: "API AND CONSOLE"}
+	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser", Category: "API AND CONSOLE"}
+	wsFlag       = &cli.BoolFlag{Name: "ws", Usage: "enable the WS-RPC server", Category: "API AND CONSOLE"}
+	wsAddr       = &cli.StringFlag{Name: "ws.addr", Value: "127.0.0.1", Usage: "WS-RPC listening interface", Category: "API AND CONSOLE"}
+	wsPort       = &cli.IntFlag{Name: "ws.port", Value: 8546, Usage: "WS-RPC listening port", Category: "API AND CONSOLE"}
+	wsAPI        = &cli.StringSliceFlag{Name: "ws.api", Usage: "APIs offered over WS (default: as --http.api)", Category: "API AND CONSOLE"}
+	ipcDisable   = &cli.BoolFlag{Name: "ipcdisable", Usage: "disable the IPC-RPC server", Category: "API AND CONSOLE"}
+	mineFlag     = &cli.BoolFlag{Name: "mine", Usage: "serve merge-mining work (mnr_*) to pools", Category: "MINER"}
+	etherbase    = &cli.StringFlag{Name: "miner.etherbase", Usage: "address the mined blocks' fees are paid to", Category: "MINER"}
+	gasLimit     = &cli.Uint64Flag{Name: "miner.gaslimit", Usage: "gas ceiling the miner steers block gas limits to (default: the network's)", Category: "MINER"}
+	portFlag     = &cli.IntFlag{Name: "port", Value: 30303, Usage: "devp2p listening port (0: any free port)", Category: "NETWORKING"}
+	maxPeers     = &cli.IntFlag{Name: "maxpeers", Value: 50, Usage: "maximum number of peers", Category: "NETWORKING"}
+	noDiscover   = &cli.BoolFlag{Name: "nodiscover", Usage: "disable peer discovery", Category: "NETWORKING"}
+	bootnodes    = &cli.StringSliceFlag{Name: "bootnodes", Usage: "enode URLs to bootstrap from (default: the network's)", Category: "NETWORKING"}
+	nodeKey      = &cli.StringFlag{Name: "nodekey", Usage: "file holding the devp2p node key (hex)", Category: "NETWORKING"}
+	metricsFlag  = &cli.BoolFlag{Name: "metrics", Usage: "serve Prometheus metrics", Category: "METRICS"}
+	metricsAddr  = &cli.StringFlag{Name: "metrics.addr", Value: "127.0.0.1", Usage: "metrics HTTP listening interface", Category: "METRICS"}
+	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
+	networkFlags = []cli.Flag{devFlag, testnetFlag, regtestFlag, dataDirFlag}
+)
+
+func nodeFlags() []cli.Flag {
+	return []cli.Flag{
+		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
+		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable,
+		mineFlag, etherbase, gasLimit,
+		portFlag, maxPeers, noDiscover, bootnodes, nodeKey,
+		metricsFlag, metricsAddr, metricsPort,
+	}
+}
+
+// specFile is where `mmgeth init` keeps a datadir's network spec.
+func specFile(dataDir string) string { return filepath.Join(dataDir, "mmgeth", "spec.json") }
+
+// loadSpec picks the network: a network flag, else the spec `init` wrote
+// into the datadir.
+func loadSpec(ctx *cli.Context) (*genesis.Spec, error) {
+	var names []string
+	for flag, name := range map[*cli.BoolFlag]string{devFlag: "dev", testnetFlag: "testnet", regtestFlag: "regtest"} {
+		if ctx.Bool(flag.Name) {
+			names = append(names, name)
+		}
+	}
+	var spec *genesis.Spec
+	var err error
+	switch {
+	case len(names) > 1:
+		return nil, fmt.Errorf("choose one network, not %v", names)
+	case len(names) == 1:
+		spec, err = genesis.Load(names[0])
+	case ctx.String(dataDirFlag.Name) != "":
+		data, rerr := os.ReadFile(specFile(ctx.String(dataDirFlag.Name)))
+		if rerr != nil {
+			return nil, fmt.Errorf("no network chosen: pass --dev, --testnet or --regtest, or run `mmgeth init` on this datadir")
+		}
+		spec, err = genesis.Parse(data)
+	default:
+		return nil, fmt.Errorf("no network chosen: pass --dev, --testnet or --regtest")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if ctx.IsSet(networkID.Name) {
+		spec.NetworkID = ctx.Uint64(networkID.Name)
+	}
+	return spec, nil
+}

@@ -1,0 +1,152 @@
+package consensus
+
+import (
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethconsensus "github.com/ethereum/go-ethereum/consensus"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+
+	"github.com/mmgeth/mmgeth/evm"
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+// Engine is the merged-mining consensus engine: go-ethereum's
+// consensus.Engine for a chain whose blocks carry a Bitcoin merged-mining
+// proof in header.Extra. It keeps no state besides its parameters and is
+// safe for concurrent use.
+type Engine struct {
+	params    Params
+	tag       []byte
+	paramsErr error // Params.Validate's verdict; every check fails with it
+}
+
+var _ gethconsensus.Engine = (*Engine)(nil)
+
+// New returns an engine for the network parameters p. Invalid parameters
+// do not panic: the engine then refuses every header and template with the
+// Params.Validate error (matching ErrInvalidParams).
+func New(p Params) *Engine {
+	e := &Engine{params: p, tag: []byte(p.Tag), paramsErr: p.Validate()}
+	if p.MinDifficulty != nil {
+		e.params.MinDifficulty = new(big.Int).Set(p.MinDifficulty)
+	}
+	return e
+}
+
+// Params returns the engine's network parameters.
+func (e *Engine) Params() Params {
+	p := e.params
+	if p.MinDifficulty != nil {
+		p.MinDifficulty = new(big.Int).Set(p.MinDifficulty)
+	}
+	return p
+}
+
+// Author returns the coinbase: the merged miner's sidechain address, which
+// the miner chose in the template it committed to.
+func (e *Engine) Author(header *types.Header) (common.Address, error) {
+	return header.Coinbase, nil
+}
+
+// NextDifficulty is the seal difficulty required of the child of parent:
+// ASERT anchored at the chain's genesis (daa.go). It fails only when the
+// engine's parameters are invalid or the genesis header or its seal cannot
+// be read.
+func (e *Engine) NextDifficulty(chain gethconsensus.ChainHeaderReader, parent *types.Header) (*big.Int, error) {
+	if e.paramsErr != nil {
+		return nil, e.paramsErr
+	}
+	if parent == nil || parent.Number == nil {
+		return nil, gethconsensus.ErrUnknownAncestor
+	}
+	genesis := chain.GetHeaderByNumber(0)
+	if genesis == nil {
+		return nil, fmt.Errorf("%w: genesis header missing", gethconsensus.ErrUnknownAncestor)
+	}
+	anchor, err := DecodeSeal(genesis.Extra)
+	if err != nil {
+		return nil, fmt.Errorf("genesis: %w", err)
+	}
+	return e.params.asertDifficulty(anchor.Difficulty, genesis.Time, parent.Number.Uint64(), parent.Time), nil
+}
+
+// Prepare fills the consensus fields of a template: Difficulty and Nonce 0,
+// MixDigest from the parent's Bitcoin header, and Extra = the seal without
+// proof at the required difficulty. Whatever the caller put in Extra
+// beforehand (as geth's miner does with its extra data) becomes the seal's
+// vanity, so it must be at most MaxVanitySize bytes.
+func (e *Engine) Prepare(chain gethconsensus.ChainHeaderReader, header *types.Header) error {
+	if e.paramsErr != nil {
+		return e.paramsErr
+	}
+	if header.Number == nil || header.Number.Sign() <= 0 || !header.Number.IsUint64() {
+		return ErrInvalidNumber
+	}
+	if len(header.Extra) > MaxVanitySize {
+		return fmt.Errorf("%w: %d bytes", ErrVanityTooLong, len(header.Extra))
+	}
+	parent := chain.GetHeader(header.ParentHash, header.Number.Uint64()-1)
+	if parent == nil {
+		return gethconsensus.ErrUnknownAncestor
+	}
+	difficulty, err := e.NextDifficulty(chain, parent)
+	if err != nil {
+		return err
+	}
+	mix, err := mixDigest(parent)
+	if err != nil {
+		return err
+	}
+	header.Difficulty = new(big.Int)
+	header.Nonce = types.BlockNonce{}
+	header.MixDigest = mix
+	seal := &Seal{Version: SealVersion, Difficulty: difficulty, Vanity: common.CopyBytes(header.Extra)}
+	header.Extra = seal.Bytes()
+	return nil
+}
+
+// Finalize credits the block's base fees, baseFee*gasUsed, to the coinbase
+// instead of burning them, so that supply only changes through the peg.
+// Tips are already paid by geth's state transition; there is no subsidy.
+func (e *Engine) Finalize(chain gethconsensus.ChainHeaderReader, header *types.Header, state vm.StateDB, body *types.Body) {
+	evm.CreditBaseFee(state, header)
+}
+
+// Seal always fails: a block is sealed when a Bitcoin miner's proof for
+// its seal hash reaches the work server, never by the engine.
+func (e *Engine) Seal(chain gethconsensus.ChainHeaderReader, block *types.Block, results chan<- *types.Block, stop <-chan struct{}) error {
+	return ErrSealNotSupported
+}
+
+// SealHash is the hash a merged miner commits to; see SealHash.
+func (e *Engine) SealHash(header *types.Header) common.Hash {
+	return SealHash(header)
+}
+
+// CalcDifficulty returns 0, the value of header.Difficulty on every block.
+// The sidechain difficulty lives in the seal; see NextDifficulty.
+func (e *Engine) CalcDifficulty(chain gethconsensus.ChainHeaderReader, time uint64, parent *types.Header) *big.Int {
+	return new(big.Int)
+}
+
+// Close does nothing: the engine runs no background work.
+func (e *Engine) Close() error {
+	return nil
+}
+
+// mixDigest is the PREVRANDAO of the child of parent: the SHA256d of the
+// parent's Bitcoin header in wire order, or zero if the parent has no proof
+// (only genesis). Nobody knows it before the parent is mined.
+func mixDigest(parent *types.Header) (common.Hash, error) {
+	s, err := DecodeSeal(parent.Extra)
+	if err != nil {
+		return common.Hash{}, fmt.Errorf("parent %x: %w", parent.Hash(), err)
+	}
+	if s.Proof == nil {
+		return common.Hash{}, nil
+	}
+	return common.Hash(mergemine.HeaderHash(s.Proof.BitcoinHeader)), nil
+}

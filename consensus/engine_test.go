@@ -1,0 +1,187 @@
+package consensus
+
+import (
+	"bytes"
+	"errors"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethconsensus "github.com/ethereum/go-ethereum/consensus"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+func TestPrepare(t *testing.T) {
+	c := newTestChain(t, nil)
+	genesis := c.bc.Genesis()
+	b1 := c.mine(genesis, blockSpec{time: testGenesisTime + 1}) // 9 s early
+	c.insert(b1)
+	b1Seal, err := DecodeSeal(b1.Extra())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name       string
+		parent     *types.Block
+		vanity     []byte
+		mix        common.Hash
+		difficulty *big.Int
+	}{
+		{"child of genesis", genesis, nil, common.Hash{}, testGenesisDifficulty},
+		// 4000 * 2^(9/60) = 4438.4; the exponent -9830.4/65536 truncates
+		// to -9830/65536, and the integer target gives 4437.
+		{"child of an early block", b1, []byte("pool"), common.Hash(mergemine.HeaderHash(b1Seal.Proof.BitcoinHeader)), big.NewInt(4437)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &types.Header{
+				ParentHash: tt.parent.Hash(),
+				Number:     new(big.Int).Add(tt.parent.Number(), common.Big1),
+				Time:       tt.parent.Time() + 10,
+				Extra:      tt.vanity,
+				Difficulty: big.NewInt(99),
+				Nonce:      types.EncodeNonce(99),
+				MixDigest:  common.Hash{99},
+			}
+			if err := c.engine.Prepare(c.bc, h); err != nil {
+				t.Fatal(err)
+			}
+			s, err := DecodeSeal(h.Extra)
+			if err != nil {
+				t.Fatalf("prepared seal: %v", err)
+			}
+			if h.Difficulty.Sign() != 0 || h.Nonce != (types.BlockNonce{}) || h.MixDigest != tt.mix {
+				t.Errorf("difficulty %v, nonce %x, mix %x; want 0, 0, %x", h.Difficulty, h.Nonce, h.MixDigest, tt.mix)
+			}
+			if s.Proof != nil || s.Difficulty.Cmp(tt.difficulty) != 0 || !bytes.Equal(s.Vanity, tt.vanity) {
+				t.Errorf("seal %+v; want difficulty %v, vanity %q, no proof", s, tt.difficulty, tt.vanity)
+			}
+			if SealHash(h) != h.Hash() {
+				t.Error("a template's seal hash is not its hash")
+			}
+		})
+	}
+
+	t.Run("vanity too long", func(t *testing.T) {
+		h := &types.Header{ParentHash: genesis.Hash(), Number: big.NewInt(1), Extra: make([]byte, MaxVanitySize+1)}
+		if err := c.engine.Prepare(c.bc, h); !errors.Is(err, ErrVanityTooLong) {
+			t.Errorf("got %v", err)
+		}
+	})
+	t.Run("unknown parent", func(t *testing.T) {
+		h := &types.Header{ParentHash: common.Hash{1}, Number: big.NewInt(1)}
+		if err := c.engine.Prepare(c.bc, h); !errors.Is(err, gethconsensus.ErrUnknownAncestor) {
+			t.Errorf("got %v", err)
+		}
+	})
+}
+
+// TestEngineFixedAnswers covers the Engine methods that do not depend on
+// the chain.
+func TestEngineFixedAnswers(t *testing.T) {
+	e := New(testParams)
+	h := &types.Header{Coinbase: common.Address{7}, Number: big.NewInt(1), Extra: (&Seal{Version: 1, Difficulty: big.NewInt(5)}).Bytes()}
+	if a, err := e.Author(h); err != nil || a != h.Coinbase {
+		t.Errorf("Author = %x, %v", a, err)
+	}
+	if err := e.Seal(nil, types.NewBlockWithHeader(h), nil, nil); !errors.Is(err, ErrSealNotSupported) {
+		t.Errorf("Seal = %v", err)
+	}
+	if d := e.CalcDifficulty(nil, 0, h); d.Sign() != 0 {
+		t.Errorf("CalcDifficulty = %v", d)
+	}
+	if e.SealHash(h) != SealHash(h) {
+		t.Error("Engine.SealHash differs from SealHash")
+	}
+	if err := e.Close(); err != nil {
+		t.Errorf("Close = %v", err)
+	}
+	p := e.Params()
+	p.MinDifficulty.SetInt64(1)
+	if e.Params().MinDifficulty.Cmp(testParams.MinDifficulty) != 0 {
+		t.Error("Params exposes the engine's MinDifficulty")
+	}
+}
+
+func TestParamsValidate(t *testing.T) {
+	edit := func(f func(p *Params)) Params {
+		p := testParams
+		f(&p)
+		return p
+	}
+	tests := []struct {
+		name  string
+		p     Params
+		valid bool
+	}{
+		{"test network", testParams, true},
+		{"no tag", edit(func(p *Params) { p.Tag = "" }), false},
+		{"no spacing", edit(func(p *Params) { p.TargetSpacing = 0 }), false},
+		{"no half-life", edit(func(p *Params) { p.HalfLife = 0 }), false},
+		{"no min difficulty", edit(func(p *Params) { p.MinDifficulty = nil }), false},
+		{"zero min difficulty", edit(func(p *Params) { p.MinDifficulty = new(big.Int) }), false},
+		{"min difficulty above 2^256", edit(func(p *Params) { p.MinDifficulty = new(big.Int).Lsh(big.NewInt(1), 257) }), false},
+		{"no extra size", edit(func(p *Params) { p.MaxExtraSize = 0 }), false},
+		{"drift checks off", edit(func(p *Params) { p.MaxFutureDrift, p.MaxBitcoinTimeDrift = 0, 0 }), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.p.Validate()
+			if tt.valid != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidParams)) {
+				t.Errorf("Validate = %v, want valid=%v", err, tt.valid)
+			}
+		})
+	}
+}
+
+// TestInvalidParamsRefuseEverything: an engine built from bad parameters
+// does not panic; it refuses every header and template.
+func TestInvalidParamsRefuseEverything(t *testing.T) {
+	c := newTestChain(t, nil)
+	b1 := c.mine(c.bc.Genesis(), blockSpec{})
+	bad := New(Params{})
+	if err := bad.VerifyHeader(c.bc, b1.Header()); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("VerifyHeader = %v", err)
+	}
+	_, results := bad.VerifyHeaders(c.bc, []*types.Header{b1.Header()})
+	if err := <-results; !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("VerifyHeaders = %v", err)
+	}
+	if err := bad.Prepare(c.bc, &types.Header{ParentHash: c.bc.Genesis().Hash(), Number: big.NewInt(1)}); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("Prepare = %v", err)
+	}
+	if _, err := bad.NextDifficulty(c.bc, c.bc.Genesis().Header()); !errors.Is(err, ErrInvalidParams) {
+		t.Errorf("NextDifficulty = %v", err)
+	}
+}
+
+// TestDifficultyFollowsBlockTimes checks the DAA on a real chain: blocks on
+// schedule keep the genesis difficulty, late ones lower it down to the
+// floor (TestPrepare has an early one raise it).
+func TestDifficultyFollowsBlockTimes(t *testing.T) {
+	c := newTestChain(t, nil)
+	steps := []struct {
+		offset uint64 // block time - genesis time
+		want   int64  // difficulty of the next block
+	}{
+		{10, 4000},  // on schedule
+		{20, 4000},  // on schedule
+		{90, 2000},  // one half-life late
+		{220, 1000}, // three half-lives late: the floor (500 < 1000)
+	}
+	parent := c.bc.Genesis()
+	for _, s := range steps {
+		b := c.mine(parent, blockSpec{time: testGenesisTime + s.offset})
+		c.insert(b)
+		got, err := c.engine.NextDifficulty(c.bc, b.Header())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Int64() != s.want {
+			t.Fatalf("after block at +%d s: difficulty %v, want %d", s.offset, got, s.want)
+		}
+		parent = b
+	}
+}

@@ -1,0 +1,270 @@
+package consensus
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+
+	gethconsensus "github.com/ethereum/go-ethereum/consensus"
+	"github.com/ethereum/go-ethereum/consensus/misc"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+// VerifyHeader checks a header against its parent, which must be known to
+// chain.
+func (e *Engine) VerifyHeader(chain gethconsensus.ChainHeaderReader, header *types.Header) error {
+	if e.paramsErr != nil {
+		return e.paramsErr
+	}
+	if !validNumber(header) {
+		return ErrInvalidNumber
+	}
+	parent := chain.GetHeader(header.ParentHash, header.Number.Uint64()-1)
+	if parent == nil {
+		return gethconsensus.ErrUnknownAncestor
+	}
+	return e.verifyHeader(chain, header, parent, time.Now())
+}
+
+// VerifyHeaders checks a batch of headers on a pool of goroutines, one per
+// CPU, as the proof and difficulty checks of one header do not depend on
+// the verdict on the others. Each header's parent is the previous header of
+// the batch when it links to it, else it is looked up in chain. Results
+// come out in the order of headers; closing (or sending on) the returned
+// channel abandons the rest.
+func (e *Engine) VerifyHeaders(chain gethconsensus.ChainHeaderReader, headers []*types.Header) (chan<- struct{}, <-chan error) {
+	abort := make(chan struct{})
+	results := make(chan error, len(headers))
+	if len(headers) == 0 {
+		return abort, results
+	}
+	var (
+		now     = time.Now()
+		workers = min(runtime.GOMAXPROCS(0), len(headers))
+		inputs  = make(chan int)
+		done    = make(chan int, workers)
+		errs    = make([]error, len(headers))
+	)
+	for range workers {
+		go func() {
+			for i := range inputs {
+				errs[i] = e.verifyHeaderAt(chain, headers, i, now)
+				done <- i
+			}
+		}()
+	}
+	go func() {
+		defer close(inputs)
+		var (
+			next    = 0
+			out     = 0
+			checked = make([]bool, len(headers))
+			feed    = inputs
+		)
+		for {
+			select {
+			case feed <- next:
+				if next++; next == len(headers) {
+					feed = nil // all handed out; only collect from now on
+				}
+			case i := <-done:
+				// errs[i] was written before i was sent on done.
+				for checked[i] = true; out < len(headers) && checked[out]; out++ {
+					results <- errs[out] // buffered for every header: never blocks
+				}
+				if out == len(headers) {
+					return
+				}
+			case <-abort:
+				return
+			}
+		}
+	}()
+	return abort, results
+}
+
+// verifyHeaderAt verifies headers[i] of a VerifyHeaders batch.
+func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers []*types.Header, i int, now time.Time) error {
+	if e.paramsErr != nil {
+		return e.paramsErr
+	}
+	header := headers[i]
+	if !validNumber(header) {
+		return ErrInvalidNumber
+	}
+	var parent *types.Header
+	if i > 0 && headers[i-1].Hash() == header.ParentHash {
+		parent = headers[i-1]
+	} else {
+		parent = chain.GetHeader(header.ParentHash, header.Number.Uint64()-1)
+	}
+	if parent == nil {
+		return gethconsensus.ErrUnknownAncestor
+	}
+	return e.verifyHeader(chain, header, parent, now)
+}
+
+// VerifyUncles holds the engine's body rules, as it is the only hook of
+// geth's Engine that sees the body (core's ValidateBody calls it first):
+// no uncles and no blob transactions.
+func (e *Engine) VerifyUncles(chain gethconsensus.ChainReader, block *types.Block) error {
+	if n := len(block.Uncles()); n > 0 {
+		return fmt.Errorf("%w: block has %d", ErrUncles, n)
+	}
+	for i, tx := range block.Transactions() {
+		if tx.Type() == types.BlobTxType || len(tx.BlobHashes()) > 0 {
+			return fmt.Errorf("%w: transaction %d (%x)", ErrBlobTransaction, i, tx.Hash())
+		}
+	}
+	return nil
+}
+
+// validNumber reports whether a header has a number its parent can precede.
+func validNumber(h *types.Header) bool {
+	return h.Number != nil && h.Number.Sign() > 0 && h.Number.IsUint64()
+}
+
+// verifyHeader applies every header rule (errors.go) to header, whose parent
+// is parent. The cheap structural rules come first, the proof last.
+func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, parent *types.Header, now time.Time) error {
+	cfg := chain.Config()
+	if parent.Number == nil || header.Number.Uint64() != parent.Number.Uint64()+1 {
+		return fmt.Errorf("%w: have %v, parent %v", ErrInvalidNumber, header.Number, parent.Number)
+	}
+	if uint64(len(header.Extra)) > e.params.MaxExtraSize {
+		return fmt.Errorf("%w: %d > %d bytes", ErrExtraTooLarge, len(header.Extra), e.params.MaxExtraSize)
+	}
+	seal, err := DecodeSeal(header.Extra)
+	if err != nil {
+		return err
+	}
+	if header.Difficulty == nil || header.Difficulty.Sign() != 0 {
+		return fmt.Errorf("%w: have %v", ErrNonZeroDifficulty, header.Difficulty)
+	}
+	if header.Nonce != (types.BlockNonce{}) {
+		return fmt.Errorf("%w: have %x", ErrNonZeroNonce, header.Nonce)
+	}
+	if header.UncleHash != types.EmptyUncleHash {
+		return fmt.Errorf("%w: uncle hash %x", ErrUncles, header.UncleHash)
+	}
+	if header.Time <= parent.Time {
+		return fmt.Errorf("%w: %d <= %d", ErrTimestamp, header.Time, parent.Time)
+	}
+	if drift := e.params.MaxFutureDrift; drift > 0 && header.Time > uint64(now.Unix())+drift {
+		return fmt.Errorf("%w: %d is %ds ahead of the clock, max %d", ErrFutureBlock, header.Time, header.Time-uint64(now.Unix()), drift)
+	}
+	if header.GasLimit > params.MaxGasLimit {
+		return fmt.Errorf("%w: %d above %d", ErrInvalidGasLimit, header.GasLimit, params.MaxGasLimit)
+	}
+	if err := misc.VerifyGaslimit(parent.GasLimit, header.GasLimit); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalidGasLimit, err)
+	}
+	if header.GasUsed > header.GasLimit {
+		return fmt.Errorf("%w: %d > %d", ErrInvalidGasUsed, header.GasUsed, header.GasLimit)
+	}
+	if cfg.IsLondon(header.Number) {
+		// The gas limit half of this check passed above.
+		if err := eip1559.VerifyEIP1559Header(cfg, parent, header); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalidBaseFee, err)
+		}
+	} else if header.BaseFee != nil {
+		return fmt.Errorf("%w: base fee before London", ErrInvalidBaseFee)
+	}
+	if err := verifyForkFields(cfg, header); err != nil {
+		return err
+	}
+	if err := verifyNoBlobs(cfg, parent, header); err != nil {
+		return err
+	}
+	mix, err := mixDigest(parent)
+	if err != nil {
+		return err
+	}
+	if header.MixDigest != mix {
+		return fmt.Errorf("%w: have %x, want %x", ErrInvalidMixDigest, header.MixDigest, mix)
+	}
+	want, err := e.NextDifficulty(chain, parent)
+	if err != nil {
+		return err
+	}
+	if seal.Difficulty.Cmp(want) != 0 {
+		return fmt.Errorf("%w: have %v, want %v", ErrWrongDifficulty, seal.Difficulty, want)
+	}
+	if seal.Proof == nil {
+		return ErrMissingProof
+	}
+	if err := mergemine.Verify(seal.Proof, SealHash(header), seal.Difficulty, e.tag); err != nil {
+		return fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	}
+	if maxDrift := e.params.MaxBitcoinTimeDrift; maxDrift > 0 {
+		btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
+		if err != nil { // unreachable after Verify, which checks the size
+			return fmt.Errorf("%w: %w", ErrInvalidProof, err)
+		}
+		btcTime := uint64(btc.Timestamp.Unix())
+		drift := max(btcTime, header.Time) - min(btcTime, header.Time)
+		if drift >= maxDrift {
+			return fmt.Errorf("%w: Bitcoin time %d, block time %d, max drift %d", ErrBitcoinTimeDrift, btcTime, header.Time, maxDrift)
+		}
+	}
+	return nil
+}
+
+// verifyForkFields checks that the optional header fields are present
+// exactly when the fork that introduced them is active.
+func verifyForkFields(cfg *params.ChainConfig, h *types.Header) error {
+	fields := []struct {
+		name    string
+		active  bool
+		present bool
+	}{
+		{"withdrawalsHash (Shanghai)", cfg.IsShanghai(h.Number, h.Time), h.WithdrawalsHash != nil},
+		{"parentBeaconRoot (Cancun)", cfg.IsCancun(h.Number, h.Time), h.ParentBeaconRoot != nil},
+		{"requestsHash (Prague)", cfg.IsPrague(h.Number, h.Time), h.RequestsHash != nil},
+		// Amsterdam is unsupported: the engine has no source for a slot number.
+		{"blockAccessListHash (Amsterdam)", false, h.BlockAccessListHash != nil},
+		{"slotNumber (Amsterdam)", false, h.SlotNumber != nil},
+	}
+	for _, f := range fields {
+		if f.active != f.present {
+			return fmt.Errorf("%w: %s present=%v, fork active=%v", ErrForkFields, f.name, f.present, f.active)
+		}
+	}
+	if cfg.IsAmsterdam(h.Number, h.Time) {
+		return fmt.Errorf("%w: Amsterdam is not supported", ErrForkFields)
+	}
+	return nil
+}
+
+// verifyNoBlobs checks the EIP-4844 fields: present from Cancun on and
+// always 0, as this chain carries no blobs.
+func verifyNoBlobs(cfg *params.ChainConfig, parent, h *types.Header) error {
+	if !cfg.IsCancun(h.Number, h.Time) {
+		if h.BlobGasUsed != nil || h.ExcessBlobGas != nil {
+			return fmt.Errorf("%w: blob gas fields before Cancun", ErrBlobGas)
+		}
+		return nil
+	}
+	if h.BlobGasUsed == nil || *h.BlobGasUsed != 0 {
+		return fmt.Errorf("%w: blobGasUsed %v", ErrBlobGas, fmtOptional(h.BlobGasUsed))
+	}
+	if h.ExcessBlobGas == nil || *h.ExcessBlobGas != 0 {
+		return fmt.Errorf("%w: excessBlobGas %v", ErrBlobGas, fmtOptional(h.ExcessBlobGas))
+	}
+	if err := eip4844.VerifyEIP4844Header(cfg, parent, h); err != nil {
+		return fmt.Errorf("%w: %v", ErrBlobGas, err)
+	}
+	return nil
+}
+
+func fmtOptional(v *uint64) string {
+	if v == nil {
+		return "missing"
+	}
+	return fmt.Sprint(*v)
+}

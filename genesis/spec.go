@@ -1,0 +1,102 @@
+package genesis
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"math/big"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/mmgeth/mmgeth/consensus"
+)
+
+//go:embed specs/*.json
+var specFiles embed.FS
+
+// Spec is one network's parameters.
+type Spec struct {
+	Name      string `json:"name"`
+	ChainID   uint64 `json:"chainId"`
+	NetworkID uint64 `json:"networkId"`
+	Timestamp uint64 `json:"timestamp"`
+	GasLimit  uint64 `json:"gasLimit"`
+	// BaseFee is the genesis base fee in wei; EIP-1559 moves it from there.
+	BaseFee *big.Int `json:"baseFee"`
+	// Confirmations is how deep a block must be buried under the head to be
+	// reported as `safe` and `finalized`: with merged mining, finality is the
+	// Bitcoin work piled on a block, so it is a depth, not a vote.
+	Confirmations uint64 `json:"confirmations"`
+	// GenesisDifficulty is sealed into the genesis header and anchors the
+	// difficulty adjustment.
+	GenesisDifficulty *big.Int         `json:"genesisDifficulty"`
+	MergeMining       consensus.Params `json:"mergeMining"`
+	// DevMnemonic, DevAccounts and DevBalanceBTC prefund BIP-44 accounts of a
+	// well-known mnemonic, on dev networks only.
+	DevMnemonic   string   `json:"devMnemonic,omitempty"`
+	DevAccounts   int      `json:"devAccounts,omitempty"`
+	DevBalanceBTC int64    `json:"devBalanceBTC,omitempty"`
+	Bootnodes     []string `json:"bootnodes,omitempty"`
+}
+
+// Names lists the embedded networks.
+func Names() []string {
+	entries, _ := specFiles.ReadDir("specs")
+	names := make([]string, 0, len(entries))
+	for _, e := range entries {
+		names = append(names, strings.TrimSuffix(e.Name(), ".json"))
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load returns the embedded spec of the named network.
+func Load(name string) (*Spec, error) {
+	data, err := specFiles.ReadFile(path.Join("specs", name+".json"))
+	if err != nil {
+		return nil, fmt.Errorf("unknown network %q (known: %s)", name, strings.Join(Names(), ", "))
+	}
+	return Parse(data)
+}
+
+// Parse decodes and checks a spec. Unknown fields are errors so that a typo
+// in an operator's spec file cannot silently fall back to a default.
+func Parse(data []byte) (*Spec, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Spec
+	if err := dec.Decode(&s); err != nil {
+		return nil, fmt.Errorf("network spec: %w", err)
+	}
+	if err := s.validate(); err != nil {
+		return nil, fmt.Errorf("network spec %q: %w", s.Name, err)
+	}
+	return &s, nil
+}
+
+func (s *Spec) validate() error {
+	switch {
+	case s.Name == "":
+		return fmt.Errorf("name missing")
+	case s.ChainID == 0:
+		return fmt.Errorf("chainId missing")
+	case s.NetworkID == 0:
+		return fmt.Errorf("networkId missing")
+	case s.GasLimit == 0:
+		return fmt.Errorf("gasLimit missing")
+	case s.BaseFee == nil || s.BaseFee.Sign() <= 0:
+		return fmt.Errorf("baseFee must be positive")
+	case s.GenesisDifficulty == nil || s.GenesisDifficulty.Sign() <= 0:
+		return fmt.Errorf("genesisDifficulty must be positive")
+	case s.DevAccounts < 0 || s.DevBalanceBTC < 0:
+		return fmt.Errorf("dev allocations must not be negative")
+	case s.DevAccounts > 0 && s.DevMnemonic == "":
+		return fmt.Errorf("devAccounts without devMnemonic")
+	}
+	if new(big.Int).Mul(big.NewInt(int64(s.DevAccounts)), big.NewInt(s.DevBalanceBTC)).Cmp(big.NewInt(TotalSupplyBTC)) > 0 {
+		return fmt.Errorf("dev allocations exceed the %d BTC supply", TotalSupplyBTC)
+	}
+	return s.MergeMining.Validate()
+}

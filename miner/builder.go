@@ -1,0 +1,193 @@
+package miner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/txpool"
+	"github.com/ethereum/go-ethereum/core/txpool/txorder"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/holiman/uint256"
+
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+// TxSource is the part of the transaction pool the builder reads.
+type TxSource interface {
+	Pending(filter txpool.PendingFilter) (map[common.Address][]*txpool.LazyTransaction, int)
+	// Sync waits for the pool to catch up with the chain head: the pool
+	// resets asynchronously after a new head, and a builder reading it
+	// earlier would pick up just-included transactions.
+	Sync() error
+}
+
+// BuilderConfig configures a Builder.
+type BuilderConfig struct {
+	Chain    *core.BlockChain
+	Engine   *consensus.Engine
+	Pool     TxSource
+	Coinbase common.Address
+	GasCeil  uint64 // gas limit the builder steers towards, within EIP-1559's bounds
+	MinTip   *big.Int
+}
+
+// Builder assembles block templates.
+type Builder struct{ cfg BuilderConfig }
+
+// NewBuilder returns a builder.
+func NewBuilder(cfg BuilderConfig) *Builder {
+	if cfg.MinTip == nil {
+		cfg.MinTip = new(big.Int)
+	}
+	return &Builder{cfg: cfg}
+}
+
+// Template is an executed block waiting for its merged-mining proof.
+type Template struct {
+	block      *types.Block // Extra holds the seal without its proof
+	SealHash   common.Hash
+	Difficulty *big.Int
+	// Fees is what the block pays its coinbase: tips plus the base fee,
+	// which this chain credits instead of burning.
+	Fees *big.Int
+}
+
+// Block returns the unsealed block.
+func (t *Template) Block() *types.Block { return t.block }
+
+// Seal attaches a proof and returns the block miners made.
+func (t *Template) Seal(proof *mergemine.Proof) (*types.Block, error) {
+	seal, err := consensus.DecodeSeal(t.block.Extra())
+	if err != nil {
+		return nil, err
+	}
+	seal.Proof = proof
+	header := t.block.Header()
+	header.Extra = seal.Bytes()
+	return t.block.WithSeal(header), nil
+}
+
+// Build executes the pool's pending transactions, in price-and-nonce order,
+// on top of parent. A transaction that fails is skipped with its sender's
+// later ones, as geth's miner does: one bad transaction never stalls a block.
+func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, error) {
+	chain, cfg := b.cfg.Chain, b.cfg.Chain.Config()
+	if timestamp <= parent.Time {
+		timestamp = parent.Time + 1
+	}
+	header := &types.Header{
+		ParentHash: parent.Hash(),
+		Number:     new(big.Int).Add(parent.Number, common.Big1),
+		GasLimit:   core.CalcGasLimit(parent.GasLimit, b.cfg.GasCeil),
+		Time:       timestamp,
+		Coinbase:   b.cfg.Coinbase,
+		BaseFee:    eip1559.CalcBaseFee(cfg, parent),
+		// No blobs, and no beacon chain: the Cancun fields are present, as
+		// the active forks require, and zero.
+		BlobGasUsed:      new(uint64),
+		ExcessBlobGas:    new(uint64),
+		ParentBeaconRoot: new(common.Hash),
+	}
+	if err := b.cfg.Engine.Prepare(chain, header); err != nil {
+		return nil, fmt.Errorf("prepare header: %w", err)
+	}
+	statedb, err := chain.StateAtForkBoundary(parent, header)
+	if err != nil {
+		return nil, fmt.Errorf("parent state: %w", err)
+	}
+	ctx := context.Background()
+	evm := vm.NewEVM(core.NewEVMBlockContext(header, chain, &header.Coinbase), statedb, cfg, vm.Config{})
+	core.PreExecution(ctx, header.ParentBeaconRoot, parent, cfg, evm, header.Number, header.Time)
+
+	if err := b.cfg.Pool.Sync(); err != nil {
+		log.Debug("Txpool sync before building failed", "err", err)
+	}
+	filter := txpool.PendingFilter{
+		MinTip:      uint256.MustFromBig(b.cfg.MinTip),
+		BaseFee:     uint256.MustFromBig(header.BaseFee),
+		GasLimitCap: params.MaxTxGas,
+	}
+	pending, _ := b.cfg.Pool.Pending(filter)
+	signer := types.MakeSigner(cfg, header.Number, header.Time)
+	txs := txorder.NewTransactionsByPriceAndNonce(signer, pending, header.BaseFee)
+
+	var (
+		gp       = core.NewGasPool(header.GasLimit)
+		included []*types.Transaction
+		receipts []*types.Receipt
+		logs     []*types.Log
+		fees     = new(big.Int)
+	)
+	for {
+		ltx, _ := txs.Peek()
+		if ltx == nil || gp.Available(false) < params.TxGas {
+			break
+		}
+		if gp.Available(false) < ltx.Gas {
+			txs.Pop()
+			continue
+		}
+		tx := ltx.Resolve()
+		if tx == nil {
+			txs.Pop()
+			continue
+		}
+		statedb.SetTxContext(tx.Hash(), len(included), uint32(len(included)+1))
+		snap, gpSnap := statedb.Snapshot(), gp.Snapshot()
+		receipt, _, err := core.ApplyTransaction(ctx, evm, gp, statedb, header, tx)
+		switch {
+		case err == nil:
+			included = append(included, tx)
+			receipts = append(receipts, receipt)
+			logs = append(logs, receipt.Logs...)
+			tip, _ := tx.EffectiveGasTip(header.BaseFee) // the pool only hands out txs paying the base fee
+			price := tip.Add(tip, header.BaseFee)
+			fees.Add(fees, price.Mul(price, new(big.Int).SetUint64(receipt.GasUsed)))
+			txs.Shift()
+		case errors.Is(err, core.ErrNonceTooLow):
+			statedb.RevertToSnapshot(snap)
+			gp.Set(gpSnap)
+			txs.Shift()
+		default:
+			log.Debug("Transaction skipped", "hash", tx.Hash(), "err", err)
+			statedb.RevertToSnapshot(snap)
+			gp.Set(gpSnap)
+			txs.Pop()
+		}
+	}
+	header.GasUsed = gp.Used()
+
+	body := &types.Body{Transactions: included, Withdrawals: []*types.Withdrawal{}}
+	requests, _, err := core.PostExecution(ctx, cfg, header.Number, header.Time, logs, body.Withdrawals, evm, uint32(len(included)+1))
+	if err != nil {
+		return nil, fmt.Errorf("post-execution: %w", err)
+	}
+	if requests != nil {
+		reqHash := types.CalcRequestsHash(requests)
+		header.RequestsHash = &reqHash
+	}
+	b.cfg.Engine.Finalize(chain, header, statedb, body)
+	block := core.AssembleBlock(chain, header, statedb, body, receipts, nil)
+	if err := statedb.Error(); err != nil {
+		return nil, fmt.Errorf("state read failure: %w", err)
+	}
+	seal, err := consensus.DecodeSeal(block.Extra())
+	if err != nil {
+		return nil, err
+	}
+	return &Template{
+		block:      block,
+		SealHash:   consensus.SealHash(block.Header()),
+		Difficulty: seal.Difficulty,
+		Fees:       fees,
+	}, nil
+}

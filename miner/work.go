@@ -1,0 +1,253 @@
+package miner
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+// Submission outcomes, named as Rootstock's mnr module names them so pool
+// software reads them unchanged.
+const (
+	ImportedBest    = "IMPORTED_BEST"
+	ImportedNotBest = "IMPORTED_NOT_BEST"
+	Exist           = "EXIST"
+)
+
+// UnknownWorkError: the coinbase commits to no template this server still
+// holds (stale, or never handed out).
+type UnknownWorkError struct{ SealHash common.Hash }
+
+func (e *UnknownWorkError) Error() string {
+	return fmt.Sprintf("could not find hash %s", e.SealHash.Hex())
+}
+
+// ErrInvalidBlock: the proof does not seal the template (not enough work,
+// bad merkle proof, ...); the wrapped error names the rule.
+var ErrInvalidBlock = errors.New("invalid block")
+
+// Inserter is the fork choice blocks go through.
+type Inserter interface {
+	Insert(blocks []*types.Block) (int, error)
+}
+
+// TxEvents is the pool's new-transaction feed.
+type TxEvents interface {
+	SubscribeTransactions(ch chan<- core.NewTxsEvent, reorgs bool) event.Subscription
+}
+
+// WorkServerConfig configures a WorkServer.
+type WorkServerConfig struct {
+	Chain    *core.BlockChain
+	Engine   *consensus.Engine
+	Builder  *Builder
+	Inserter Inserter
+	Pool     TxEvents
+	Tag      []byte
+	// Keep is how many recent templates stay valid for submission.
+	Keep int
+	// Recommit rebuilds the template on a timer so its timestamp and
+	// transactions stay fresh; Debounce coalesces bursts of transactions.
+	Recommit time.Duration
+	Debounce time.Duration
+}
+
+// Work is what a miner needs to merge-mine the current template.
+type Work struct {
+	SealHash   common.Hash
+	Target     *big.Int
+	Fees       *big.Int
+	Notify     bool
+	ParentHash common.Hash
+}
+
+// SubmitResult reports what became of a submitted proof.
+type SubmitResult struct {
+	Status string
+	Block  *types.Block
+}
+
+// WorkServer holds recent templates and turns proofs into blocks.
+type WorkServer struct {
+	cfg WorkServerConfig
+
+	mu        sync.Mutex
+	templates map[common.Hash]*Template // by seal hash
+	order     []common.Hash             // oldest first, at most cfg.Keep
+	current   *Template
+	// What the last getWork call handed out, for the edge-triggered notify.
+	servedParent common.Hash
+	servedFees   *big.Int
+
+	submitMu sync.Mutex // one submission at a time: fork choice is sequential anyway
+	quit     chan struct{}
+	wg       sync.WaitGroup
+}
+
+// NewWorkServer returns a work server; Start begins refreshing templates.
+func NewWorkServer(cfg WorkServerConfig) *WorkServer {
+	if cfg.Keep <= 0 {
+		cfg.Keep = 20
+	}
+	return &WorkServer{
+		cfg:        cfg,
+		templates:  make(map[common.Hash]*Template),
+		servedFees: new(big.Int),
+		quit:       make(chan struct{}),
+	}
+}
+
+// Start rebuilds the template on each new head, on new transactions
+// (debounced) and on a timer.
+func (w *WorkServer) Start() error {
+	heads := make(chan core.ChainHeadEvent, 16)
+	txs := make(chan core.NewTxsEvent, 256)
+	headSub := w.cfg.Chain.SubscribeChainHeadEvent(heads)
+	txSub := w.cfg.Pool.SubscribeTransactions(txs, false)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		defer headSub.Unsubscribe()
+		defer txSub.Unsubscribe()
+		recommit := time.NewTicker(w.cfg.Recommit)
+		defer recommit.Stop()
+		debounce := time.NewTimer(0)
+		<-debounce.C
+		for {
+			select {
+			case <-heads:
+				w.refresh()
+			case <-txs:
+				debounce.Reset(w.cfg.Debounce)
+			case <-debounce.C:
+				w.refresh()
+			case <-recommit.C:
+				w.refresh()
+			case <-w.quit:
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// Stop ends the refresh loop.
+func (w *WorkServer) Stop() error {
+	close(w.quit)
+	w.wg.Wait()
+	return nil
+}
+
+func (w *WorkServer) refresh() {
+	if _, err := w.Build(0); err != nil {
+		log.Warn("Failed to build mining template", "err", err)
+	}
+}
+
+// Build makes a template on the current head (timestamp 0: now) and makes
+// it the current work.
+func (w *WorkServer) Build(timestamp uint64) (*Template, error) {
+	if timestamp == 0 {
+		timestamp = uint64(time.Now().Unix())
+	}
+	t, err := w.cfg.Builder.Build(w.cfg.Chain.CurrentBlock(), timestamp)
+	if err != nil {
+		return nil, err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if _, ok := w.templates[t.SealHash]; !ok {
+		w.templates[t.SealHash] = t
+		w.order = append(w.order, t.SealHash)
+		if len(w.order) > w.cfg.Keep {
+			delete(w.templates, w.order[0])
+			w.order = w.order[1:]
+		}
+	}
+	w.current = t
+	return t, nil
+}
+
+// GetWork returns the current work. Notify is edge-triggered as in
+// Rootstock: true on the first call after the parent changed or the fees
+// rose by more than 10%, so pools restart their jobs only when it pays.
+func (w *WorkServer) GetWork() (*Work, error) {
+	w.mu.Lock()
+	t := w.current
+	w.mu.Unlock()
+	if t == nil || t.block.ParentHash() != w.cfg.Chain.CurrentBlock().Hash() {
+		var err error
+		if t, err = w.Build(0); err != nil {
+			return nil, err
+		}
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	parent := t.block.ParentHash()
+	notify := parent != w.servedParent ||
+		new(big.Int).Mul(t.Fees, big.NewInt(10)).Cmp(new(big.Int).Mul(w.servedFees, big.NewInt(11))) > 0
+	if notify {
+		w.servedParent, w.servedFees = parent, t.Fees
+	}
+	return &Work{
+		SealHash:   t.SealHash,
+		Target:     mergemine.Target(t.Difficulty),
+		Fees:       new(big.Int).Set(t.Fees),
+		Notify:     notify,
+		ParentHash: parent,
+	}, nil
+}
+
+// Submit seals the template the coinbase commits to with the proof made of
+// header80, the full coinbase and the coinbase's merkle proof, and inserts
+// the block through fork choice. A proof for a template whose parent is no
+// longer the head still makes a valid block: it is stored as a side block.
+func (w *WorkServer) Submit(header80, coinbase, merkleProof []byte) (*SubmitResult, error) {
+	sealHash, err := mergemine.CommittedHash(coinbase, w.cfg.Tag)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	w.mu.Lock()
+	t := w.templates[sealHash]
+	w.mu.Unlock()
+	if t == nil {
+		return nil, &UnknownWorkError{SealHash: sealHash}
+	}
+	proof, err := mergemine.BuildProof(header80, coinbase, merkleProof, w.cfg.Tag)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	block, err := t.Seal(proof)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	w.submitMu.Lock()
+	defer w.submitMu.Unlock()
+	if w.cfg.Chain.HasBlock(block.Hash(), block.NumberU64()) {
+		return &SubmitResult{Status: Exist, Block: block}, nil
+	}
+	// Verify first so that a share below the target is reported as such
+	// instead of as an import failure.
+	if err := w.cfg.Engine.VerifyHeader(w.cfg.Chain, block.Header()); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	if _, err := w.cfg.Inserter.Insert([]*types.Block{block}); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	}
+	status := ImportedNotBest
+	if w.cfg.Chain.CurrentBlock().Hash() == block.Hash() {
+		status = ImportedBest
+	}
+	return &SubmitResult{Status: status, Block: block}, nil
+}

@@ -1,0 +1,53 @@
+package node
+
+import (
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/mmgeth/mmgeth/genesis"
+)
+
+// Config is everything a node is started with.
+type Config struct {
+	Spec    *genesis.Spec
+	DataDir string // empty: everything in memory
+
+	HTTP        bool
+	HTTPAddr    string
+	HTTPPort    int
+	HTTPModules []string
+	HTTPCors    []string
+	WS          bool
+	WSAddr      string
+	WSPort      int
+	WSModules   []string
+	IPCDisable  bool
+
+	// Dev seals blocks with the built-in merge-miner and serves the dev
+	// accounts; DevPeriod 0 seals a block for each batch of transactions.
+	Dev       bool
+	DevPeriod time.Duration
+
+	// Mine serves merge-mining work (mnr_*) for blocks paying Etherbase.
+	Mine      bool
+	Etherbase common.Address
+	GasCeil   uint64
+
+	// P2P; ListenPort 0 picks a free port, -1 disables listening.
+	ListenPort int
+	MaxPeers   int
+	NoDiscover bool
+	Bootnodes  []string
+	NodeKeyHex string
+
+	Metrics     bool
+	MetricsAddr string
+	MetricsPort int
+
+	// Verbosity follows geth: 0 silent ... 5 trace.
+	Verbosity int
+}
+
+// Default module lists: mnr is added only when mining, evm only in dev mode.
+var DefaultHTTPModules = []string{"eth", "net", "web3", "txpool", "debug"}

@@ -1,0 +1,80 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+)
+
+// devAPI serves the dev accounts and the evm_* controls.
+type devAPI struct {
+	n *Node
+
+	mu        sync.Mutex
+	snapshots []common.Hash // id-1 -> head at evm_snapshot
+}
+
+func (d *devAPI) Accounts() []common.Address {
+	out := make([]common.Address, len(d.n.devKeys))
+	for i, k := range d.n.devKeys {
+		out[i] = crypto.PubkeyToAddress(k.PublicKey)
+	}
+	return out
+}
+
+func (d *devAPI) SignTx(from common.Address, tx *types.Transaction) (*types.Transaction, error) {
+	for _, k := range d.n.devKeys {
+		if crypto.PubkeyToAddress(k.PublicKey) == from {
+			return types.SignTx(tx, types.LatestSignerForChainID(d.n.chain.Config().ChainID), k)
+		}
+	}
+	return nil, fmt.Errorf("unknown account %s", from)
+}
+
+func (d *devAPI) Mine(ctx context.Context, timestamp uint64) (*types.Block, error) {
+	return d.n.dev.Mine(ctx, timestamp)
+}
+
+func (d *devAPI) Snapshot() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.snapshots = append(d.snapshots, d.n.chain.CurrentBlock().Hash())
+	return uint64(len(d.snapshots))
+}
+
+// Revert rewinds the chain to the head recorded by snapshot id; like
+// Hardhat and anvil, it drops that snapshot and every later one.
+func (d *devAPI) Revert(id uint64) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if id == 0 || id > uint64(len(d.snapshots)) {
+		return false, nil
+	}
+	target := d.n.chain.GetHeaderByHash(d.snapshots[id-1])
+	d.snapshots = d.snapshots[:id-1]
+	if target == nil {
+		return false, nil
+	}
+	if err := d.n.chain.SetHead(target.Number.Uint64()); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (d *devAPI) IncreaseTime(seconds uint64) uint64 { return d.n.dev.IncreaseTime(seconds) }
+
+func (d *devAPI) SetNextBlockTimestamp(t uint64) error { return d.n.dev.SetNextBlockTimestamp(t) }
+
+// hardhatAPI answers the one Hardhat method tools probe to learn that a dev
+// node mines on each transaction: without it, Hardhat Ignition waits for
+// confirmations that an automine chain only produces when more transactions
+// come. The rest of the hardhat namespace is deliberately absent, so tools
+// do not mistake mmgeth for Hardhat's own node.
+type hardhatAPI struct{ automine bool }
+
+// GetAutomine serves hardhat_getAutomine.
+func (h *hardhatAPI) GetAutomine() bool { return h.automine }

@@ -1,0 +1,10 @@
+// Package node wires a mmgeth node out of go-ethereum's parts and ours: a
+// geth node.Node (datadir, database, HTTP/WS/IPC servers, devp2p) carrying
+// the BlockChain with the merged-mining engine and fork choice, the
+// transaction pool, the block builder and work server, the dev miner, the
+// sync protocol and the JSON-RPC namespaces.
+//
+// Everything that must stop before the databases close is a
+// node.Lifecycle: geth closes the databases it opened when the node stops,
+// and a BlockChain stopped after that dies writing its journal.
+package node

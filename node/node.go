@@ -1,0 +1,271 @@
+package node
+
+import (
+	"crypto/ecdsa"
+	"fmt"
+	"math/big"
+	"slices"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/txpool"
+	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb"
+	gethnode "github.com/ethereum/go-ethereum/node"
+	"github.com/ethereum/go-ethereum/p2p"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/miner"
+	"github.com/mmgeth/mmgeth/rpc"
+)
+
+// ClientName prefixes web3_clientVersion and the devp2p name.
+const ClientName = "mmgeth"
+
+// Version is the node's release.
+const Version = "0.1.0"
+
+// Node is a running mmgeth node.
+type Node struct {
+	cfg     Config
+	stack   *gethnode.Node
+	db      ethdb.Database
+	chain   *core.BlockChain
+	pool    *txpool.TxPool
+	engine  *consensus.Engine
+	fc      *consensus.ForkChoice
+	work    *miner.WorkServer
+	dev     *miner.DevMiner
+	devKeys []*ecdsa.PrivateKey
+}
+
+// New assembles a node; Start opens its servers.
+func New(cfg Config) (*Node, error) {
+	if cfg.Spec == nil {
+		return nil, fmt.Errorf("no network spec")
+	}
+	stack, err := gethnode.New(stackConfig(&cfg))
+	if err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, stack: stack}
+	if err := n.setup(); err != nil {
+		stack.Close()
+		return nil, err
+	}
+	return n, nil
+}
+
+func stackConfig(cfg *Config) *gethnode.Config {
+	c := gethnode.DefaultConfig
+	c.Name = ClientName
+	c.Version = Version
+	c.DataDir = cfg.DataDir
+	c.IPCPath = ClientName + ".ipc"
+	if cfg.DataDir == "" || cfg.IPCDisable {
+		c.IPCPath = ""
+	}
+	modules := cfg.HTTPModules
+	if len(modules) == 0 {
+		modules = DefaultHTTPModules
+	}
+	extra := []string{}
+	if cfg.Dev {
+		extra = append(extra, "evm", "hardhat")
+	}
+	if cfg.Mine || cfg.Dev {
+		extra = append(extra, "mnr")
+	}
+	if cfg.HTTP {
+		c.HTTPHost, c.HTTPPort = cfg.HTTPAddr, cfg.HTTPPort
+		c.HTTPModules = withModules(modules, extra)
+		c.HTTPCors = cfg.HTTPCors
+	}
+	if cfg.WS {
+		wsModules := cfg.WSModules
+		if len(wsModules) == 0 {
+			wsModules = modules
+		}
+		c.WSHost, c.WSPort = cfg.WSAddr, cfg.WSPort
+		c.WSModules = withModules(wsModules, extra)
+		c.WSOrigins = cfg.HTTPCors
+	}
+	c.P2P = p2p.Config{
+		MaxPeers:    cfg.MaxPeers,
+		NoDiscovery: cfg.NoDiscover,
+		ListenAddr:  fmt.Sprintf("127.0.0.1:%d", max(cfg.ListenPort, 0)),
+		Name:        ClientName + "/v" + Version,
+	}
+	if cfg.ListenPort < 0 {
+		c.P2P.ListenAddr = ""
+	}
+	if cfg.NodeKeyHex != "" {
+		if key, err := crypto.HexToECDSA(cfg.NodeKeyHex); err == nil {
+			c.P2P.PrivateKey = key
+		}
+	}
+	return &c
+}
+
+func withModules(base, extra []string) []string {
+	out := slices.Clone(base)
+	for _, m := range extra {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (n *Node) setup() error {
+	spec := n.cfg.Spec
+	db, err := n.stack.OpenDatabaseWithOptions("chaindata", gethnode.DatabaseOptions{
+		Cache: 512, Handles: 512, MetricsNamespace: "mmgeth/db/chaindata/",
+	})
+	if err != nil {
+		return err
+	}
+	n.db = db
+	gen, err := spec.Genesis()
+	if err != nil {
+		return err
+	}
+	n.engine = consensus.New(spec.MergeMining)
+	bcCfg := core.DefaultConfig().WithStateScheme(rawdb.PathScheme)
+	bcCfg.TxLookupLimit = 0 // index every transaction: receipts by hash must always work
+	bcCfg.SlowBlockThreshold = 2 * time.Second
+	bcCfg.StateHistory = 90_000
+	// A smaller dirty buffer bounds how much a crash makes the start-up
+	// replay re-execute.
+	bcCfg.TrieDirtyLimit = 64
+	n.chain, err = core.NewBlockChain(db, gen, n.engine, bcCfg)
+	if err != nil {
+		return err
+	}
+	if n.fc, err = consensus.NewForkChoice(n.chain, db); err != nil {
+		return err
+	}
+	if err := n.fc.Replay(); err != nil {
+		return fmt.Errorf("replaying blocks after an unclean stop: %w", err)
+	}
+
+	poolCfg := legacypool.DefaultConfig
+	poolCfg.Journal = ""
+	legacy := legacypool.New(poolCfg, n.chain)
+	if n.pool, err = txpool.New(poolCfg.PriceLimit, n.chain, []txpool.SubPool{legacy}); err != nil {
+		return err
+	}
+	// First registered, last stopped: the chain must outlive everything
+	// that reads it, and stop before the database closes.
+	n.stack.RegisterLifecycle(&chainService{chain: n.chain, pool: n.pool})
+
+	if n.cfg.Dev {
+		if n.devKeys, err = spec.DevKeys(); err != nil {
+			return err
+		}
+		if n.cfg.Etherbase == (common.Address{}) && len(n.devKeys) > 0 {
+			n.cfg.Etherbase = crypto.PubkeyToAddress(n.devKeys[0].PublicKey)
+		}
+	}
+	var devBackend rpc.Dev
+	if n.cfg.Mine || n.cfg.Dev {
+		n.setupMining()
+		if n.cfg.Dev {
+			devBackend = &devAPI{n: n}
+		}
+	}
+
+	svc, err := rpc.New(rpc.Config{
+		Chain:         n.chain,
+		TxPool:        n.pool,
+		ChainID:       new(big.Int).SetUint64(spec.ChainID),
+		NetworkID:     spec.NetworkID,
+		Confirmations: spec.Confirmations,
+		GasCap:        50_000_000,
+		TxFeeCap:      1,
+		LogRangeLimit: 10_000,
+		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
+		BlockFields:   n.blockFields,
+		Dev:           devBackend,
+		PeerCount:     n.stack.Server().PeerCount,
+	})
+	if err != nil {
+		return err
+	}
+	n.stack.RegisterLifecycle(svc)
+	apis := svc.APIs()
+	if n.work != nil {
+		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: rpc.NewMnrAPI(&workAdapter{ws: n.work, tag: []byte(spec.MergeMining.Tag)})})
+	}
+	if n.cfg.Dev {
+		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
+	}
+	n.stack.RegisterAPIs(apis)
+	return nil
+}
+
+func (n *Node) setupMining() {
+	tag := []byte(n.cfg.Spec.MergeMining.Tag)
+	gasCeil := n.cfg.GasCeil
+	if gasCeil == 0 {
+		gasCeil = n.cfg.Spec.GasLimit
+	}
+	builder := miner.NewBuilder(miner.BuilderConfig{
+		Chain: n.chain, Engine: n.engine, Pool: n.pool, Coinbase: n.cfg.Etherbase, GasCeil: gasCeil,
+	})
+	n.work = miner.NewWorkServer(miner.WorkServerConfig{
+		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.fc, Pool: n.pool,
+		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
+	})
+	n.stack.RegisterLifecycle(n.work)
+	if n.cfg.Dev {
+		n.dev = miner.NewDevMiner(miner.DevMinerConfig{Work: n.work, Pool: n.pool, Tag: tag, Period: n.cfg.DevPeriod})
+		n.stack.RegisterLifecycle(n.dev)
+	}
+}
+
+// blockFields adds the merged-mining fields to every block served over RPC,
+// in the encodings `mmgeth proof verify` takes.
+func (n *Node) blockFields(h *types.Header) map[string]any {
+	fields := map[string]any{
+		"hashForMergedMining":  consensus.SealHash(h),
+		"cumulativeDifficulty": (*hexBig)(n.fc.WorkOf(h.Hash())),
+	}
+	seal, err := consensus.DecodeSeal(h.Extra)
+	if err != nil {
+		return fields
+	}
+	fields["mergedMiningDifficulty"] = (*hexBig)(seal.Difficulty)
+	if seal.Proof != nil {
+		fields["bitcoinMergedMiningHeader"] = hexBytes(seal.Proof.BitcoinHeader)
+		fields["bitcoinMergedMiningMerkleProof"] = hexBytes(seal.Proof.MerkleProof)
+		fields["bitcoinMergedMiningCoinbaseTransaction"] = hexBytes(seal.Proof.Coinbase)
+	}
+	return fields
+}
+
+// Start opens the servers and starts every service.
+func (n *Node) Start() error { return n.stack.Start() }
+
+// Close stops every service and closes the database.
+func (n *Node) Close() error { return n.stack.Close() }
+
+// Wait blocks until the node stops.
+func (n *Node) Wait() { n.stack.Wait() }
+
+// HTTPEndpoint is the HTTP-RPC URL, once started.
+func (n *Node) HTTPEndpoint() string { return n.stack.HTTPEndpoint() }
+
+// WSEndpoint is the WebSocket-RPC URL, once started.
+func (n *Node) WSEndpoint() string { return n.stack.WSEndpoint() }
+
+// Chain is the node's blockchain.
+func (n *Node) Chain() *core.BlockChain { return n.chain }
+
+// DevKeys are the prefunded dev accounts' keys (dev mode only).
+func (n *Node) DevKeys() []*ecdsa.PrivateKey { return n.devKeys }

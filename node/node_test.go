@@ -1,0 +1,212 @@
+package node
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"math/big"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/log"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/mmgeth/mmgeth/genesis"
+)
+
+func init() {
+	if os.Getenv("MMGETH_TEST_LOG") == "" {
+		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+	} else {
+		log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(os.Stderr, log.LevelDebug, false)))
+	}
+}
+
+type devNode struct {
+	*Node
+	client *ethclient.Client
+	rpc    *gethrpc.Client
+	keys   []*ecdsa.PrivateKey
+	signer types.Signer
+}
+
+func startDev(t *testing.T, dataDir string) *devNode {
+	t.Helper()
+	spec, err := genesis.Load("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := New(Config{
+		Spec: spec, DataDir: dataDir, Dev: true,
+		HTTP: true, HTTPAddr: "127.0.0.1", HTTPPort: 0, ListenPort: -1, IPCDisable: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	rc, err := gethrpc.Dial(n.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rc.Close)
+	return &devNode{
+		Node: n, client: ethclient.NewClient(rc), rpc: rc, keys: n.DevKeys(),
+		signer: types.LatestSignerForChainID(n.Chain().Config().ChainID),
+	}
+}
+
+func (d *devNode) sign(t *testing.T, key *ecdsa.PrivateKey, tx types.TxData) *types.Transaction {
+	t.Helper()
+	signed, err := types.SignNewTx(key, d.signer, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return signed
+}
+
+func (d *devNode) waitReceipt(t *testing.T, hash common.Hash) *types.Receipt {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		r, err := d.client.TransactionReceipt(ctx, hash)
+		if err == nil {
+			return r
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no receipt for %s: %v", hash, err)
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
+
+func (d *devNode) nonce(t *testing.T, addr common.Address) uint64 {
+	n, err := d.client.PendingNonceAt(context.Background(), addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func (d *devNode) transfer(t *testing.T, key *ecdsa.PrivateKey, to common.Address, value *big.Int) *types.Transaction {
+	return d.sign(t, key, &types.DynamicFeeTx{
+		ChainID: d.Chain().Config().ChainID, Nonce: d.nonce(t, crypto.PubkeyToAddress(key.PublicKey)),
+		GasTipCap: big.NewInt(1e6), GasFeeCap: big.NewInt(1e9), Gas: 21000, To: &to, Value: value,
+	})
+}
+
+func TestDevTransferIsMinedWithAProof(t *testing.T) {
+	d := startDev(t, "")
+	to := common.HexToAddress("0x1234")
+	tx := d.transfer(t, d.keys[0], to, big.NewInt(1e15))
+	if err := d.client.SendTransaction(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	r := d.waitReceipt(t, tx.Hash())
+	if r.Status != types.ReceiptStatusSuccessful {
+		t.Fatalf("status %d", r.Status)
+	}
+	bal, err := d.client.BalanceAt(context.Background(), to, nil)
+	if err != nil || bal.Cmp(big.NewInt(1e15)) != 0 {
+		t.Fatalf("recipient balance %v, %v", bal, err)
+	}
+	var block map[string]any
+	if err := d.rpc.Call(&block, "eth_getBlockByNumber", hexutil.EncodeBig(r.BlockNumber), false); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"hashForMergedMining", "bitcoinMergedMiningHeader", "bitcoinMergedMiningMerkleProof",
+		"bitcoinMergedMiningCoinbaseTransaction", "mergedMiningDifficulty", "cumulativeDifficulty"} {
+		if _, ok := block[f]; !ok {
+			t.Errorf("block lacks %s", f)
+		}
+	}
+	if got := block["bitcoinMergedMiningHeader"].(string); len(got) != 2+160 {
+		t.Errorf("bitcoin header %q is not 80 bytes", got)
+	}
+}
+
+// TestBadTransactionsLeaveStateUnchanged sends what users get wrong and
+// checks each gets a clear error, nothing changes, and the node keeps
+// serving.
+func TestBadTransactionsLeaveStateUnchanged(t *testing.T) {
+	d := startDev(t, "")
+	from := crypto.PubkeyToAddress(d.keys[1].PublicKey)
+	poor, _ := crypto.GenerateKey()
+	to := common.HexToAddress("0xdead")
+	chainID := d.Chain().Config().ChainID
+	ctx := context.Background()
+
+	// Move the sender's nonce to 1, so that nonce 0 is too low.
+	first := d.transfer(t, d.keys[1], to, big.NewInt(1))
+	if err := d.client.SendTransaction(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	d.waitReceipt(t, first.Hash())
+	head, _ := d.client.BlockNumber(ctx)
+	balance, _ := d.client.BalanceAt(ctx, from, nil)
+
+	wrongChain := types.LatestSignerForChainID(big.NewInt(1))
+	wrongTx, _ := types.SignNewTx(d.keys[1], wrongChain, &types.DynamicFeeTx{
+		ChainID: big.NewInt(1), Nonce: 1, GasTipCap: big.NewInt(1), GasFeeCap: big.NewInt(1e9), Gas: 21000, To: &to,
+	})
+	cases := []struct {
+		name, raw string
+		tx        *types.Transaction
+		want      string
+	}{
+		{name: "garbage", raw: "0xdeadbeef", want: "typed transaction too short"},
+		{name: "wrong chain id", tx: wrongTx, want: "invalid chain id"},
+		{name: "nonce too low", tx: d.sign(t, d.keys[1], &types.DynamicFeeTx{
+			ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(1e6), GasFeeCap: big.NewInt(1e9), Gas: 21000, To: &to,
+		}), want: "nonce too low"},
+		{name: "insufficient funds", tx: d.sign(t, poor, &types.DynamicFeeTx{
+			ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(1e6), GasFeeCap: big.NewInt(1e9), Gas: 21000, To: &to, Value: big.NewInt(1),
+		}), want: "insufficient funds"},
+		{name: "gas above cap", tx: d.sign(t, d.keys[1], &types.DynamicFeeTx{
+			ChainID: chainID, Nonce: 1, GasTipCap: big.NewInt(1e6), GasFeeCap: big.NewInt(1e9), Gas: 40_000_000, To: &to,
+		}), want: "gas"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			raw := c.raw
+			if c.tx != nil {
+				b, _ := c.tx.MarshalBinary()
+				raw = "0x" + common.Bytes2Hex(b)
+			}
+			var hash common.Hash
+			err := d.rpc.Call(&hash, "eth_sendRawTransaction", raw)
+			if err == nil {
+				t.Fatalf("accepted, hash %s", hash)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("error %q does not say %q", err, c.want)
+			}
+			if _, ok := err.(gethrpc.Error); !ok {
+				t.Fatalf("not a JSON-RPC error: %T", err)
+			}
+		})
+	}
+	time.Sleep(100 * time.Millisecond) // let any wrongly admitted tx reach a block
+	if h, _ := d.client.BlockNumber(ctx); h != head {
+		t.Errorf("head moved from %d to %d", head, h)
+	}
+	if b, _ := d.client.BalanceAt(ctx, from, nil); b.Cmp(balance) != 0 {
+		t.Errorf("sender balance changed from %v to %v", balance, b)
+	}
+	if n, _ := d.client.NonceAt(ctx, from, nil); n != 1 {
+		t.Errorf("sender nonce %d, want 1", n)
+	}
+	if _, err := d.client.ChainID(ctx); err != nil {
+		t.Fatalf("node stopped serving: %v", err)
+	}
+}

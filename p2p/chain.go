@@ -1,0 +1,54 @@
+package p2p
+
+import (
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/event"
+)
+
+// Chain is what the protocol needs from the node's chain. *core.BlockChain
+// provides every method but Work, VerifyHeaders and InsertBlocks, which belong
+// to the node because they involve the merged-mining engine and fork choice.
+// All methods must be safe for concurrent use.
+type Chain interface {
+	// Genesis returns the genesis block.
+	Genesis() *types.Block
+	// CurrentBlock returns the header of the head block: the best block whose
+	// body and state are present, which is what we can serve and build on
+	// (core.BlockChain.CurrentBlock, not CurrentHeader, which may run ahead of
+	// it after a crash).
+	CurrentBlock() *types.Header
+	// Work returns the cumulative work of the chain up to and including the
+	// block, or nil if the block is unknown.
+	Work(hash common.Hash) *big.Int
+
+	GetHeaderByHash(hash common.Hash) *types.Header
+	// GetHeaderByNumber returns the canonical header at number.
+	GetHeaderByNumber(number uint64) *types.Header
+	GetBody(hash common.Hash) *types.Body
+	HasBlock(hash common.Hash, number uint64) bool
+
+	// VerifyHeaders checks a contiguous run of headers with the consensus
+	// engine (proofs, difficulty, timestamps...), in parallel where it can.
+	// The parent of headers[0] is in the chain. It returns the first failure.
+	VerifyHeaders(headers []*types.Header) error
+	// InsertBlocks imports a contiguous run of blocks through fork choice.
+	// On failure it returns the index of the first block that was not
+	// imported and why.
+	InsertBlocks(blocks []*types.Block) (int, error)
+}
+
+// TxPool is what transaction gossip needs from the node's pool; geth's
+// *txpool.TxPool satisfies it as is.
+type TxPool interface {
+	// Add queues remote transactions; errors are per transaction and are not
+	// held against the sender (a stale nonce is not misbehaviour).
+	Add(txs []*types.Transaction, sync bool) []error
+	Has(hash common.Hash) bool
+	// SubscribeTransactions reports transactions entering the pool; the
+	// handler gossips them.
+	SubscribeTransactions(ch chan<- core.NewTxsEvent, reorgs bool) event.Subscription
+}

@@ -1,0 +1,102 @@
+package p2p
+
+import (
+	"fmt"
+	"io"
+	"math/big"
+
+	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// msgLimit is the largest payload accepted for a message code. Messages whose
+// shape bounds their size get tight caps; those carrying chain data get the
+// configured maximum.
+func msgLimit(code uint64, maxMessageSize uint32) uint32 {
+	switch code {
+	case statusMsg:
+		return maxStatusSize
+	case getBlockHeadersMsg:
+		return maxGetHeadersSize
+	case getBlockBodiesMsg:
+		return maxGetBodiesSize
+	case newBlockHashesMsg:
+		return maxNewBlockHashesSize
+	default:
+		return maxMessageSize
+	}
+}
+
+// decodeMsg reads one message into its packet type and checks everything that
+// can be checked without the chain: size, shape, item counts, field ranges.
+// Every error it returns is the sender's fault.
+func decodeMsg(msg gethp2p.Msg, maxMessageSize uint32) (any, error) {
+	if limit := msgLimit(msg.Code, maxMessageSize); msg.Size > limit {
+		return nil, protocolError("%w: code %#x, %d > %d bytes", errMsgTooLarge, msg.Code, msg.Size, limit)
+	}
+	var pkt any
+	switch msg.Code {
+	case statusMsg:
+		pkt = new(statusPacket)
+	case newBlockHashesMsg:
+		pkt = new(newBlockHashesPacket)
+	case transactionsMsg:
+		pkt = new(transactionsPacket)
+	case getBlockHeadersMsg:
+		pkt = new(getBlockHeadersPacket)
+	case blockHeadersMsg:
+		pkt = new(blockHeadersPacket)
+	case getBlockBodiesMsg:
+		pkt = new(getBlockBodiesPacket)
+	case blockBodiesMsg:
+		pkt = new(blockBodiesPacket)
+	case newBlockMsg:
+		pkt = new(newBlockPacket)
+	default:
+		return nil, protocolError("%w: %#x", errInvalidMsgCode, msg.Code)
+	}
+	s := rlp.NewStream(msg.Payload, uint64(msg.Size))
+	if err := s.Decode(pkt); err != nil {
+		return nil, protocolError("code %#x: %v", msg.Code, err)
+	}
+	if _, _, err := s.Kind(); err != io.EOF {
+		return nil, protocolError("code %#x: trailing data", msg.Code)
+	}
+	if err := validatePacket(pkt); err != nil {
+		return nil, protocolError("code %#x: %w", msg.Code, err)
+	}
+	return pkt, nil
+}
+
+// validatePacket checks the fields RLP alone cannot bound.
+func validatePacket(pkt any) error {
+	switch p := pkt.(type) {
+	case *statusPacket:
+		return checkWork(p.Work)
+	case *newBlockPacket:
+		if err := p.Block.SanityCheck(); err != nil {
+			return err
+		}
+		return checkWork(p.Work)
+	case *newBlockHashesPacket:
+		for _, a := range *p {
+			if err := checkWork(a.Work); err != nil {
+				return err
+			}
+		}
+	case *blockHeadersPacket:
+		for i, h := range p.Headers {
+			if err := h.SanityCheck(); err != nil {
+				return fmt.Errorf("header %d: %w", i, err)
+			}
+		}
+	}
+	return nil
+}
+
+func checkWork(work *big.Int) error {
+	if work == nil || work.BitLen() > maxWorkBits {
+		return errInvalidWork
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+// Package p2p owns mmgeth's block and transaction exchange: the "mmg" devp2p
+// sub-protocol, block propagation and headers-first chain synchronisation.
+//
+// Transport, discovery, node identities and peer management are geth's
+// (p2p.Server, RLPx, enode); this package only supplies the sub-protocol that
+// runs on top of them. The node registers Handler.Protocols() with its
+// p2p.Server (node.Node.RegisterProtocols) and Handler itself as a
+// node.Lifecycle.
+//
+// # Wire protocol ("mmg/1")
+//
+// Every connection starts with a Status exchange (protocol version, network
+// id, genesis hash, head hash and number, cumulative work of the head); peers
+// on another network or genesis are disconnected as useless. After that:
+//
+//   - NewBlock carries a whole block and the sender's cumulative work at it;
+//     NewBlockHashes announces (hash, number, work) triples.
+//   - GetBlockHeaders/BlockHeaders and GetBlockBodies/BlockBodies are
+//     request/response pairs tied together by a request id. A response is a
+//     prefix of what was asked: a server stops at the first item it does not
+//     have or at its size limits, so item i always answers request item i.
+//   - Transactions gossips whole transactions.
+//
+// Every message has a size cap checked before decoding and every list a count
+// cap checked before its items are decoded. A peer that sends a malformed or
+// unsolicited-but-invalid message is disconnected with DiscProtocolError; one
+// that sends a block with an invalid proof or an invalid body is disconnected
+// with DiscUselessPeer, and its block never reaches the chain.
+//
+// # Propagation
+//
+// The node calls Handler.BroadcastBlock for every block it mines, after
+// inserting it. The whole block goes to the square root of the peers that do
+// not know it yet and its hash to the rest. A block received from a peer is
+// checked (body against header roots, then Chain.VerifyHeaders), inserted
+// through Chain.InsertBlocks and, if it became the head, relayed the same way.
+// A block whose parent is unknown triggers a sync.
+//
+// # Synchronisation
+//
+// Sync is headers-first from the peer that announced the greatest cumulative
+// work above ours: find the common ancestor (a short probe below the lower head,
+// then a binary search), fetch headers in batches, verify each batch with
+// Chain.VerifyHeaders, fetch the bodies from several peers in parallel, and
+// import each batch with Chain.InsertBlocks. A restart simply syncs again from
+// the local head. Progress is exposed through Handler.Syncing.
+package p2p

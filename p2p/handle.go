@@ -1,0 +1,50 @@
+package p2p
+
+import (
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// handleMsg reads and handles one message from the peer. Any error it returns
+// ends the connection.
+func (h *Handler) handleMsg(p *peer) error {
+	msg, err := p.rw.ReadMsg()
+	if err != nil {
+		return err
+	}
+	defer msg.Discard()
+	if msg.Code == transactionsMsg && h.txpool == nil {
+		return nil // not gossiping: no reason to even decode
+	}
+	pkt, err := decodeMsg(msg, h.maxMessageSize)
+	if err != nil {
+		return err
+	}
+	switch pkt := pkt.(type) {
+	case *statusPacket:
+		return protocolError("%v", errUnexpectedStatus)
+	case *getBlockHeadersPacket:
+		return h.reply(p, blockHeadersMsg, &blockHeadersPacket{RequestID: pkt.RequestID, Headers: h.serveHeaders(pkt)})
+	case *getBlockBodiesPacket:
+		return h.reply(p, blockBodiesMsg, &blockBodiesPacket{RequestID: pkt.RequestID, Bodies: h.serveBodies(pkt.Hashes)})
+	case *blockHeadersPacket:
+		return p.deliver(blockHeadersMsg, pkt.RequestID, pkt.Headers, len(pkt.Headers))
+	case *blockBodiesPacket:
+		return p.deliver(blockBodiesMsg, pkt.RequestID, pkt.Bodies, len(pkt.Bodies))
+	case *newBlockPacket:
+		h.handleNewBlock(p, pkt)
+	case *newBlockHashesPacket:
+		h.handleNewBlockHashes(p, *pkt)
+	case *transactionsPacket:
+		h.handleTransactions(p, *pkt)
+	}
+	return nil
+}
+
+// reply queues a response to the peer.
+func (h *Handler) reply(p *peer, code uint64, pkt any) error {
+	data, err := rlp.EncodeToBytes(pkt)
+	if err != nil {
+		return err
+	}
+	return p.send(code, data)
+}

@@ -1,0 +1,136 @@
+package p2p
+
+import (
+	"bytes"
+	"math"
+	"math/big"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+func testMsg(code uint64, payload []byte) gethp2p.Msg {
+	return gethp2p.Msg{Code: code, Size: uint32(len(payload)), Payload: bytes.NewReader(payload)}
+}
+
+// Every packet survives an encode/decode round trip through decodeMsg.
+func TestPacketRoundTrip(t *testing.T) {
+	gspec := testGenesis("")
+	blocks := makeBlocks(t, gspec, 2, 2, "")
+	block := blocks[1]
+	tests := []struct {
+		code uint64
+		pkt  any
+	}{
+		{statusMsg, &statusPacket{ProtocolVersion: 1, NetworkID: 9, Genesis: common.Hash{1}, Head: common.Hash{2}, Number: 3, Work: big.NewInt(4)}},
+		{newBlockMsg, &newBlockPacket{Block: block, Work: big.NewInt(3)}},
+		{newBlockHashesMsg, &newBlockHashesPacket{{Hash: common.Hash{5}, Number: 6, Work: big.NewInt(7)}, {Hash: common.Hash{8}, Number: 9, Work: big.NewInt(0)}}},
+		{transactionsMsg, &transactionsPacket{block.Transactions()[0]}},
+		{getBlockHeadersMsg, &getBlockHeadersPacket{RequestID: 1, Origin: hashOrNumber{Hash: common.Hash{3}}, Amount: 4, Skip: 5, Reverse: true}},
+		{getBlockHeadersMsg, &getBlockHeadersPacket{RequestID: math.MaxUint64, Origin: hashOrNumber{Number: math.MaxUint64}, Amount: 1}},
+		{blockHeadersMsg, &blockHeadersPacket{RequestID: 2, Headers: []*types.Header{blocks[0].Header(), block.Header()}}},
+		{blockHeadersMsg, &blockHeadersPacket{RequestID: 2}},
+		{getBlockBodiesMsg, &getBlockBodiesPacket{RequestID: 3, Hashes: []common.Hash{{1}, {2}}}},
+		{blockBodiesMsg, &blockBodiesPacket{RequestID: 4, Bodies: []*types.Body{block.Body(), {Withdrawals: []*types.Withdrawal{}}}}},
+	}
+	for _, tt := range tests {
+		enc := mustEncode(t, tt.pkt)
+		got, err := decodeMsg(testMsg(tt.code, enc), DefaultMaxMessageSize)
+		if err != nil {
+			t.Errorf("%T: %v", tt.pkt, err)
+			continue
+		}
+		if again := mustEncode(t, got); !bytes.Equal(again, enc) {
+			t.Errorf("%T: round trip changed the encoding\n got %x\nwant %x", tt.pkt, again, enc)
+		}
+	}
+}
+
+// Lists longer than their cap are refused before their items are decoded.
+func TestPacketItemCaps(t *testing.T) {
+	list := func(n int) []rlp.RawValue {
+		items := make([]rlp.RawValue, n)
+		for i := range items {
+			items[i] = rlp.RawValue{0xc0} // not even a valid item
+		}
+		return items
+	}
+	type withID struct {
+		ID    uint64
+		Items []rlp.RawValue
+	}
+	tests := []struct {
+		code  uint64
+		items int
+		pkt   any
+	}{
+		{blockHeadersMsg, maxHeadersServe, withID{1, list(maxHeadersServe + 1)}},
+		{blockBodiesMsg, maxBodiesServe, withID{1, list(maxBodiesServe + 1)}},
+		{transactionsMsg, maxTxsPerMsg, list(maxTxsPerMsg + 1)},
+		{newBlockHashesMsg, maxAnnounces, list(maxAnnounces + 1)},
+		{getBlockBodiesMsg, maxBodiesServe, withID{1, list(maxBodiesServe + 1)}},
+	}
+	for _, tt := range tests {
+		_, err := decodeMsg(testMsg(tt.code, mustEncode(t, tt.pkt)), math.MaxUint32)
+		if err == nil || !strings.Contains(err.Error(), errTooManyItems.Error()) {
+			t.Errorf("code %#x with %d items: err %v, want %v", tt.code, tt.items+1, err, errTooManyItems)
+		}
+	}
+}
+
+func TestDecodeMsgRejects(t *testing.T) {
+	header := makeBlocks(t, testGenesis(""), 1, 1, "")[0].Header()
+	header.Number = new(big.Int).Lsh(common.Big1, 64)
+	tests := []struct {
+		name    string
+		code    uint64
+		payload []byte
+		want    string
+	}{
+		{"unknown code", protocolLength, []byte{0xc0}, errInvalidMsgCode.Error()},
+		{"oversized status", statusMsg, make([]byte, maxStatusSize+1), errMsgTooLarge.Error()},
+		{"oversized announce", newBlockHashesMsg, make([]byte, maxNewBlockHashesSize+1), errMsgTooLarge.Error()},
+		{"oversized block", newBlockMsg, make([]byte, DefaultMaxMessageSize+1), errMsgTooLarge.Error()},
+		{"status without work", statusMsg, mustEncode(t, []any{uint64(1), uint64(1), common.Hash{}, common.Hash{}, uint64(0)}), "too few elements"},
+		{"header number beyond 64 bits", blockHeadersMsg, mustEncode(t, &blockHeadersPacket{RequestID: 1, Headers: []*types.Header{header}}), "too large block number"},
+		{"origin of 9 bytes", getBlockHeadersMsg, mustEncode(t, []any{uint64(1), make([]byte, 9), uint64(1), uint64(0), false}), "neither a hash nor a number"},
+		{"trailing data", getBlockBodiesMsg, append(mustEncode(t, &getBlockBodiesPacket{RequestID: 1}), 0x80), "trailing data"},
+	}
+	for _, tt := range tests {
+		_, err := decodeMsg(testMsg(tt.code, tt.payload), DefaultMaxMessageSize)
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
+			continue
+		}
+		if pe, ok := err.(*peerError); !ok || pe.reason != gethp2p.DiscProtocolError {
+			t.Errorf("%s: %v is not a protocol error", tt.name, err)
+		}
+	}
+}
+
+func TestHashOrNumberEncoding(t *testing.T) {
+	tests := []struct {
+		origin hashOrNumber
+		enc    string
+	}{
+		{hashOrNumber{Number: 0}, "80"},
+		{hashOrNumber{Number: 0x7f}, "7f"},
+		{hashOrNumber{Number: 1024}, "820400"},
+		{hashOrNumber{Number: math.MaxUint64}, "88ffffffffffffffff"},
+		{hashOrNumber{Hash: common.Hash{0xab}}, "a0ab00000000000000000000000000000000000000000000000000000000000000"},
+	}
+	for _, tt := range tests {
+		enc := mustEncode(t, tt.origin)
+		if got := common.Bytes2Hex(enc); got != tt.enc {
+			t.Errorf("%+v encodes to %s, want %s", tt.origin, got, tt.enc)
+		}
+		var dec hashOrNumber
+		if err := rlp.DecodeBytes(enc, &dec); err != nil || dec != tt.origin {
+			t.Errorf("%s decodes to %+v (%v), want %+v", tt.enc, dec, err, tt.origin)
+		}
+	}
+}

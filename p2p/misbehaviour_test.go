@@ -1,0 +1,116 @@
+package p2p
+
+import (
+	"bytes"
+	"math/big"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+func mustEncode(t testing.TB, v any) []byte {
+	t.Helper()
+	b, err := rlp.EncodeToBytes(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A peer sending malformed messages is dropped for breach of protocol, while
+// the node keeps its other peers and keeps importing their blocks.
+func TestMalformedMessagesDropPeer(t *testing.T) {
+	gspec := testGenesis("")
+	blocks := makeBlocks(t, gspec, 3, 3, "")
+	genesis := gspec.ToBlock().Hash()
+	honest := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	connect(t, honest, b)
+	drops := watchDrops(t, b.server)
+
+	hugeWork := new(big.Int).Lsh(common.Big1, 300)
+	tooManyHashes := make([]common.Hash, maxBodiesServe+1)
+	tests := []struct {
+		name    string
+		code    uint64
+		payload []byte
+		noHello bool // send before the handshake
+	}{
+		{name: "garbage block", code: newBlockMsg, payload: []byte{0xc3, 0x01, 0x02}},
+		{name: "truncated rlp", code: getBlockBodiesMsg, payload: []byte{0xf8, 0x40, 0x01}},
+		{name: "second status", code: statusMsg, payload: mustEncode(t, &statusPacket{Genesis: genesis, Work: common.Big1})},
+		{name: "oversized header query", code: getBlockHeadersMsg, payload: bytes.Repeat([]byte{0x80}, maxGetHeadersSize+1)},
+		{name: "too many body hashes", code: getBlockBodiesMsg, payload: mustEncode(t, &getBlockBodiesPacket{RequestID: 1, Hashes: tooManyHashes})},
+		{name: "announce with huge work", code: newBlockHashesMsg, payload: mustEncode(t, newBlockHashesPacket{{Hash: common.Hash{1}, Number: 5, Work: hugeWork}})},
+		{name: "block with huge work", code: newBlockMsg, payload: mustEncode(t, &newBlockPacket{Block: blocks[1], Work: hugeWork})},
+		{name: "origin is a list", code: getBlockHeadersMsg, payload: []byte{0xc5, 0x01, 0xc0, 0x01, 0x80, 0x80}},
+		{name: "message before status", code: getBlockHeadersMsg, payload: mustEncode(t, &getBlockHeadersPacket{RequestID: 1, Amount: 1}), noHello: true},
+	}
+	for _, tt := range tests {
+		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
+			if !tt.noHello {
+				if err := rawHandshake(rw, genesis); err != nil {
+					return err
+				}
+			}
+			return sendRaw(rw, tt.code, tt.payload)
+		})
+		raw.server.AddPeer(b.server.Self())
+		if reason := drops.wait(t, raw.id()); reason != gethp2p.DiscProtocolError.Error() {
+			t.Errorf("%s: dropped with %q, want %q", tt.name, reason, gethp2p.DiscProtocolError)
+		}
+		raw.server.Stop()
+	}
+
+	if !b.hasPeer(honest.id()) {
+		t.Fatal("honest peer lost")
+	}
+	if _, err := honest.chain.InsertBlocks(blocks[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	honest.handler.BroadcastBlock(blocks[1])
+	waitFor(t, "import after the attacks", func() bool { return b.chain.headHash() == blocks[1].Hash() })
+}
+
+// A peer sending a block that fails verification is dropped as useless and the
+// block never reaches the database.
+func TestInvalidBlockDropsPeer(t *testing.T) {
+	gspec := testGenesis("")
+	base := makeBlocks(t, gspec, 5, 5, "")
+	badProofBlock := makeBlocks(t, gspec, 6, 5, string(badProof))[5]
+	good := makeBlocks(t, gspec, 6, 6, "")[5]
+	// A correct header with a body it does not commit to.
+	wrongBody := types.NewBlockWithHeader(good.Header()).WithBody(types.Body{Withdrawals: []*types.Withdrawal{}})
+
+	genesis := gspec.ToBlock().Hash()
+	honest := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
+	connect(t, honest, b)
+	drops := watchDrops(t, b.server)
+
+	for name, block := range map[string]*types.Block{"bad proof": badProofBlock, "wrong body": wrongBody} {
+		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
+			if err := rawHandshake(rw, genesis); err != nil {
+				return err
+			}
+			return gethp2p.Send(rw, newBlockMsg, &newBlockPacket{Block: block, Work: big.NewInt(7)})
+		})
+		raw.server.AddPeer(b.server.Self())
+		if reason := drops.wait(t, raw.id()); reason != gethp2p.DiscUselessPeer.Error() {
+			t.Errorf("%s: dropped with %q, want %q", name, reason, gethp2p.DiscUselessPeer)
+		}
+		if b.chain.HasBlock(block.Hash(), block.NumberU64()) || b.chain.GetHeaderByHash(block.Hash()) != nil {
+			t.Errorf("%s: block reached the database", name)
+		}
+		raw.server.Stop()
+	}
+	if !b.hasPeer(honest.id()) {
+		t.Fatal("honest peer lost")
+	}
+	if b.chain.headHash() != base[4].Hash() {
+		t.Error("head moved")
+	}
+}

@@ -1,0 +1,73 @@
+package p2p
+
+import (
+	"testing"
+)
+
+// A fresh node syncs a 500-block chain from one peer.
+func TestSyncFromScratch(t *testing.T) {
+	gspec := testGenesis("")
+	blocks := makeBlocks(t, gspec, 500, 500, "")
+	a := newTestNode(t, newTestChain(t, gspec, blocks), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+
+	connect(t, b, a)
+	waitFor(t, "sync", func() bool { return b.chain.headHash() == a.chain.headHash() })
+	waitFor(t, "sync end", func() bool { syncing, _ := b.handler.Syncing(); return !syncing })
+
+	_, progress := b.handler.Syncing()
+	if want := (Progress{StartingBlock: 0, CurrentBlock: 500, HighestBlock: 500}); progress != want {
+		t.Errorf("progress %+v, want %+v", progress, want)
+	}
+	if _, progress := a.handler.Syncing(); progress != (Progress{CurrentBlock: 500, HighestBlock: 500}) {
+		t.Errorf("node that never synced reports %+v", progress)
+	}
+}
+
+// A late node syncs from three peers and fetches bodies from all of them.
+func TestSyncBodiesFromSeveralPeers(t *testing.T) {
+	gspec := testGenesis("")
+	blocks := makeBlocks(t, gspec, 500, 500, "")
+	var servers []*testNode
+	for range 3 {
+		servers = append(servers, newTestNode(t, newTestChain(t, gspec, blocks), nodeOpts{}))
+	}
+	late := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{noStart: true})
+	for _, s := range servers {
+		connect(t, late, s)
+	}
+	// All three are peers before the first batch is planned.
+	if err := late.handler.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "sync", func() bool { return late.chain.headHash() == servers[0].chain.headHash() })
+	for i, s := range servers {
+		if n := s.chain.bodiesServed.Load(); n == 0 {
+			t.Errorf("peer %d served no bodies", i)
+		}
+	}
+}
+
+// A node on a lighter fork finds the common ancestor and reorganises onto the
+// heavier chain; the fork point is below the first probe, so the binary search
+// finds it.
+func TestSyncReorgsOntoHeavierChain(t *testing.T) {
+	gspec := testGenesis("")
+	main := makeBlocks(t, gspec, 300, 300, "")
+	for _, fork := range []int{0, 150} {
+		side := makeBlocks(t, gspec, fork+40, fork, "side chain")
+		a := newTestNode(t, newTestChain(t, gspec, main), nodeOpts{})
+		b := newTestNode(t, newTestChain(t, gspec, side), nodeOpts{})
+		if fork > 0 && side[fork-1].Hash() != main[fork-1].Hash() {
+			t.Fatalf("fork %d: chains differ below the fork point", fork)
+		}
+		if side[fork].Hash() == main[fork].Hash() {
+			t.Fatalf("fork %d: chains agree above the fork point", fork)
+		}
+		connect(t, b, a)
+		waitFor(t, "reorg", func() bool { return b.chain.headHash() == a.chain.headHash() })
+		if got := b.chain.GetHeaderByNumber(uint64(fork + 1)).Hash(); got != main[fork].Hash() {
+			t.Errorf("fork %d: canonical block %d is %x, want the main chain's %x", fork, fork+1, got, main[fork].Hash())
+		}
+	}
+}

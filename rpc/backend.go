@@ -1,0 +1,252 @@
+package rpc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/filtermaps"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/txpool"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/eth/gasprice"
+	"github.com/ethereum/go-ethereum/eth/tracers"
+	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/event"
+	"github.com/ethereum/go-ethereum/params"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+// backend is the single adapter between our chain and geth's RPC packages.
+// Header/block lookups by number return (nil, nil) for blocks that do not
+// exist, as geth's backend does: the callers turn that into null or an error.
+type backend struct {
+	chain         *core.BlockChain
+	pool          *txpool.TxPool
+	db            ethdb.Database
+	confirmations uint64
+	gasCap        uint64
+	logIndex      *logIndexer
+}
+
+var (
+	_ filters.Backend        = (*backend)(nil)
+	_ tracers.Backend        = (*backend)(nil)
+	_ gasprice.OracleBackend = (*backend)(nil)
+)
+
+func newBackend(cfg Config) *backend {
+	return &backend{
+		chain:         cfg.Chain,
+		pool:          cfg.TxPool,
+		db:            cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
+		confirmations: cfg.Confirmations,
+		gasCap:        cfg.GasCap,
+	}
+}
+
+func (b *backend) ChainDb() ethdb.Database          { return b.db }
+func (b *backend) ChainConfig() *params.ChainConfig { return b.chain.Config() }
+func (b *backend) Engine() consensus.Engine         { return b.chain.Engine() }
+func (b *backend) RPCGasCap() uint64                { return b.gasCap }
+func (b *backend) TxIndexDone() bool                { return b.chain.TxIndexDone() }
+
+// CurrentHeader is the head block, the newest block whose state exists. The
+// header chain can run ahead of it while the node replays blocks at start-up.
+func (b *backend) CurrentHeader() *types.Header { return b.chain.CurrentBlock() }
+
+func (b *backend) HistoryPruningCutoff() uint64 {
+	n, _ := b.chain.HistoryPruningCutoff()
+	return n
+}
+
+// finalNumber is the number of the "safe"/"finalized" block for a head.
+func (b *backend) finalNumber(head uint64) uint64 {
+	if head < b.confirmations {
+		return 0
+	}
+	return head - b.confirmations
+}
+
+// resolveNumber maps a block tag to a height. Pending is latest: this node
+// keeps no pending block.
+func (b *backend) resolveNumber(n gethrpc.BlockNumber) (uint64, error) {
+	head := b.chain.CurrentBlock().Number.Uint64()
+	switch n {
+	case gethrpc.PendingBlockNumber, gethrpc.LatestBlockNumber:
+		return head, nil
+	case gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber:
+		return b.finalNumber(head), nil
+	case gethrpc.EarliestBlockNumber:
+		return b.HistoryPruningCutoff(), nil
+	}
+	if n < 0 {
+		return 0, &invalidParamsError{fmt.Sprintf("invalid block number %d", n)}
+	}
+	return uint64(n), nil
+}
+
+func (b *backend) HeaderByNumber(ctx context.Context, n gethrpc.BlockNumber) (*types.Header, error) {
+	if n == gethrpc.LatestBlockNumber || n == gethrpc.PendingBlockNumber {
+		return b.chain.CurrentBlock(), nil
+	}
+	num, err := b.resolveNumber(n)
+	if err != nil {
+		return nil, err
+	}
+	return b.chain.GetHeaderByNumber(num), nil
+}
+
+func (b *backend) HeaderByHash(ctx context.Context, hash common.Hash) (*types.Header, error) {
+	return b.chain.GetHeaderByHash(hash), nil
+}
+
+func (b *backend) BlockByNumber(ctx context.Context, n gethrpc.BlockNumber) (*types.Block, error) {
+	num, err := b.resolveNumber(n)
+	if err != nil {
+		return nil, err
+	}
+	return b.chain.GetBlockByNumber(num), nil
+}
+
+func (b *backend) BlockByHash(ctx context.Context, hash common.Hash) (*types.Block, error) {
+	return b.chain.GetBlockByHash(hash), nil
+}
+
+// headerByNumberOrHash resolves an EIP-1898 block selector. An unknown hash
+// and a missing number are both "not found"; a known but non-canonical hash
+// with requireCanonical is a distinct error.
+func (b *backend) headerByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*types.Header, error) {
+	if n, ok := sel.Number(); ok {
+		h, err := b.HeaderByNumber(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if h == nil {
+			return nil, errHeaderNotFound
+		}
+		return h, nil
+	}
+	if hash, ok := sel.Hash(); ok {
+		h := b.chain.GetHeaderByHash(hash)
+		if h == nil {
+			return nil, errHashNotFound
+		}
+		if sel.RequireCanonical && b.chain.GetCanonicalHash(h.Number.Uint64()) != hash {
+			return nil, errNotCanonical
+		}
+		return h, nil
+	}
+	return nil, &invalidParamsError{"neither block number nor hash specified"}
+}
+
+// blockByNumberOrHash is headerByNumberOrHash for whole blocks, except that a
+// block that does not exist is (nil, nil): block getters answer null.
+func (b *backend) blockByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*types.Block, error) {
+	h, err := b.headerByNumberOrHash(ctx, sel)
+	if errors.Is(err, errHeaderNotFound) || errors.Is(err, errHashNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	block := b.chain.GetBlock(h.Hash(), h.Number.Uint64())
+	if block == nil {
+		return nil, fmt.Errorf("block #%d %x: header found but body missing", h.Number, h.Hash())
+	}
+	return block, nil
+}
+
+// stateAndHeader opens the state after the selected block.
+func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*state.StateDB, *types.Header, error) {
+	h, err := b.headerByNumberOrHash(ctx, sel)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := b.stateAt(h)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, h, nil
+}
+
+// stateAt opens the state after h: live (recent) state first, then the
+// archive's historic state when the node keeps one.
+func (b *backend) stateAt(h *types.Header) (*state.StateDB, error) {
+	st, err := b.chain.StateAt(h.Root, h.Number, h.Time)
+	if err == nil {
+		return st, nil
+	}
+	if st, err := b.chain.HistoricState(h.Root, h.Number, h.Time); err == nil {
+		return st, nil
+	}
+	return nil, &stateUnavailableError{number: h.Number.Uint64()}
+}
+
+func (b *backend) GetBody(ctx context.Context, hash common.Hash, number gethrpc.BlockNumber) (*types.Body, error) {
+	if number < 0 || hash == (common.Hash{}) {
+		return nil, errors.New("invalid arguments; expect hash and no special block numbers")
+	}
+	body := b.chain.GetBody(hash)
+	if body == nil {
+		return nil, fmt.Errorf("block body %x not found", hash)
+	}
+	return body, nil
+}
+
+func (b *backend) GetReceipts(ctx context.Context, hash common.Hash) (types.Receipts, error) {
+	return b.chain.GetReceiptsByHash(hash), nil
+}
+
+func (b *backend) GetLogs(ctx context.Context, hash common.Hash, number uint64) ([][]*types.Log, error) {
+	return rawdb.ReadLogs(b.db, hash, number), nil
+}
+
+// GetCanonicalTransaction returns found, tx, block hash, block number, index.
+func (b *backend) GetCanonicalTransaction(hash common.Hash) (bool, *types.Transaction, common.Hash, uint64, uint64) {
+	lookup, tx := b.chain.GetCanonicalTransaction(hash)
+	if lookup == nil || tx == nil {
+		return false, nil, common.Hash{}, 0, 0
+	}
+	return true, tx, lookup.BlockHash, lookup.BlockIndex, lookup.Index
+}
+
+// Pending serves gasprice: this node has no pending block.
+func (b *backend) Pending() (*types.Block, types.Receipts, *state.StateDB) { return nil, nil, nil }
+
+func (b *backend) SubscribeNewTxsEvent(ch chan<- core.NewTxsEvent) event.Subscription {
+	return b.pool.SubscribeTransactions(ch, true)
+}
+
+func (b *backend) SubscribeChainEvent(ch chan<- core.ChainEvent) event.Subscription {
+	return b.chain.SubscribeChainEvent(ch)
+}
+
+func (b *backend) SubscribeChainHeadEvent(ch chan<- core.ChainHeadEvent) event.Subscription {
+	return b.chain.SubscribeChainHeadEvent(ch)
+}
+
+func (b *backend) SubscribeRemovedLogsEvent(ch chan<- core.RemovedLogsEvent) event.Subscription {
+	return b.chain.SubscribeRemovedLogsEvent(ch)
+}
+
+func (b *backend) SubscribeLogsEvent(ch chan<- []*types.Log) event.Subscription {
+	return b.chain.SubscribeLogsEvent(ch)
+}
+
+func (b *backend) CurrentView() *filtermaps.ChainView {
+	head := b.chain.CurrentBlock()
+	if head == nil {
+		return nil
+	}
+	return filtermaps.NewChainView(b.chain, head.Number.Uint64(), head.Hash())
+}
+
+func (b *backend) NewMatcherBackend() filtermaps.MatcherBackend {
+	return b.logIndex.fm.NewMatcherBackend()
+}

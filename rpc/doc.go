@@ -1,0 +1,22 @@
+// Package rpc serves the node's standard JSON-RPC namespaces: eth, net, web3,
+// txpool, debug and, in dev mode only, evm.
+//
+// It owns:
+//   - one backend adapter over core.BlockChain and txpool.TxPool that satisfies
+//     the interfaces of geth's reusable RPC packages (eth/filters, eth/tracers,
+//     eth/gasprice, eth/gasestimator), so logs, filters, subscriptions, tracing,
+//     fee suggestions and gas estimation come from geth itself;
+//   - the filtermaps log index driver that keeps eth_getLogs indexed;
+//   - everything geth keeps in its non-importable internal/ethapi: block,
+//     transaction and receipt JSON, eth_call with state and block overrides,
+//     access lists, proofs, eth_simulateV1, transaction defaults and the error
+//     codes clients rely on (3 with revert data, -32602, -380xx...).
+//
+// Block tags: "pending" is "latest" (there is no pending block), and "safe" and
+// "finalized" are the block buried under Config.Confirmations blocks, because
+// finality on this chain comes from accumulated Bitcoin work.
+//
+// The mining namespace (mnr) lives in this package too but in its own files
+// (mnr*.go), written against the node's work server; nothing here depends on
+// it, nor on any particular consensus engine.
+package rpc

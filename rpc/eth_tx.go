@@ -1,0 +1,126 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/params"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+// Transactions: lookups by hash and position, receipts, submission.
+
+// errTxIndexing: the transaction may exist but the index is not built yet.
+var errTxIndexing = &codedError{codeServerError, "transaction indexing is in progress"}
+
+// GetTransactionByHash finds a transaction in the canonical chain, else in the
+// pool; null when neither has it.
+func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (*rpcTransaction, error) {
+	b := api.s.b
+	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
+	if found {
+		header := b.chain.GetHeader(blockHash, number)
+		if header == nil {
+			return nil, fmt.Errorf("header of block %x not found", blockHash)
+		}
+		return newRPCTransaction(tx, blockHash, number, header.Time, index, header.BaseFee, b.ChainConfig()), nil
+	}
+	if tx := b.pool.Get(hash); tx != nil {
+		return newPendingTransaction(tx, b.CurrentHeader(), b.ChainConfig()), nil
+	}
+	if !b.TxIndexDone() {
+		return nil, errTxIndexing
+	}
+	return nil, nil
+}
+
+// GetTransactionReceipt returns the receipt of a canonical transaction or null.
+func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) (map[string]any, error) {
+	b := api.s.b
+	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
+	if !found {
+		if !b.TxIndexDone() {
+			return nil, errTxIndexing
+		}
+		return nil, nil
+	}
+	receipt, err := b.chain.GetCanonicalReceipt(tx, blockHash, number, index)
+	if err != nil {
+		return nil, err
+	}
+	return marshalReceipt(receipt, blockHash, number, types.LatestSigner(b.ChainConfig()), tx, int(index)), nil
+}
+
+func (api *ethAPI) GetTransactionByBlockNumberAndIndex(ctx context.Context, number gethrpc.BlockNumber, index hexutil.Uint) (*rpcTransaction, error) {
+	block, err := api.s.b.BlockByNumber(ctx, number)
+	if block == nil || err != nil {
+		return nil, err
+	}
+	return txAtIndex(block, uint64(index), api.s.b.ChainConfig()), nil
+}
+
+func (api *ethAPI) GetTransactionByBlockHashAndIndex(ctx context.Context, hash common.Hash, index hexutil.Uint) (*rpcTransaction, error) {
+	block, err := api.s.b.BlockByHash(ctx, hash)
+	if block == nil || err != nil {
+		return nil, err
+	}
+	return txAtIndex(block, uint64(index), api.s.b.ChainConfig()), nil
+}
+
+func txAtIndex(block *types.Block, index uint64, cfg *params.ChainConfig) *rpcTransaction {
+	txs := block.Transactions()
+	if index >= uint64(len(txs)) {
+		return nil
+	}
+	return newRPCTransaction(txs[index], block.Hash(), block.NumberU64(), block.Time(), index, block.BaseFee(), cfg)
+}
+
+// SendRawTransaction submits a signed transaction to the pool. Rejections carry
+// the pool's own message (nonce too low, insufficient funds, invalid sender,
+// transaction type not supported...), which is what wallets match on.
+func (api *ethAPI) SendRawTransaction(ctx context.Context, input hexutil.Bytes) (common.Hash, error) {
+	tx := new(types.Transaction)
+	if err := tx.UnmarshalBinary(input); err != nil {
+		return common.Hash{}, &invalidParamsError{"invalid transaction encoding: " + err.Error()}
+	}
+	return api.s.submit(tx)
+}
+
+// submit checks the node's own limits, then hands tx to the pool.
+func (s *Service) submit(tx *types.Transaction) (common.Hash, error) {
+	if tx.Type() == types.BlobTxType {
+		return common.Hash{}, &codedError{codeServerError, errNoBlobs.msg}
+	}
+	if err := checkTxFee(tx.GasPrice(), tx.Gas(), s.cfg.TxFeeCap); err != nil {
+		return common.Hash{}, err
+	}
+	if !tx.Protected() && !s.cfg.AllowUnprotectedTxs && s.cfg.Dev == nil {
+		// A transaction without EIP-155 replay protection could be replayed
+		// on any chain where its sender has funds. Dev mode takes them: the
+		// keyless deployers (CREATE2 factory...) are such transactions.
+		return common.Hash{}, &codedError{codeServerError, "only replay-protected (EIP-155) transactions allowed over RPC"}
+	}
+	if err := s.b.pool.Add([]*types.Transaction{tx}, false)[0]; err != nil {
+		return common.Hash{}, err
+	}
+	log.Debug("Submitted transaction", "hash", tx.Hash(), "nonce", tx.Nonce(), "to", tx.To())
+	return tx.Hash(), nil
+}
+
+// checkTxFee refuses a transaction whose gasPrice*gas exceeds capBTC; a cap
+// of zero or less means no cap.
+func checkTxFee(price *big.Int, gas uint64, capBTC float64) error {
+	if capBTC <= 0 {
+		return nil
+	}
+	fee := new(big.Float).Quo(new(big.Float).SetInt(new(big.Int).Mul(price, new(big.Int).SetUint64(gas))), big.NewFloat(params.Ether))
+	if f, _ := fee.Float64(); f > capBTC {
+		return &codedError{codeServerError, fmt.Sprintf("tx fee (%.8f BTC) exceeds the configured cap (%.8f BTC)", f, capBTC)}
+	}
+	return nil
+}

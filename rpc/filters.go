@@ -1,0 +1,92 @@
+package rpc
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+// filterAPI is geth's filter API (eth_getLogs, eth_newFilter and friends,
+// eth_subscribe) with this node's limits on log queries: a block range of at
+// most LogRangeLimit blocks and at most LogRangeLimit logs per answer.
+//
+// geth's own range limit is left off because it measures "latest" as the
+// largest possible block number, which would refuse the everyday
+// {fromBlock: deployment, toBlock: "latest"} query; here tags are measured
+// against the current head.
+type filterAPI struct {
+	*filters.FilterAPI
+	s *Service
+}
+
+// GetLogs returns the logs matching crit.
+func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) ([]*types.Log, error) {
+	if err := api.s.checkLogRange(crit); err != nil {
+		return nil, err
+	}
+	logs, err := api.FilterAPI.GetLogs(ctx, crit)
+	if err != nil {
+		return nil, err
+	}
+	return api.s.checkLogCount(logs)
+}
+
+// NewFilter installs a log filter; its range is checked as eth_getLogs' is.
+func (api *filterAPI) NewFilter(crit filters.FilterCriteria) (gethrpc.ID, error) {
+	if err := api.s.checkLogRange(crit); err != nil {
+		return "", err
+	}
+	return api.FilterAPI.NewFilter(crit)
+}
+
+// GetFilterLogs returns every log matching an installed filter.
+func (api *filterAPI) GetFilterLogs(ctx context.Context, id gethrpc.ID) ([]*types.Log, error) {
+	logs, err := api.FilterAPI.GetFilterLogs(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return api.s.checkLogCount(logs)
+}
+
+// checkLogRange refuses a block range wider than the limit. A block-hash
+// query has no range.
+func (s *Service) checkLogRange(crit filters.FilterCriteria) error {
+	if crit.BlockHash != nil {
+		return nil
+	}
+	from, err := s.logRangeEnd(crit.FromBlock)
+	if err != nil {
+		return err
+	}
+	to, err := s.logRangeEnd(crit.ToBlock)
+	if err != nil {
+		return err
+	}
+	if to > from && to-from >= s.cfg.LogRangeLimit {
+		return &invalidParamsError{fmt.Sprintf("block range %d..%d is more than %d blocks; query a smaller range", from, to, s.cfg.LogRangeLimit)}
+	}
+	return nil
+}
+
+// logRangeEnd resolves one end of a log range; nil is "latest", negative
+// numbers are the tags as FilterCriteria encodes them (its decoder has
+// already refused numbers beyond int64).
+func (s *Service) logRangeEnd(n *big.Int) (uint64, error) {
+	if n == nil {
+		return s.b.resolveNumber(gethrpc.LatestBlockNumber)
+	}
+	return s.b.resolveNumber(gethrpc.BlockNumber(n.Int64()))
+}
+
+// checkLogCount refuses an answer with more logs than the limit, rather than
+// sending a truncated list a client would take as complete.
+func (s *Service) checkLogCount(logs []*types.Log) ([]*types.Log, error) {
+	if uint64(len(logs)) > s.cfg.LogRangeLimit {
+		return nil, &codedError{codeLimitExceeded, fmt.Sprintf("query returned more than %d results; narrow the block range or the filter", s.cfg.LogRangeLimit)}
+	}
+	return logs, nil
+}

@@ -1,0 +1,111 @@
+package rpc
+
+import (
+	"sync"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/filtermaps"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
+)
+
+// headRecheck is how often the log indexer re-reads the head even without a
+// chain event, as geth does, so that a missed event cannot stall the index.
+const headRecheck = 10 * time.Second
+
+// logIndexer drives geth's filtermaps log index (what eth_getLogs searches)
+// from chain events, like eth.Ethereum does for geth. It indexes the whole
+// chain: a sidechain's history is small and tools query it from genesis.
+type logIndexer struct {
+	chain     *core.BlockChain
+	fm        *filtermaps.FilterMaps
+	finalNum  func(head uint64) uint64
+	quit      chan struct{}
+	done      chan struct{}
+	startOnce sync.Once
+	stopOnce  sync.Once
+}
+
+func newLogIndexer(b *backend) (*logIndexer, error) {
+	chain := b.chain
+	head := chain.CurrentBlock()
+	cfg := filtermaps.Config{HashScheme: chain.TrieDB().Scheme() == rawdb.HashScheme}
+	fm, err := filtermaps.NewFilterMaps(b.db, b.CurrentView(), b.HistoryPruningCutoff(),
+		b.finalNumber(head.Number.Uint64()), filtermaps.DefaultParams, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return &logIndexer{
+		chain:    chain,
+		fm:       fm,
+		finalNum: b.finalNumber,
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+	}, nil
+}
+
+func (li *logIndexer) start() {
+	li.startOnce.Do(func() {
+		li.fm.Start()
+		go li.loop()
+	})
+}
+
+// stop ends the head loop and the indexer; safe to call without start.
+func (li *logIndexer) stop() {
+	li.stopOnce.Do(func() {
+		started := true
+		li.startOnce.Do(func() { started = false })
+		if !started {
+			return
+		}
+		close(li.quit)
+		<-li.done
+		li.fm.Stop()
+	})
+}
+
+// loop feeds the indexer the current head. Head events alone are enough even
+// across a reorg (which emits one for the new head only): the chain view walks
+// back from the head by hash.
+func (li *logIndexer) loop() {
+	defer close(li.done)
+	headCh := make(chan core.ChainEvent, 10)
+	headSub := li.chain.SubscribeChainEvent(headCh)
+	defer headSub.Unsubscribe()
+	procCh := make(chan bool, 10)
+	procSub := li.chain.SubscribeBlockProcessingEvent(procCh)
+	defer procSub.Unsubscribe()
+
+	var last common.Hash
+	setHead := func(h *types.Header) {
+		if h == nil || h.Hash() == last {
+			return
+		}
+		last = h.Hash()
+		cutoff, _ := li.chain.HistoryPruningCutoff()
+		view := filtermaps.NewChainView(li.chain, h.Number.Uint64(), h.Hash())
+		li.fm.SetTarget(view, cutoff, li.finalNum(h.Number.Uint64()))
+	}
+	setHead(li.chain.CurrentBlock())
+	recheck := time.NewTicker(headRecheck)
+	defer recheck.Stop()
+	for {
+		select {
+		case ev := <-headCh:
+			setHead(ev.Header)
+		case busy := <-procCh:
+			li.fm.SetBlockProcessing(busy)
+		case <-recheck.C:
+			setHead(li.chain.CurrentBlock())
+		case <-headSub.Err():
+			return
+		case <-procSub.Err():
+			return
+		case <-li.quit:
+			return
+		}
+	}
+}

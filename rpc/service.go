@@ -1,0 +1,88 @@
+package rpc
+
+import (
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/eth/gasprice"
+	"github.com/ethereum/go-ethereum/eth/tracers"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	// Register the tracers debug_trace* can be asked for by name: callTracer,
+	// prestateTracer, 4byteTracer... and JavaScript tracers.
+	_ "github.com/ethereum/go-ethereum/eth/tracers/js"
+	_ "github.com/ethereum/go-ethereum/eth/tracers/native"
+)
+
+// Fee oracle settings: geth's full-node defaults.
+var oracleConfig = gasprice.Config{
+	Blocks:           20,
+	Percentile:       60,
+	MaxHeaderHistory: 1024,
+	MaxBlockHistory:  1024,
+	MaxPrice:         gasprice.DefaultMaxPrice,
+	IgnorePrice:      gasprice.DefaultIgnorePrice,
+}
+
+// Service holds the RPC namespaces and the background parts they need. It is
+// a geth node.Lifecycle: Start runs the log indexer, Stop ends it. Register it
+// so that it stops before the chain does.
+type Service struct {
+	cfg       Config
+	b         *backend
+	gpo       *gasprice.Oracle
+	filterAPI *filters.FilterAPI
+	nonceLock addrLocker
+}
+
+// New builds the service. Its filter system starts following the chain at
+// once, so that no event between New and Start is lost.
+func New(cfg Config) (*Service, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	b := newBackend(cfg)
+	if b.logIndex, err = newLogIndexer(b); err != nil {
+		return nil, err
+	}
+	// Log query limits are filterAPI's, not the filter system's (see there).
+	fsys := filters.NewFilterSystem(b, filters.Config{})
+	return &Service{
+		cfg:       cfg,
+		b:         b,
+		gpo:       gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
+		filterAPI: filters.NewFilterAPI(fsys),
+	}, nil
+}
+
+// Start starts the log indexer.
+func (s *Service) Start() error {
+	s.b.logIndex.start()
+	return nil
+}
+
+// Stop stops the log indexer. The filter system ends with the chain's feeds.
+func (s *Service) Stop() error {
+	s.b.logIndex.stop()
+	return nil
+}
+
+// APIs lists the namespaces; the node registers them and filters them by its
+// --http.api/--ws.api lists. evm is present only in dev mode.
+func (s *Service) APIs() []gethrpc.API {
+	apis := []gethrpc.API{
+		{Namespace: "eth", Service: &ethAPI{s}},
+		{Namespace: "eth", Service: &filterAPI{FilterAPI: s.filterAPI, s: s}},
+		{Namespace: "net", Service: &netAPI{s}},
+		{Namespace: "web3", Service: &web3API{s}},
+		{Namespace: "txpool", Service: &txpoolAPI{s}},
+		{Namespace: "debug", Service: &debugAPI{s}},
+	}
+	apis = append(apis, tracers.APIs(s.b)...)
+	if s.cfg.Dev != nil {
+		apis = append(apis, gethrpc.API{Namespace: "evm", Service: &evmAPI{s}})
+	}
+	return apis
+}
+
+// ethAPI is the eth namespace, spread over the eth_*.go files.
+type ethAPI struct{ s *Service }

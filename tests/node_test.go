@@ -1,0 +1,274 @@
+package tests
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// devKey is the first key of the "test test ... junk" mnemonic: the first
+// dev account of both mmgeth --dev and anvil.
+const devKey = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+// devNode is a running dev-mode node that a test talks JSON-RPC to.
+type devNode struct {
+	Kind    string // "mmgeth" or "anvil"
+	HTTPURL string
+	WSURL   string
+	ChainID string // eth_chainId as the node answered it, hex
+	logPath string
+}
+
+// startDevNode starts a dev-mode node on free 127.0.0.1 ports, waits until it
+// answers eth_chainId, and stops it when the test ends; if the test failed,
+// the end of the node's log is printed. MMGETH_E2E_NODE picks the node:
+// unset or "mmgeth" builds ./cmd/mmgeth into a temp dir and runs
+// `mmgeth --dev`; "anvil" runs the anvil that tests/tooling/install.sh
+// installs, to check the harness itself against a reference node.
+func startDevNode(t *testing.T) *devNode {
+	t.Helper()
+	dir := t.TempDir()
+	node := &devNode{Kind: os.Getenv("MMGETH_E2E_NODE"), logPath: filepath.Join(dir, "node.log")}
+	if node.Kind == "" {
+		node.Kind = "mmgeth"
+	}
+	ports := freePorts(t, 2)
+	var argv []string
+	switch node.Kind {
+	case "mmgeth":
+		bin := filepath.Join(dir, "mmgeth")
+		buildMmgeth(t, bin)
+		argv = []string{bin, "--dev",
+			"--http", "--http.addr", "127.0.0.1", "--http.port", fmt.Sprint(ports[0]),
+			"--ws", "--ws.addr", "127.0.0.1", "--ws.port", fmt.Sprint(ports[1])}
+		node.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+		node.WSURL = fmt.Sprintf("ws://127.0.0.1:%d", ports[1])
+	case "anvil":
+		bin := filepath.Join(toolingDir(t), "bin", "anvil")
+		if _, err := os.Stat(bin); err != nil {
+			t.Fatalf("MMGETH_E2E_NODE=anvil needs anvil from tests/tooling/install.sh: %v", err)
+		}
+		// anvil serves HTTP and WebSocket on one port. Its default chain id,
+		// 31337, makes tools assume Hardhat's own node (Ignition then needs
+		// hardhat_metadata): another id keeps them on the paths mmgeth meets.
+		argv = []string{bin, "--host", "127.0.0.1", "--port", fmt.Sprint(ports[0]), "--chain-id", "424242"}
+		node.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+		node.WSURL = fmt.Sprintf("ws://127.0.0.1:%d", ports[0])
+	default:
+		t.Fatalf("MMGETH_E2E_NODE=%q: want mmgeth or anvil", node.Kind)
+	}
+
+	logFile, err := os.Create(node.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	// Whatever the node keeps under $HOME by default stays in the temp dir.
+	cmd.Env = append(os.Environ(), "HOME="+dir)
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Own process group, so that stopping the node also stops any child.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		t.Fatalf("start %s: %v", node.Kind, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	t.Cleanup(func() {
+		stopProcessGroup(cmd.Process.Pid, exited)
+		logFile.Close()
+		if t.Failed() {
+			t.Logf("last lines of the %s log (%s):\n%s", node.Kind, strings.Join(argv, " "), tailFile(node.logPath, 150))
+		}
+	})
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	for {
+		var id string
+		err := rpcCall(ctx, node.HTTPURL, &id, "eth_chainId")
+		if err == nil {
+			node.ChainID = id
+			t.Logf("%s dev node up: %s %s, chain id %s", node.Kind, node.HTTPURL, node.WSURL, id)
+			return node
+		}
+		select {
+		case werr := <-exited:
+			exited <- werr // for the cleanup
+			t.Fatalf("%s exited before serving RPC: %v", node.Kind, werr)
+		case <-ctx.Done():
+			t.Fatalf("%s did not answer eth_chainId on %s within 90s: %v", node.Kind, node.HTTPURL, err)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
+// buildMmgeth builds ./cmd/mmgeth of this checkout into bin.
+func buildMmgeth(t *testing.T, bin string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mmgeth")
+	cmd.Dir = repoRoot(t)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build ./cmd/mmgeth: %v\n%s", err, out)
+	}
+	t.Logf("built mmgeth in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// stopProcessGroup sends SIGTERM to the group led by pid, SIGKILL after 10s,
+// and waits for the leader to be reaped.
+func stopProcessGroup(pid int, exited chan error) {
+	select {
+	case err := <-exited:
+		exited <- err
+		syscall.Kill(-pid, syscall.SIGKILL) // children left behind, if any
+		return
+	default:
+	}
+	syscall.Kill(-pid, syscall.SIGTERM)
+	select {
+	case err := <-exited:
+		exited <- err
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-pid, syscall.SIGKILL)
+		exited <- <-exited
+	}
+}
+
+// freePorts returns n distinct ports that were free on 127.0.0.1.
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	ports := make([]int, n)
+	for i := range ports {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close() // held until all are picked, so they differ
+		ports[i] = l.Addr().(*net.TCPAddr).Port
+	}
+	return ports
+}
+
+// rpcError is a JSON-RPC error object answered by a node.
+type rpcError struct {
+	Code    int             `json:"code"`
+	Message string          `json:"message"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+func (e *rpcError) Error() string { return fmt.Sprintf("rpc error %d: %s", e.Code, e.Message) }
+
+// rpcCall does one JSON-RPC call over HTTP and decodes its result into result.
+func rpcCall(ctx context.Context, url string, result any, method string, params ...any) error {
+	if params == nil {
+		params = []any{}
+	}
+	body, err := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": method, "params": params})
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return err
+	}
+	var reply struct {
+		Result json.RawMessage `json:"result"`
+		Error  *rpcError       `json:"error"`
+	}
+	if err := json.Unmarshal(raw, &reply); err != nil {
+		return fmt.Errorf("%s: HTTP %d, undecodable reply %.200q: %v", method, resp.StatusCode, raw, err)
+	}
+	if reply.Error != nil {
+		return fmt.Errorf("%s: %w", method, reply.Error)
+	}
+	if reply.Result == nil {
+		return fmt.Errorf("%s: reply without result", method)
+	}
+	return json.Unmarshal(reply.Result, result)
+}
+
+// repoRoot is the checkout's root: the parent of this package's directory.
+func repoRoot(t *testing.T) string {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "go.mod")); err != nil {
+		t.Fatalf("no go.mod in %s: %v", root, err)
+	}
+	return root
+}
+
+// toolingDir is where tests/tooling/install.sh installs: $MMGETH_TOOLING_DIR,
+// else $MMGETH_CACHE/tooling, else <repo>/.cache/tooling.
+func toolingDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("MMGETH_TOOLING_DIR")
+	if dir == "" {
+		cache := os.Getenv("MMGETH_CACHE")
+		if cache == "" {
+			cache = filepath.Join(repoRoot(t), ".cache")
+		}
+		dir = filepath.Join(cache, "tooling")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+// tailFile returns the last n lines of a file, or why it could not.
+func tailFile(path string, n int) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	var lines []string
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 4<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+		if len(lines) > 2*n {
+			lines = append(lines[:0], lines[len(lines)-n:]...)
+		}
+	}
+	if err := sc.Err(); err != nil && !errors.Is(err, io.EOF) {
+		lines = append(lines, "(log unreadable past here: "+err.Error()+")")
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}

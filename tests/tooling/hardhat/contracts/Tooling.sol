@@ -1,0 +1,1 @@
+../../foundry/src/Tooling.sol
