@@ -2,6 +2,7 @@ package consensus
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/big"
 	"sync"
@@ -16,6 +17,10 @@ import (
 
 // replayBatch is how many stored blocks Replay hands to InsertChain at once.
 const replayBatch = 256
+
+// errInterrupted reports an import that geth abandoned without an error,
+// which it does when the chain is shutting down.
+var errInterrupted = errors.New("block import interrupted: the chain is shutting down")
 
 // ForkChoice makes the chain with the greatest cumulative work the head of
 // a core.BlockChain; on equal work the block seen first stays. geth's
@@ -81,7 +86,16 @@ func (f *ForkChoice) Head() (*types.Header, *big.Int) {
 func (f *ForkChoice) Insert(blocks []*types.Block) (n int, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return f.insert(blocks)
+	n, err = f.insert(blocks)
+	// geth writes with pebble's NoSync: a kill -9 could drop blocks whose
+	// receipts clients have already seen. One WAL sync per inserted batch
+	// makes what was imported durable before anyone builds on it.
+	if n > 0 {
+		if serr := f.db.SyncKeyValue(); serr != nil && err == nil {
+			err = fmt.Errorf("syncing imported blocks to disk: %w", serr)
+		}
+	}
+	return n, err
 }
 
 func (f *ForkChoice) insert(blocks []*types.Block) (int, error) {
@@ -137,6 +151,11 @@ func (f *ForkChoice) extend(run []*types.Block, headWork *big.Int) (int, error) 
 		f.forget(run[n:])
 		return n, err
 	}
+	if k := len(run) - 1; k >= 0 && !f.bc.HasBlock(run[k].Hash(), run[k].NumberU64()) {
+		// geth returns no error when it stops mid-import for a shutdown.
+		f.forget(run)
+		return 0, errInterrupted
+	}
 	return len(run), sealErr
 }
 
@@ -156,6 +175,10 @@ func (f *ForkChoice) insertSide(b *types.Block, headWork *big.Int) error {
 		if _, err := f.bc.InsertBlockWithoutSetHead(context.Background(), b, false); err != nil {
 			f.forget([]*types.Block{b})
 			return err
+		}
+		if !f.bc.HasBlock(b.Hash(), b.NumberU64()) {
+			f.forget([]*types.Block{b})
+			return errInterrupted
 		}
 	}
 	if work.Cmp(headWork) <= 0 {

@@ -18,17 +18,7 @@ import (
 // VerifyHeader checks a header against its parent, which must be known to
 // chain.
 func (e *Engine) VerifyHeader(chain gethconsensus.ChainHeaderReader, header *types.Header) error {
-	if e.paramsErr != nil {
-		return e.paramsErr
-	}
-	if !validNumber(header) {
-		return ErrInvalidNumber
-	}
-	parent := chain.GetHeader(header.ParentHash, header.Number.Uint64()-1)
-	if parent == nil {
-		return gethconsensus.ErrUnknownAncestor
-	}
-	return e.verifyHeader(chain, header, parent, time.Now())
+	return e.verifyHeaderAt(chain, []*types.Header{header}, 0, time.Now())
 }
 
 // VerifyHeaders checks a batch of headers on a pool of goroutines, one per
@@ -88,7 +78,7 @@ func (e *Engine) VerifyHeaders(chain gethconsensus.ChainHeaderReader, headers []
 	return abort, results
 }
 
-// verifyHeaderAt verifies headers[i] of a VerifyHeaders batch.
+// verifyHeaderAt verifies headers[i] of a batch, finding its parent.
 func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers []*types.Header, i int, now time.Time) error {
 	if e.paramsErr != nil {
 		return e.paramsErr
@@ -155,8 +145,8 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if header.Time <= parent.Time {
 		return fmt.Errorf("%w: %d <= %d", ErrTimestamp, header.Time, parent.Time)
 	}
-	if drift := e.params.MaxFutureDrift; drift > 0 && header.Time > uint64(now.Unix())+drift {
-		return fmt.Errorf("%w: %d is %ds ahead of the clock, max %d", ErrFutureBlock, header.Time, header.Time-uint64(now.Unix()), drift)
+	if drift, clock := e.params.MaxFutureDrift, uint64(now.Unix()); drift > 0 && header.Time > clock && header.Time-clock > drift {
+		return fmt.Errorf("%w: %d is %ds ahead of the clock, max %d", ErrFutureBlock, header.Time, header.Time-clock, drift)
 	}
 	if header.GasLimit > params.MaxGasLimit {
 		return fmt.Errorf("%w: %d above %d", ErrInvalidGasLimit, header.GasLimit, params.MaxGasLimit)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
@@ -41,7 +42,13 @@ type BuilderConfig struct {
 }
 
 // Builder assembles block templates.
-type Builder struct{ cfg BuilderConfig }
+type Builder struct {
+	cfg BuilderConfig
+	// mu serializes builds. Besides saving duplicate work on one head, it
+	// keeps TxPool.Sync single-caller: geth's pool remembers only one
+	// waiter, and a second concurrent Sync would block forever.
+	mu sync.Mutex
+}
 
 // NewBuilder returns a builder.
 func NewBuilder(cfg BuilderConfig) *Builder {
@@ -80,6 +87,8 @@ func (t *Template) Seal(proof *mergemine.Proof) (*types.Block, error) {
 // on top of parent. A transaction that fails is skipped with its sender's
 // later ones, as geth's miner does: one bad transaction never stalls a block.
 func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	chain, cfg := b.cfg.Chain, b.cfg.Chain.Config()
 	if timestamp <= parent.Time {
 		timestamp = parent.Time + 1

@@ -164,7 +164,7 @@ func TestBadTransactionsLeaveStateUnchanged(t *testing.T) {
 		tx        *types.Transaction
 		want      string
 	}{
-		{name: "garbage", raw: "0xdeadbeef", want: "typed transaction too short"},
+		{name: "garbage", raw: "0xdeadbeef", want: "invalid transaction encoding"},
 		{name: "wrong chain id", tx: wrongTx, want: "invalid chain id"},
 		{name: "nonce too low", tx: d.sign(t, d.keys[1], &types.DynamicFeeTx{
 			ChainID: chainID, Nonce: 0, GasTipCap: big.NewInt(1e6), GasFeeCap: big.NewInt(1e9), Gas: 21000, To: &to,

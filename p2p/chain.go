@@ -35,9 +35,11 @@ type Chain interface {
 	// engine (proofs, difficulty, timestamps...), in parallel where it can.
 	// The parent of headers[0] is in the chain. It returns the first failure.
 	VerifyHeaders(headers []*types.Header) error
-	// InsertBlocks imports a contiguous run of blocks through fork choice.
-	// On failure it returns the index of the first block that was not
-	// imported and why.
+	// InsertBlocks imports a contiguous run of blocks through fork choice;
+	// the parent of blocks[0] is in the chain and the headers passed
+	// VerifyHeaders. On failure it returns the index of the first block that
+	// was not imported and why; any failure is taken as the block being
+	// invalid and its sender is dropped.
 	InsertBlocks(blocks []*types.Block) (int, error)
 }
 

@@ -22,10 +22,11 @@
 //   - Transactions gossips whole transactions.
 //
 // Every message has a size cap checked before decoding and every list a count
-// cap checked before its items are decoded. A peer that sends a malformed or
-// unsolicited-but-invalid message is disconnected with DiscProtocolError; one
-// that sends a block with an invalid proof or an invalid body is disconnected
-// with DiscUselessPeer, and its block never reaches the chain.
+// cap checked before its items are decoded. A peer that sends a malformed
+// message, or an answer that does not fit its request, is disconnected with
+// DiscProtocolError; one that sends a block with an invalid proof or an
+// invalid body is disconnected with DiscUselessPeer, and its block never
+// reaches the chain. Answers nobody waits for any more (late ones) are ignored.
 //
 // # Propagation
 //

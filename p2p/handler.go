@@ -89,7 +89,7 @@ func (h *Handler) Start() error {
 	h.lock.Lock()
 	defer h.lock.Unlock()
 	if h.started || h.stopped {
-		return errors.New("p2p: handler already started")
+		return errors.New("p2p: a handler starts only once")
 	}
 	h.started = true
 	h.wg.Add(2)

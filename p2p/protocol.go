@@ -51,14 +51,13 @@ const (
 	maxHeaderFetch        = 192             // headers asked per sync request
 	maxBodyFetch          = 64              // bodies asked per request
 	ancestorProbe         = 16              // headers in the first common-ancestor probe
-	maxHeaderLookups      = 2 * maxHeadersServe
 	handshakeTimeout      = 5 * time.Second
 	requestTimeout        = 10 * time.Second
 	forceSyncCycle        = 10 * time.Second
 	syncReportInterval    = 8 * time.Second
 	maxKnownBlocks        = 1024
 	maxKnownTxs           = 32768
-	maxQueuedBlocks       = 16 // per-peer broadcast queue; older ones are dropped
+	maxQueuedBlocks       = 16 // per-peer broadcast queues: what does not fit is dropped
 	maxQueuedTxBatches    = 64
 	maxQueuedRequests     = 16
 	maxPendingImports     = 64 // propagated blocks waiting for import

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	gethp2p "github.com/ethereum/go-ethereum/p2p"
 )
 
 // Progress describes a chain sync in the terms of eth_syncing.
@@ -68,7 +69,7 @@ func (h *Handler) syncLoop() {
 		case <-h.quit:
 			return
 		}
-		for h.syncOnce() && !h.closing() {
+		for !h.closing() && h.syncOnce() {
 		}
 	}
 }
@@ -97,11 +98,15 @@ func (h *Handler) syncOnce() bool {
 	switch {
 	case errors.As(err, &pe):
 		p.drop(pe.reason, pe.err)
-	case err != nil:
-		log.Debug("Chain sync failed", "peer", p.ID().TerminalString(), "err", err)
-	case work.Cmp(claimed) < 0:
+	case errors.Is(err, errTimeout):
+		// A peer that claims to be ahead and stalls would hold sync back
+		// for as long as it stays the heaviest.
+		p.drop(gethp2p.DiscUselessPeer, err)
+	case errors.Is(err, errNoHeaders), err == nil && work.Cmp(claimed) < 0:
 		// The peer served all it had and it weighed less than claimed.
 		p.lowerWork(work)
+	case err != nil:
+		log.Debug("Chain sync failed", "peer", p.ID().TerminalString(), "err", err)
 	}
 	moved := newHead.Hash() != head.Hash()
 	if moved {

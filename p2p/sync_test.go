@@ -1,7 +1,11 @@
 package p2p
 
 import (
+	"math/big"
 	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	gethp2p "github.com/ethereum/go-ethereum/p2p"
 )
 
 // A fresh node syncs a 500-block chain from one peer.
@@ -69,5 +73,50 @@ func TestSyncReorgsOntoHeavierChain(t *testing.T) {
 		if got := b.chain.GetHeaderByNumber(uint64(fork + 1)).Hash(); got != main[fork].Hash() {
 			t.Errorf("fork %d: canonical block %d is %x, want the main chain's %x", fork, fork+1, got, main[fork].Hash())
 		}
+	}
+}
+
+// A peer that claims more work than it can show is not synced from again
+// until it announces more, and is not dropped: it may simply have reorged.
+func TestSyncPeerWithoutChain(t *testing.T) {
+	gspec := testGenesis("")
+	genesis := gspec.ToBlock().Hash()
+	b := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+	liar := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
+		status := &statusPacket{ProtocolVersion: ProtocolVersion, NetworkID: testNetwork, Genesis: genesis, Head: common.Hash{1}, Number: 50, Work: big.NewInt(1000)}
+		if err := gethp2p.Send(rw, statusMsg, status); err != nil {
+			return err
+		}
+		for {
+			msg, err := rw.ReadMsg()
+			if err != nil {
+				return err
+			}
+			var req getBlockHeadersPacket
+			if msg.Code != getBlockHeadersMsg || msg.Decode(&req) != nil {
+				msg.Discard()
+				continue
+			}
+			if err := gethp2p.Send(rw, blockHeadersMsg, &blockHeadersPacket{RequestID: req.RequestID}); err != nil {
+				return err
+			}
+		}
+	})
+	liar.server.AddPeer(b.server.Self())
+	waitFor(t, "claim lowered", func() bool {
+		b.handler.peers.mu.RLock()
+		p := b.handler.peers.peers[liar.id().String()]
+		b.handler.peers.mu.RUnlock()
+		if p == nil {
+			return false
+		}
+		_, _, work := p.headInfo()
+		return work.Cmp(common.Big1) == 0
+	})
+	if syncing, _ := b.handler.Syncing(); syncing {
+		t.Error("still syncing")
+	}
+	if !b.hasPeer(liar.id()) {
+		t.Error("peer dropped")
 	}
 }

@@ -56,6 +56,8 @@ func TestProtocolErrors(t *testing.T) {
 		{"raw tx garbage", `{"jsonrpc":"2.0","id":1,"method":"eth_sendRawTransaction","params":["0x0102030405"]}`, -32602},
 		{"unknown state override key", `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x0000000000000000000000000000000000000001"},"latest",{"0x0000000000000000000000000000000000000001":{"balanse":"0x1"}}]}`, -32602},
 		{"call with blobs", `{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"0x0000000000000000000000000000000000000001","blobVersionedHashes":["0x0100000000000000000000000000000000000000000000000000000000000000"]}]}`, -32602},
+		{"empty storage request", `{"jsonrpc":"2.0","id":1,"method":"eth_getStorageValues","params":[{}]}`, -32602},
+		{"too many log addresses", fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"eth_getLogs","params":[{"address":[%s]}]}`, strings.TrimSuffix(strings.Repeat(`"0x0000000000000000000000000000000000000001",`, 1001), ",")), -32000},
 		{"simulate nothing", `{"jsonrpc":"2.0","id":1,"method":"eth_simulateV1","params":[{"blockStateCalls":[]}]}`, -32602},
 		{"too many proof keys", fmt.Sprintf(`{"jsonrpc":"2.0","id":1,"method":"eth_getProof","params":["0x0000000000000000000000000000000000000001",[%s],"latest"]}`, strings.TrimSuffix(strings.Repeat(`"0x1",`, 1025), ",")), -32602},
 	}

@@ -25,6 +25,7 @@ type filterAPI struct {
 
 // GetLogs returns the logs matching crit.
 func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) ([]*types.Log, error) {
+	crit = pendingIsLatest(crit)
 	if err := api.s.checkLogRange(crit); err != nil {
 		return nil, err
 	}
@@ -37,6 +38,7 @@ func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) 
 
 // NewFilter installs a log filter; its range is checked as eth_getLogs' is.
 func (api *filterAPI) NewFilter(crit filters.FilterCriteria) (gethrpc.ID, error) {
+	crit = pendingIsLatest(crit)
 	if err := api.s.checkLogRange(crit); err != nil {
 		return "", err
 	}
@@ -50,6 +52,20 @@ func (api *filterAPI) GetFilterLogs(ctx context.Context, id gethrpc.ID) ([]*type
 		return nil, err
 	}
 	return api.s.checkLogCount(logs)
+}
+
+// pendingIsLatest reads "pending" as "latest", as everywhere on this node
+// (geth's filters would refuse it: they know no pending block either).
+func pendingIsLatest(crit filters.FilterCriteria) filters.FilterCriteria {
+	pending := big.NewInt(gethrpc.PendingBlockNumber.Int64())
+	latest := big.NewInt(gethrpc.LatestBlockNumber.Int64())
+	if crit.FromBlock != nil && crit.FromBlock.Cmp(pending) == 0 {
+		crit.FromBlock = latest
+	}
+	if crit.ToBlock != nil && crit.ToBlock.Cmp(pending) == 0 {
+		crit.ToBlock = latest
+	}
+	return crit
 }
 
 // checkLogRange refuses a block range wider than the limit. A block-hash

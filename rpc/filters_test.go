@@ -35,6 +35,7 @@ func TestGetLogs(t *testing.T) {
 		{"up to safe", map[string]any{"fromBlock": "0x0", "toBlock": "safe"}, []int64{1, 0}},
 		{"delegated account", map[string]any{"fromBlock": "0x0", "address": addr4}, []int64{0}},
 		{"default range is latest", map[string]any{}, []int64{3}},
+		{"pending is latest", map[string]any{"fromBlock": "pending", "toBlock": "pending"}, []int64{3}},
 		{"block hash", map[string]any{"blockHash": tc.blocks[3].Hash()}, []int64{2}},
 		{"other topic", map[string]any{"fromBlock": "0x0", "topics": []any{common.Hash{9}}}, nil},
 	}

@@ -159,6 +159,9 @@ func (api *MnrAPI) GetWork() (*MnrWork, error) {
 	if err != nil {
 		return nil, mnrServerError(err)
 	}
+	if w == nil {
+		return nil, mnrServerError(fmt.Errorf("%w: work server returned none", ErrWorkUnavailable))
+	}
 	if w.Target == nil || w.Target.Sign() <= 0 || w.Target.BitLen() > 256 {
 		return nil, mnrServerError(fmt.Errorf("work server returned an invalid target %v", w.Target))
 	}
@@ -273,6 +276,9 @@ func (api *MnrAPI) submit(header80, coinbase, proof []byte) (*MnrSubmitResult, e
 	res, err := api.ws.Submit(header80, coinbase, proof)
 	if err != nil {
 		return nil, mnrServerError(err)
+	}
+	if res == nil || res.Status == "" {
+		return nil, mnrServerError(errors.New("work server returned no import result"))
 	}
 	return &MnrSubmitResult{
 		BlockImportedResult: []byte(res.Status),

@@ -184,6 +184,7 @@ func TestMnrGetWorkErrors(t *testing.T) {
 		{"target too large", &mnrTestServer{work: &Work{Target: new(big.Int).Lsh(big.NewInt(1), 256)}}, "Work server returned an invalid target"},
 		{"no target", &mnrTestServer{work: &Work{}}, "Work server returned an invalid target"},
 		{"negative fees", &mnrTestServer{work: &Work{Target: big.NewInt(1), FeesPaid: big.NewInt(-1)}}, "Work server returned negative fees"},
+		{"no work, no error", &mnrTestServer{}, "No work available: work server returned none"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -460,6 +461,16 @@ func TestMnrSubmitErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestMnrSubmitNoResult: a work server answering neither a result nor an
+// error is reported, not dereferenced.
+func TestMnrSubmitNoResult(t *testing.T) {
+	v := mnrLoadVector(t)
+	ws := mnrVectorServer(v)
+	ws.result = SubmitResult{}
+	err := mnrServe(t, ws).Call(new(json.RawMessage), "mnr_submitBitcoinBlockPartialMerkle", mnrParams(v.PartialMerkleParams)...)
+	mnrCheckError(t, err, mnrSubmitCode, "Work server returned no import result")
 }
 
 // TestMnrServerErrorWording checks work-server errors read as Rootstock's

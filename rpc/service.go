@@ -22,6 +22,10 @@ var oracleConfig = gasprice.Config{
 	IgnorePrice:      gasprice.DefaultIgnorePrice,
 }
 
+// maxLogQueryTerms bounds the addresses, and the topics per position, of one
+// log filter (geth's default).
+const maxLogQueryTerms = 1000
+
 // Service holds the RPC namespaces and the background parts they need. It is
 // a geth node.Lifecycle: Start runs the log indexer, Stop ends it. Register it
 // so that it stops before the chain does.
@@ -44,8 +48,9 @@ func New(cfg Config) (*Service, error) {
 	if b.logIndex, err = newLogIndexer(b); err != nil {
 		return nil, err
 	}
-	// Log query limits are filterAPI's, not the filter system's (see there).
-	fsys := filters.NewFilterSystem(b, filters.Config{})
+	// The block range and result limits are filterAPI's, not the filter
+	// system's (see there); the address/topic count limit is geth's default.
+	fsys := filters.NewFilterSystem(b, filters.Config{LogQueryLimit: maxLogQueryTerms})
 	return &Service{
 		cfg:       cfg,
 		b:         b,

@@ -366,19 +366,21 @@ func btcdStart(t *testing.T, name string, argv []string) *btcdProcess {
 	}()
 	t.Cleanup(func() {
 		start := time.Now()
+		lines := 60
 		if err := p.stop(); errors.Is(err, errBtcdKilled) {
-			t.Errorf("%s did not exit within 15 s of SIGINT", name)
+			t.Errorf("%s did not exit within 15 s of SIGINT (goroutine dump at the end of its output)", name)
+			lines = 2000
 		}
 		t.Logf("%s stopped in %v", name, time.Since(start).Round(time.Millisecond))
 		if t.Failed() {
-			t.Logf("%s (%s) output, last lines:\n%s", name, strings.Join(argv, " "), btcdTail(p.logPath, 60))
+			t.Logf("%s (%s) output, last lines:\n%s", name, strings.Join(argv, " "), btcdTail(p.logPath, lines))
 		}
 	})
 	return p
 }
 
-// stop interrupts the process group, kills it after 15 s, and returns how
-// the process ended.
+// stop interrupts the process group, kills it after 15 s (SIGQUIT first, for
+// a goroutine dump in its log), and returns how the process ended.
 func (p *btcdProcess) stop() error {
 	select {
 	case <-p.exited:
@@ -389,8 +391,15 @@ func (p *btcdProcess) stop() error {
 	select {
 	case <-p.exited:
 	case <-time.After(15 * time.Second):
-		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
-		<-p.exited
+		// A Go program dumps its goroutines on SIGQUIT: the log then
+		// shows where it hangs.
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGQUIT)
+		select {
+		case <-p.exited:
+		case <-time.After(5 * time.Second):
+			syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+			<-p.exited
+		}
 		p.err = fmt.Errorf("%w (%v)", errBtcdKilled, p.err)
 	}
 	return p.err

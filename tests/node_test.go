@@ -49,8 +49,7 @@ func startDevNode(t *testing.T) *devNode {
 	var argv []string
 	switch node.Kind {
 	case "mmgeth":
-		bin := filepath.Join(dir, "mmgeth")
-		buildMmgeth(t, bin)
+		bin := binary(t, "./cmd/mmgeth")
 		argv = []string{bin, "--dev",
 			"--http", "--http.addr", "127.0.0.1", "--http.port", fmt.Sprint(ports[0]),
 			"--ws", "--ws.addr", "127.0.0.1", "--ws.port", fmt.Sprint(ports[1])}
@@ -71,7 +70,31 @@ func startDevNode(t *testing.T) *devNode {
 		t.Fatalf("MMGETH_E2E_NODE=%q: want mmgeth or anvil", node.Kind)
 	}
 
-	logFile, err := os.Create(node.logPath)
+	p := startProcess(t, node.Kind, argv, dir, node.logPath)
+	p.waitRPC(t, node.HTTPURL, 90*time.Second)
+	var id string
+	if err := rpcCall(context.Background(), node.HTTPURL, &id, "eth_chainId"); err != nil {
+		t.Fatal(err)
+	}
+	node.ChainID = id
+	t.Logf("%s dev node up: %s %s, chain id %s", node.Kind, node.HTTPURL, node.WSURL, id)
+	return node
+}
+
+// process is a server a test started in its own process group.
+type process struct {
+	name    string
+	argv    []string
+	cmd     *exec.Cmd
+	exited  chan error
+	logPath string
+}
+
+// startProcess runs argv in dir with its output in logPath; the process is
+// stopped when the test ends, and its log tail printed if the test failed.
+func startProcess(t *testing.T, name string, argv []string, dir, logPath string) *process {
+	t.Helper()
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,51 +107,48 @@ func startDevNode(t *testing.T) *devNode {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
-		t.Fatalf("start %s: %v", node.Kind, err)
+		t.Fatalf("start %s: %v", name, err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	p := &process{name: name, argv: argv, cmd: cmd, exited: make(chan error, 1), logPath: logPath}
+	go func() { p.exited <- cmd.Wait(); logFile.Close() }()
 	t.Cleanup(func() {
-		stopProcessGroup(cmd.Process.Pid, exited)
-		logFile.Close()
+		p.stop()
 		if t.Failed() {
-			t.Logf("last lines of the %s log (%s):\n%s", node.Kind, strings.Join(argv, " "), tailFile(node.logPath, 150))
+			t.Logf("last lines of the %s log (%s):\n%s", name, strings.Join(argv, " "), tailFile(logPath, 150))
 		}
 	})
+	return p
+}
 
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+// stop ends the process gracefully (SIGTERM, SIGKILL after 10 s).
+func (p *process) stop() { stopProcessGroup(p.cmd.Process.Pid, p.exited) }
+
+// kill ends the process at once, as a crash or power cut would.
+func (p *process) kill() {
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	p.exited <- <-p.exited
+}
+
+// waitRPC waits until url answers eth_chainId.
+func (p *process) waitRPC(t *testing.T, url string, timeout time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	for {
 		var id string
-		err := rpcCall(ctx, node.HTTPURL, &id, "eth_chainId")
+		err := rpcCall(ctx, url, &id, "eth_chainId")
 		if err == nil {
-			node.ChainID = id
-			t.Logf("%s dev node up: %s %s, chain id %s", node.Kind, node.HTTPURL, node.WSURL, id)
-			return node
+			return
 		}
 		select {
-		case werr := <-exited:
-			exited <- werr // for the cleanup
-			t.Fatalf("%s exited before serving RPC: %v", node.Kind, werr)
+		case werr := <-p.exited:
+			p.exited <- werr // for the cleanup
+			t.Fatalf("%s exited before serving RPC: %v", p.name, werr)
 		case <-ctx.Done():
-			t.Fatalf("%s did not answer eth_chainId on %s within 90s: %v", node.Kind, node.HTTPURL, err)
-		case <-time.After(250 * time.Millisecond):
+			t.Fatalf("%s did not answer eth_chainId on %s within %s: %v", p.name, url, timeout, err)
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
-}
-
-// buildMmgeth builds ./cmd/mmgeth of this checkout into bin.
-func buildMmgeth(t *testing.T, bin string) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	start := time.Now()
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/mmgeth")
-	cmd.Dir = repoRoot(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/mmgeth: %v\n%s", err, out)
-	}
-	t.Logf("built mmgeth in %s", time.Since(start).Round(time.Millisecond))
 }
 
 // stopProcessGroup sends SIGTERM to the group led by pid, SIGKILL after 10s,

@@ -1,0 +1,112 @@
+package tests
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// TestCrashKeepsIncludedTransactions kills a dev node with an on-disk
+// datadir (kill -9) in the middle of a stream of transactions, three times.
+// Each restart must come back with a head no lower than the last block seen
+// before the kill, the same blocks at every height seen, and a receipt for
+// every transaction that had one.
+func TestCrashKeepsIncludedTransactions(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	dir := t.TempDir()
+	bin := binary(t, "./cmd/mmgeth")
+	url := fmt.Sprintf("http://127.0.0.1:%d", freePorts(t, 1)[0])
+	argv := []string{bin, "--dev", "--datadir", filepath.Join(dir, "data"), "--ipcdisable",
+		"--http.port", url[len("http://127.0.0.1:"):]}
+	logPath := filepath.Join(dir, "node.log")
+
+	included := map[string]string{} // tx hash -> block hash
+	seen := map[uint64]string{}      // block number -> hash
+	for round := 0; round < 3; round++ {
+		p := startProcess(t, "mmgeth", argv, dir, logPath)
+		p.waitRPC(t, url, time.Minute)
+		checkSurvived(t, url, round, included, seen)
+
+		ctx, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		var accounts []string
+		if err := rpcCall(ctx, url, &accounts, "eth_accounts"); err != nil {
+			t.Fatal(err)
+		}
+		for _, from := range accounts[:4] {
+			wg.Add(1)
+			go func(from string) {
+				defer wg.Done()
+				for ctx.Err() == nil {
+					var hash string
+					if rpcCall(ctx, url, &hash, "eth_sendTransaction", map[string]any{"from": from, "to": accounts[19], "value": "0x1"}) != nil {
+						return
+					}
+					for ctx.Err() == nil {
+						var r struct {
+							BlockHash   string         `json:"blockHash"`
+							BlockNumber hexutil.Uint64 `json:"blockNumber"`
+						}
+						if err := rpcCall(ctx, url, &r, "eth_getTransactionReceipt", hash); err == nil && r.BlockHash != "" {
+							mu.Lock()
+							included[hash] = r.BlockHash
+							seen[uint64(r.BlockNumber)] = r.BlockHash
+							mu.Unlock()
+							break
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+				}
+			}(from)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		p.kill() // mid-stream: transactions are still being sent and sealed
+		cancel()
+		wg.Wait()
+		t.Logf("round %d: killed with %d transactions and %d blocks seen", round, len(included), len(seen))
+	}
+	p := startProcess(t, "mmgeth", argv, dir, logPath)
+	p.waitRPC(t, url, time.Minute)
+	checkSurvived(t, url, 3, included, seen)
+	if len(included) < 50 {
+		t.Fatalf("only %d transactions streamed: the test did not exercise the node", len(included))
+	}
+}
+
+func checkSurvived(t *testing.T, url string, round int, included map[string]string, seen map[uint64]string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var head hexutil.Uint64
+	if err := rpcCall(ctx, url, &head, "eth_blockNumber"); err != nil {
+		t.Fatal(err)
+	}
+	for number, hash := range seen {
+		if number > uint64(head) {
+			t.Fatalf("restart %d: head %d is below block %d seen before the kill", round, head, number)
+		}
+		var block struct {
+			Hash string `json:"hash"`
+		}
+		if err := rpcCall(ctx, url, &block, "eth_getBlockByNumber", hexutil.Uint64(number), false); err != nil || block.Hash != hash {
+			t.Fatalf("restart %d: block %d is %q (%v), was %s", round, number, block.Hash, err, hash)
+		}
+	}
+	for tx, blockHash := range included {
+		var r struct {
+			BlockHash string `json:"blockHash"`
+			Status    string `json:"status"`
+		}
+		if err := rpcCall(ctx, url, &r, "eth_getTransactionReceipt", tx); err != nil || r.BlockHash != blockHash || r.Status != "0x1" {
+			t.Fatalf("restart %d: receipt of %s is %+v (%v), was in %s", round, tx, r, err, blockHash)
+		}
+	}
+}

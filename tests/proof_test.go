@@ -1,0 +1,113 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"math/big"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common/hexutil"
+)
+
+// TestDevBlockProofsVerify checks that the merged-mining fields served in
+// eth_getBlockByNumber are exactly what `mmgeth proof verify` takes: each
+// block's proof verifies with its hashForMergedMining and difficulty, and a
+// proof with one flipped byte does not.
+func TestDevBlockProofsVerify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end")
+	}
+	node := startDevNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var accounts []string
+	if err := rpcCall(ctx, node.HTTPURL, &accounts, "eth_accounts"); err != nil || len(accounts) < 2 {
+		t.Fatalf("eth_accounts: %v %v", accounts, err)
+	}
+	for i := 0; i < 3; i++ {
+		var hash string
+		if err := rpcCall(ctx, node.HTTPURL, &hash, "eth_sendTransaction", map[string]any{
+			"from": accounts[0], "to": accounts[1], "value": "0x1",
+		}); err != nil {
+			t.Fatal(err)
+		}
+		waitReceipt(t, ctx, node.HTTPURL, hash)
+	}
+	bin := binary(t, "./cmd/mmgeth")
+	var head hexutil.Uint64
+	if err := rpcCall(ctx, node.HTTPURL, &head, "eth_blockNumber"); err != nil || head < 3 {
+		t.Fatalf("head %d, %v", head, err)
+	}
+	for n := uint64(1); n <= uint64(head); n++ {
+		var block map[string]any
+		if err := rpcCall(ctx, node.HTTPURL, &block, "eth_getBlockByNumber", hexutil.Uint64(n), false); err != nil {
+			t.Fatal(err)
+		}
+		difficulty, ok := new(big.Int).SetString(strings.TrimPrefix(block["mergedMiningDifficulty"].(string), "0x"), 16)
+		if !ok {
+			t.Fatalf("block %d: mergedMiningDifficulty %v", n, block["mergedMiningDifficulty"])
+		}
+		args := map[string]string{
+			"--header":       block["bitcoinMergedMiningHeader"].(string),
+			"--coinbase":     block["bitcoinMergedMiningCoinbaseTransaction"].(string),
+			"--merkle-proof": block["bitcoinMergedMiningMerkleProof"].(string),
+			"--hash":         block["hashForMergedMining"].(string),
+			"--difficulty":   difficulty.String(),
+		}
+		if out, code := proofVerify(t, bin, args); code != 0 || strings.TrimSpace(out) != "valid" {
+			t.Fatalf("block %d: proof verify exit %d: %s", n, code, out)
+		}
+		for _, field := range []string{"--header", "--coinbase", "--hash"} {
+			flipped := map[string]string{}
+			for k, v := range args {
+				flipped[k] = v
+			}
+			raw := hexutil.MustDecode(args[field])
+			raw[len(raw)/2] ^= 0x01
+			flipped[field] = hexutil.Encode(raw)
+			if out, code := proofVerify(t, bin, flipped); code != 1 || !strings.Contains(out, "invalid:") {
+				t.Errorf("block %d with a byte of %s flipped: exit %d: %s", n, field, code, out)
+			}
+		}
+	}
+}
+
+func proofVerify(t *testing.T, bin string, args map[string]string) (string, int) {
+	argv := []string{"proof", "verify"}
+	for k, v := range args {
+		argv = append(argv, k, v)
+	}
+	out, err := exec.Command(bin, argv...).CombinedOutput()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return string(out), 0
+	case errors.As(err, &exit):
+		return string(out), exit.ExitCode()
+	}
+	t.Fatalf("run %s: %v", bin, err)
+	return "", -1
+}
+
+// waitReceipt polls for a receipt and fails the test if it is not status 1.
+func waitReceipt(t *testing.T, ctx context.Context, url, hash string) map[string]any {
+	t.Helper()
+	for {
+		var receipt map[string]any
+		if err := rpcCall(ctx, url, &receipt, "eth_getTransactionReceipt", hash); err == nil && receipt != nil {
+			if receipt["status"] != "0x1" {
+				t.Fatalf("tx %s failed: %v", hash, receipt)
+			}
+			return receipt
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("no receipt for %s", hash)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
