@@ -61,6 +61,9 @@ type WorkServerConfig struct {
 	// transactions stay fresh; Debounce coalesces bursts of transactions.
 	Recommit time.Duration
 	Debounce time.Duration
+	// Announce is told of each block a submission made the new head, so
+	// that peers hear of it at once.
+	Announce func(*types.Block)
 }
 
 // Work is what a miner needs to merge-mine the current template.
@@ -248,6 +251,9 @@ func (w *WorkServer) Submit(header80, coinbase, merkleProof []byte) (*SubmitResu
 	status := ImportedNotBest
 	if w.cfg.Chain.CurrentBlock().Hash() == block.Hash() {
 		status = ImportedBest
+		if w.cfg.Announce != nil {
+			w.cfg.Announce(block)
+		}
 	}
 	return &SubmitResult{Status: status, Block: block}, nil
 }

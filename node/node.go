@@ -172,6 +172,9 @@ func (n *Node) setup() error {
 			n.cfg.Etherbase = crypto.PubkeyToAddress(n.devKeys[0].PublicKey)
 		}
 	}
+	if err := n.setupP2P(); err != nil {
+		return err
+	}
 	var devBackend rpc.Dev
 	if n.cfg.Mine || n.cfg.Dev {
 		n.setupMining()
@@ -193,6 +196,7 @@ func (n *Node) setup() error {
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
 		PeerCount:     n.stack.Server().PeerCount,
+		Syncing:       n.syncing,
 	})
 	if err != nil {
 		return err
@@ -206,7 +210,7 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
-	return nil
+	return n.setupMetrics()
 }
 
 func (n *Node) setupMining() {
@@ -221,6 +225,7 @@ func (n *Node) setupMining() {
 	n.work = miner.NewWorkServer(miner.WorkServerConfig{
 		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.fc, Pool: n.pool,
 		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
+		Announce: n.announce,
 	})
 	n.stack.RegisterLifecycle(n.work)
 	if n.cfg.Dev {
