@@ -1,3 +1,230 @@
 package node
 
-func (n *Node) setupMetrics() error { return nil }
+import (
+	"context"
+	"errors"
+	"math"
+	"math/big"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/metrics"
+	"github.com/ethereum/go-ethereum/metrics/prometheus"
+
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/mergemine"
+)
+
+// MetricsPath is where the metrics server serves the Prometheus text format,
+// geth's path.
+const MetricsPath = "/debug/metrics/prometheus"
+
+const (
+	// bitcoinShareWindow is how many recent blocks the share of real
+	// Bitcoin blocks among the proofs is measured over.
+	bitcoinShareWindow = 100
+	// metricsRefresh is how often the gauges that are not driven by chain
+	// events (peers, pool, proof age) are read.
+	metricsRefresh = 2 * time.Second
+)
+
+// mmgeth's own metrics, next to geth's in the default registry. Names become
+// mmgeth_chain_head etc. in the Prometheus output.
+var (
+	headGauge     = metrics.NewRegisteredGauge("mmgeth/chain/head", nil)
+	importMeter   = metrics.NewRegisteredMeter("mmgeth/chain/imported", nil) // canonical blocks imported
+	peersGauge    = metrics.NewRegisteredGauge("mmgeth/p2p/peers", nil)      // past the mmg handshake
+	pendingGauge  = metrics.NewRegisteredGauge("mmgeth/txpool/pending", nil)
+	queuedGauge   = metrics.NewRegisteredGauge("mmgeth/txpool/queued", nil)
+	proofAgeGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/proofage", nil) // seconds
+	// Difficulties and hash rates outgrow int64 on Bitcoin's mainnet.
+	difficultyGauge   = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/difficulty", nil)
+	hashrateGauge     = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/hashrate", nil) // hashes per second
+	bitcoinShareGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/bitcoinshare", nil)
+)
+
+var processMetricsOnce sync.Once
+
+// enableMetrics turns geth's metrics system on. geth wants this before any
+// metric is collected, so New calls it first.
+func enableMetrics(cfg *Config) {
+	if cfg.Metrics {
+		metrics.Enable()
+	}
+}
+
+// setupMetrics registers the metrics server, when enabled.
+func (n *Node) setupMetrics() error {
+	if !n.cfg.Metrics {
+		return nil
+	}
+	host := n.cfg.MetricsAddr
+	if host == "" {
+		host = "127.0.0.1"
+	}
+	n.stack.RegisterLifecycle(&metricsService{
+		n:    n,
+		addr: net.JoinHostPort(host, strconv.Itoa(n.cfg.MetricsPort)),
+		quit: make(chan struct{}),
+	})
+	return nil
+}
+
+// metricsService serves the metrics registry over HTTP and keeps mmgeth's
+// gauges current: the head on each chain event, the rest on a timer.
+type metricsService struct {
+	n    *Node
+	addr string
+	srv  *http.Server
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+func (m *metricsService) Start() error {
+	ln, err := net.Listen("tcp", m.addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(MetricsPath, prometheus.Handler(metrics.DefaultRegistry))
+	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	m.wg.Add(2)
+	go func() {
+		defer m.wg.Done()
+		if err := m.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("Metrics server failed", "err", err)
+		}
+	}()
+	go m.loop()
+	processMetricsOnce.Do(func() { go metrics.CollectProcessMetrics(3 * time.Second) })
+	log.Info("Serving metrics", "url", "http://"+ln.Addr().String()+MetricsPath)
+	return nil
+}
+
+func (m *metricsService) Stop() error {
+	close(m.quit)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := m.srv.Shutdown(ctx)
+	m.wg.Wait()
+	return err
+}
+
+func (m *metricsService) loop() {
+	defer m.wg.Done()
+	chain := m.n.chain
+	// Buffered: the chain's feeds wait for every subscriber.
+	heads := make(chan core.ChainHeadEvent, 64)
+	blocks := make(chan core.ChainEvent, 1024)
+	headSub := chain.SubscribeChainHeadEvent(heads)
+	defer headSub.Unsubscribe()
+	blockSub := chain.SubscribeChainEvent(blocks)
+	defer blockSub.Unsubscribe()
+	ticker := time.NewTicker(metricsRefresh)
+	defer ticker.Stop()
+
+	var mm mergeMiningStats
+	m.refresh(&mm)
+	for {
+		select {
+		case ev := <-heads:
+			headGauge.Update(ev.Header.Number.Int64())
+		case <-blocks:
+			importMeter.Mark(1)
+		case <-ticker.C:
+			m.refresh(&mm)
+		case <-headSub.Err():
+			return
+		case <-blockSub.Err():
+			return
+		case <-m.quit:
+			return
+		}
+	}
+}
+
+// refresh reads the head, peers and pool, and redoes the merged-mining
+// statistics if the head moved.
+func (m *metricsService) refresh(mm *mergeMiningStats) {
+	head := m.n.chain.CurrentBlock()
+	headGauge.Update(head.Number.Int64())
+	peersGauge.Update(int64(m.n.handler.PeerCount()))
+	pending, queued := m.n.pool.Stats()
+	pendingGauge.Update(int64(pending))
+	queuedGauge.Update(int64(queued))
+
+	if head.Hash() != mm.head {
+		*mm = measureMergeMining(m.n.chain, head, m.n.cfg.Spec.MergeMining.TargetSpacing)
+	}
+	difficultyGauge.Update(mm.difficulty)
+	hashrateGauge.Update(mm.hashrate)
+	bitcoinShareGauge.Update(mm.bitcoinShare)
+	age := math.NaN()
+	if mm.proofTime != 0 {
+		age = time.Since(time.Unix(mm.proofTime, 0)).Seconds()
+	}
+	proofAgeGauge.Update(age)
+}
+
+// mergeMiningStats describe the proofs at and below a head. NaN marks what
+// no proof tells yet (a chain of only its genesis).
+type mergeMiningStats struct {
+	head         [32]byte
+	difficulty   float64 // the head's seal difficulty: expected hashes per block
+	hashrate     float64 // difficulty per target spacing
+	proofTime    int64   // the head proof's Bitcoin header time, 0 if none
+	bitcoinShare float64 // share of recent proofs that are whole Bitcoin blocks
+}
+
+// measureMergeMining reads at most bitcoinShareWindow headers back from head.
+func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint64) mergeMiningStats {
+	s := mergeMiningStats{head: head.Hash(), difficulty: math.NaN(), hashrate: math.NaN(), bitcoinShare: math.NaN()}
+	if seal, err := consensus.DecodeSeal(head.Extra); err == nil && seal.Difficulty != nil {
+		s.difficulty, _ = new(big.Float).SetInt(seal.Difficulty).Float64()
+		s.hashrate = s.difficulty / float64(max(spacing, 1))
+		if seal.Proof != nil {
+			if btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader); err == nil {
+				s.proofTime = btc.Timestamp.Unix()
+			}
+		}
+	}
+	proofs, blocks := 0, 0
+	for h := head; h != nil && proofs < bitcoinShareWindow; h = chain.GetHeader(h.ParentHash, h.Number.Uint64()-1) {
+		if real, ok := isBitcoinBlock(h); ok {
+			proofs++
+			if real {
+				blocks++
+			}
+		}
+		if h.Number.Sign() == 0 {
+			break
+		}
+	}
+	if proofs > 0 {
+		s.bitcoinShare = float64(blocks) / float64(proofs)
+	}
+	return s
+}
+
+// isBitcoinBlock reports whether a header's proof also meets its Bitcoin
+// header's own nBits target, which makes it a block of that Bitcoin chain
+// rather than a share; ok is false when the header has no readable proof.
+func isBitcoinBlock(h *types.Header) (real, ok bool) {
+	seal, err := consensus.DecodeSeal(h.Extra)
+	if err != nil || seal.Proof == nil {
+		return false, false
+	}
+	btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
+	if err != nil {
+		return false, false
+	}
+	hash := mergemine.HeaderHash(seal.Proof.BitcoinHeader)
+	return blockchain.HashToBig(&hash).Cmp(blockchain.CompactToBig(btc.Bits)) <= 0, true
+}

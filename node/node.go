@@ -21,6 +21,7 @@ import (
 
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/miner"
+	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 	"github.com/mmgeth/mmgeth/rpc"
 )
 
@@ -42,6 +43,7 @@ type Node struct {
 	work    *miner.WorkServer
 	dev     *miner.DevMiner
 	devKeys []*ecdsa.PrivateKey
+	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
 }
 
 // New assembles a node; Start opens its servers.
@@ -49,6 +51,7 @@ func New(cfg Config) (*Node, error) {
 	if cfg.Spec == nil {
 		return nil, fmt.Errorf("no network spec")
 	}
+	enableMetrics(&cfg)
 	stack, err := gethnode.New(stackConfig(&cfg))
 	if err != nil {
 		return nil, err
@@ -192,6 +195,7 @@ func (n *Node) setup() error {
 		GasCap:        50_000_000,
 		TxFeeCap:      1,
 		LogRangeLimit: 10_000,
+		NoLogIndex:    n.cfg.Dev,
 		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
@@ -227,7 +231,12 @@ func (n *Node) setupMining() {
 		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
 		Announce: n.announce,
 	})
-	n.stack.RegisterLifecycle(n.work)
+	// A dev node without --mine seals its own blocks; its mnr work is built
+	// on demand, so it skips the template refresh loop that would compete
+	// with the dev miner for the CPU.
+	if n.cfg.Mine {
+		n.stack.RegisterLifecycle(n.work)
+	}
 	if n.cfg.Dev {
 		n.dev = miner.NewDevMiner(miner.DevMinerConfig{Work: n.work, Pool: n.pool, Tag: tag, Period: n.cfg.DevPeriod})
 		n.stack.RegisterLifecycle(n.dev)

@@ -1,10 +1,104 @@
 package node
 
-import "github.com/ethereum/go-ethereum/core/types"
+import (
+	"fmt"
+	"math/big"
 
-// setupP2P wires the sync protocol (placeholder until the p2p handler is wired).
-func (n *Node) setupP2P() error { return nil }
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/p2p/enode"
 
-func (n *Node) syncing() any { return false }
+	"github.com/mmgeth/mmgeth/consensus"
+	mmgp2p "github.com/mmgeth/mmgeth/p2p"
+)
 
-func (n *Node) announce(b *types.Block) {}
+// setupP2P puts the node on the network: the mmg protocol handler over the
+// chain, the configured peers and discovery. It must run after the chain's
+// lifecycle is registered, so that the handler stops first.
+func (n *Node) setupP2P() error {
+	srv := n.stack.Server() // not started yet: its config may still change
+	for _, url := range n.cfg.Bootnodes {
+		node, err := enode.Parse(enode.ValidSchemes, url)
+		if err != nil {
+			return fmt.Errorf("bootnode %q: %w", url, err)
+		}
+		// Bootnodes seed discovery, which --nodiscover turns off; dialing
+		// them as static peers as well keeps a private network connected
+		// either way.
+		srv.BootstrapNodes = append(srv.BootstrapNodes, node)
+		srv.StaticNodes = append(srv.StaticNodes, node)
+	}
+	// Discovery needs a UDP port, which a node that does not listen lacks.
+	srv.Config.DiscoveryV4 = !n.cfg.NoDiscover && srv.ListenAddr != ""
+	srv.NoDiscovery = !srv.Config.DiscoveryV4
+
+	h, err := mmgp2p.New(mmgp2p.Config{
+		NetworkID: n.cfg.Spec.NetworkID,
+		Chain:     &syncChain{BlockChain: n.chain, engine: n.engine, fc: n.fc},
+		TxPool:    n.pool,
+	})
+	if err != nil {
+		return err
+	}
+	n.handler = h
+	n.stack.RegisterProtocols(h.Protocols())
+	n.stack.RegisterLifecycle(h)
+	return nil
+}
+
+// syncProgress is eth_syncing's object while a sync runs.
+type syncProgress struct {
+	StartingBlock hexutil.Uint64 `json:"startingBlock"`
+	CurrentBlock  hexutil.Uint64 `json:"currentBlock"`
+	HighestBlock  hexutil.Uint64 `json:"highestBlock"`
+}
+
+// syncing answers eth_syncing: false, or the progress of the running sync.
+func (n *Node) syncing() any {
+	active, p := n.handler.Syncing()
+	if !active {
+		return false
+	}
+	return &syncProgress{
+		StartingBlock: hexutil.Uint64(p.StartingBlock),
+		CurrentBlock:  hexutil.Uint64(p.CurrentBlock),
+		HighestBlock:  hexutil.Uint64(p.HighestBlock),
+	}
+}
+
+// announce propagates a block this node mined and made its head.
+func (n *Node) announce(b *types.Block) { n.handler.BroadcastBlock(b) }
+
+// InsertBlocks imports blocks from outside (a chain file) the way blocks
+// from peers are imported: checked by the engine, then through fork choice,
+// so the heaviest chain stays the head. On failure it returns the index of
+// the first block not imported.
+func (n *Node) InsertBlocks(blocks []*types.Block) (int, error) { return n.fc.Insert(blocks) }
+
+// syncChain is the chain as the mmg protocol sees it: the blockchain's reads,
+// with work, verification and imports going through the merged-mining engine
+// and fork choice.
+type syncChain struct {
+	*core.BlockChain
+	engine *consensus.Engine
+	fc     *consensus.ForkChoice
+}
+
+func (c *syncChain) Work(hash common.Hash) *big.Int { return c.fc.WorkOf(hash) }
+
+// VerifyHeaders runs the engine's parallel verification and stops it at the
+// first failure.
+func (c *syncChain) VerifyHeaders(headers []*types.Header) error {
+	abort, results := c.engine.VerifyHeaders(c.BlockChain, headers)
+	defer close(abort)
+	for _, h := range headers {
+		if err := <-results; err != nil {
+			return fmt.Errorf("header %d %x: %w", h.Number, h.Hash(), err)
+		}
+	}
+	return nil
+}
+
+func (c *syncChain) InsertBlocks(blocks []*types.Block) (int, error) { return c.fc.Insert(blocks) }

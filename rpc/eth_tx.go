@@ -44,7 +44,10 @@ func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) 
 	b := api.s.b
 	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
 	if !found {
-		if !b.TxIndexDone() {
+		// A transaction still in the pool has no receipt yet, whatever the
+		// indexer's progress: geth writes the lookup entries of every new
+		// head block itself, so only old blocks can await the indexer.
+		if !b.TxIndexDone() && !b.pool.Has(hash) {
 			return nil, errTxIndexing
 		}
 		return nil, nil

@@ -15,6 +15,9 @@ import (
 // chain event, as geth does, so that a missed event cannot stall the index.
 const headRecheck = 10 * time.Second
 
+// indexDelay bounds how stale the log index may be behind the head.
+const indexDelay = 200 * time.Millisecond
+
 // logIndexer drives geth's filtermaps log index (what eth_getLogs searches)
 // from chain events, like eth.Ethereum does for geth. It indexes the whole
 // chain: a sidechain's history is small and tools query it from genesis.
@@ -28,10 +31,10 @@ type logIndexer struct {
 	stopOnce  sync.Once
 }
 
-func newLogIndexer(b *backend) (*logIndexer, error) {
+func newLogIndexer(b *backend, disabled bool) (*logIndexer, error) {
 	chain := b.chain
 	head := chain.CurrentBlock()
-	cfg := filtermaps.Config{HashScheme: chain.TrieDB().Scheme() == rawdb.HashScheme}
+	cfg := filtermaps.Config{HashScheme: chain.TrieDB().Scheme() == rawdb.HashScheme, Disabled: disabled}
 	fm, err := filtermaps.NewFilterMaps(b.db, b.CurrentView(), b.HistoryPruningCutoff(),
 		b.finalNumber(head.Number.Uint64()), filtermaps.DefaultParams, cfg)
 	if err != nil {
@@ -92,10 +95,25 @@ func (li *logIndexer) loop() {
 	setHead(li.chain.CurrentBlock())
 	recheck := time.NewTicker(headRecheck)
 	defer recheck.Stop()
+	// Each target update makes filtermaps rewrite every row of the head map:
+	// cheap at Ethereum's 12 s blocks, most of the node's CPU at a dev node's
+	// hundreds of blocks per second. Updates are coalesced to one per
+	// indexDelay; eth_getLogs scans the few unindexed head blocks directly.
+	var (
+		pending  *types.Header
+		deferred = time.NewTimer(0)
+	)
+	<-deferred.C
 	for {
 		select {
 		case ev := <-headCh:
-			setHead(ev.Header)
+			if pending == nil {
+				deferred.Reset(indexDelay)
+			}
+			pending = ev.Header
+		case <-deferred.C:
+			setHead(pending)
+			pending = nil
 		case busy := <-procCh:
 			li.fm.SetBlockProcessing(busy)
 		case <-recheck.C:

@@ -45,7 +45,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	b := newBackend(cfg)
-	if b.logIndex, err = newLogIndexer(b); err != nil {
+	if b.logIndex, err = newLogIndexer(b, cfg.NoLogIndex); err != nil {
 		return nil, err
 	}
 	// The block range and result limits are filterAPI's, not the filter

@@ -28,7 +28,7 @@ func TestCrashKeepsIncludedTransactions(t *testing.T) {
 	logPath := filepath.Join(dir, "node.log")
 
 	included := map[string]string{} // tx hash -> block hash
-	seen := map[uint64]string{}      // block number -> hash
+	seen := map[uint64]string{}     // block number -> hash
 	for round := 0; round < 3; round++ {
 		p := startProcess(t, "mmgeth", argv, dir, logPath)
 		p.waitRPC(t, url, time.Minute)

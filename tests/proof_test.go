@@ -110,4 +110,3 @@ func waitReceipt(t *testing.T, ctx context.Context, url, hash string) map[string
 		}
 	}
 }
-

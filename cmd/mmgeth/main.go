@@ -37,6 +37,8 @@ func newApp() *cli.App {
 			dumpGenesisCommand,
 			versionCommand,
 			proofCommand,
+			importCommand,
+			exportCommand,
 		},
 	}
 }
