@@ -33,6 +33,9 @@ func (e *UnknownWorkError) Error() string {
 	return fmt.Sprintf("could not find hash %s", e.SealHash.Hex())
 }
 
+// ErrNoWork: there is no template a miner could seal now.
+var ErrNoWork = errors.New("no work available")
+
 // ErrInvalidBlock: the proof does not seal the template (not enough work,
 // bad merkle proof, ...); the wrapped error names the rule.
 var ErrInvalidBlock = errors.New("invalid block")
@@ -193,6 +196,15 @@ func (w *WorkServer) GetWork() (*Work, error) {
 		var err error
 		if t, err = w.Build(0); err != nil {
 			return nil, err
+		}
+	}
+	// Blocks found faster than one a second push timestamps ahead of the
+	// clock (each must be later than its parent). Work whose block the
+	// engine would refuse as from the future is not handed out: miners wait
+	// until the clock catches up.
+	if drift := w.cfg.Engine.Params().MaxFutureDrift; drift != 0 {
+		if ahead := int64(t.block.Time()) - time.Now().Unix(); ahead > int64(drift) {
+			return nil, fmt.Errorf("%w: the chain is %ds ahead of the clock", ErrNoWork, ahead)
 		}
 	}
 	w.mu.Lock()

@@ -18,7 +18,7 @@ type workAdapter struct {
 func (a *workAdapter) GetWork() (*rpc.Work, error) {
 	w, err := a.ws.GetWork()
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", rpc.ErrWorkUnavailable, err)
+		return nil, fmt.Errorf("%w: %w", rpc.ErrWorkUnavailable, err)
 	}
 	return &rpc.Work{
 		SealHash: w.SealHash, Target: w.Target, FeesPaid: w.Fees,

@@ -42,9 +42,15 @@ var initCommand = &cli.Command{
 			return err
 		}
 		// Opening a node commits the genesis exactly as a start would, with
-		// the same database layout.
+		// the same database layout. Only a started node stops its chain on
+		// Close, which writes the genesis state (held in memory by the path
+		// scheme) to disk.
 		n, err := node.New(node.Config{Spec: spec, DataDir: dataDir, ListenPort: -1, IPCDisable: true})
 		if err != nil {
+			return err
+		}
+		if err := n.Start(); err != nil {
+			n.Close()
 			return err
 		}
 		hash := n.Chain().Genesis().Hash()
