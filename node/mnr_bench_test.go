@@ -1,10 +1,7 @@
 package node
 
 import (
-	"bytes"
-	"encoding/binary"
 	"encoding/hex"
-	"math/big"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -12,45 +9,11 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
-	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/mmgeth/mmgeth/genesis"
-	"github.com/mmgeth/mmgeth/mergemine"
 )
-
-type mnrWork struct {
-	SealHash common.Hash   `json:"blockHashForMergedMining"`
-	Target   string        `json:"target"`
-	Tag      hexutil.Bytes `json:"tag"`
-}
-
-// poolShare does what a pool does with mnr_getWork: a coinbase committing to
-// the work, a one-transaction Bitcoin block, its nonce ground to the target.
-func poolShare(t testing.TB, w *mnrWork, extraNonce uint64) (header, coinbase string) {
-	tx := wire.NewMsgTx(1)
-	tx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: wire.MaxPrevOutIndex},
-		SignatureScript: binary.LittleEndian.AppendUint64([]byte{8}, extraNonce), Sequence: wire.MaxTxInSequenceNum})
-	tx.AddTxOut(&wire.TxOut{Value: 5000000000, PkScript: []byte{0x51}})
-	mergemine.AddCommitment(tx, w.Tag, w.SealHash)
-	var cb bytes.Buffer
-	tx.SerializeNoWitness(&cb)
-	hdr := wire.BlockHeader{Version: 0x20000000, MerkleRoot: chainhash.DoubleHashH(cb.Bytes()), Timestamp: time.Now(), Bits: 0x207fffff}
-	var hb bytes.Buffer
-	hdr.Serialize(&hb)
-	raw := hb.Bytes()
-	target, _ := new(big.Int).SetString(w.Target[2:], 16)
-	for nonce := uint32(0); ; nonce++ {
-		binary.LittleEndian.PutUint32(raw[76:], nonce)
-		h := mergemine.HeaderHash(raw)
-		slices.Reverse(h[:])
-		if new(big.Int).SetBytes(h[:]).Cmp(target) <= 0 {
-			return hex.EncodeToString(raw), hex.EncodeToString(cb.Bytes())
-		}
-	}
-}
 
 // BenchmarkMnrSubmit measures what a pool waits for: mnr_submit… of a
 // solved share until the block is the head (the call returns after import),

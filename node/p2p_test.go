@@ -39,15 +39,16 @@ const (
 	wireNewBlockMsg = 0x07
 )
 
-// startFollower starts an in-memory node on the dev network that does not
-// mine and listens for peers on 127.0.0.1.
-func startFollower(t *testing.T) *Node {
+// startPeerNode starts an in-memory node on the dev network that listens for
+// peers on 127.0.0.1; with dev it seals blocks on demand, else it only
+// follows.
+func startPeerNode(t *testing.T, dev bool) *Node {
 	t.Helper()
 	spec, err := genesis.Load("dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(Config{Spec: spec, ListenPort: 0, MaxPeers: 10, NoDiscover: true, IPCDisable: true})
+	n, err := New(Config{Spec: spec, Dev: dev, DevPeriod: time.Hour, ListenPort: 0, MaxPeers: 10, NoDiscover: true, IPCDisable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,14 +65,14 @@ func startFollower(t *testing.T) *Node {
 // block with its proof intact, from an honest peer, is then accepted, so the
 // refusal is about the proof.
 func TestBadProofPeerIsDropped(t *testing.T) {
-	miner := startDev(t, "")
+	miner := startPeerNode(t, true)
 	good, err := miner.dev.Mine(context.Background(), 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := breakProof(t, good)
 
-	victim := startFollower(t)
+	victim := startPeerNode(t, false)
 	events := make(chan *gethp2p.PeerEvent, 16)
 	sub := victim.stack.Server().SubscribeEvents(events)
 	defer sub.Unsubscribe()
