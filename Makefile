@@ -16,10 +16,10 @@ build:
 run: build
 	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port 8545 --ws
 
-# tools installs the end-to-end tests' external programs into $(CACHE).
+# tools installs Foundry, Hardhat and solc-js from npm into $(CACHE) for the
+# end-to-end tests; the btcd tests `go install` btcd themselves.
 tools:
 	bash tests/tooling/install.sh
-	bash tests/btcd/install.sh
 
 test: tools
 	$(GO) vet ./...

@@ -7,8 +7,8 @@ import (
 	"math/big"
 	"slices"
 	"strings"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
