@@ -4,7 +4,9 @@ import (
 	"crypto/ecdsa"
 	"fmt"
 	"math/big"
+	"net"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -44,6 +46,7 @@ type Node struct {
 	dev     *miner.DevMiner
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
+	http    *httpRPC
 }
 
 // New assembles a node; Start opens its servers.
@@ -73,22 +76,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	if cfg.DataDir == "" || cfg.IPCDisable {
 		c.IPCPath = ""
 	}
-	modules := cfg.HTTPModules
-	if len(modules) == 0 {
-		modules = DefaultHTTPModules
-	}
-	extra := []string{}
-	if cfg.Dev {
-		extra = append(extra, "evm", "hardhat")
-	}
-	if cfg.Mine || cfg.Dev {
-		extra = append(extra, "mnr")
-	}
-	if cfg.HTTP {
-		c.HTTPHost, c.HTTPPort = cfg.HTTPAddr, cfg.HTTPPort
-		c.HTTPModules = withModules(modules, extra)
-		c.HTTPCors = cfg.HTTPCors
-	}
+	modules, extra := httpModules(cfg)
 	if cfg.WS {
 		wsModules := cfg.WSModules
 		if len(wsModules) == 0 {
@@ -113,6 +101,23 @@ func stackConfig(cfg *Config) *gethnode.Config {
 		}
 	}
 	return &c
+}
+
+// httpModules are the namespaces served over HTTP (and, unless --ws.api
+// says otherwise, WS): the chosen ones, plus evm and hardhat in dev mode and
+// mnr when mining.
+func httpModules(cfg *Config) (modules, extra []string) {
+	modules = cfg.HTTPModules
+	if len(modules) == 0 {
+		modules = DefaultHTTPModules
+	}
+	if cfg.Dev {
+		extra = append(extra, "evm", "hardhat")
+	}
+	if cfg.Mine || cfg.Dev {
+		extra = append(extra, "mnr")
+	}
+	return modules, extra
 }
 
 func withModules(base, extra []string) []string {
@@ -214,6 +219,15 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
+	if n.cfg.HTTP {
+		modules, extra := httpModules(&n.cfg)
+		vhosts := gethnode.DefaultConfig.HTTPVirtualHosts
+		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
+		if n.http, err = newHTTPRPC(addr, apis, withModules(modules, extra), n.cfg.HTTPCors, vhosts); err != nil {
+			return err
+		}
+		n.stack.RegisterLifecycle(n.http)
+	}
 	return n.setupMetrics()
 }
 
@@ -272,8 +286,13 @@ func (n *Node) Close() error { return n.stack.Close() }
 // Wait blocks until the node stops.
 func (n *Node) Wait() { n.stack.Wait() }
 
-// HTTPEndpoint is the HTTP-RPC URL, once started.
-func (n *Node) HTTPEndpoint() string { return n.stack.HTTPEndpoint() }
+// HTTPEndpoint is the HTTP-RPC URL, once started; empty without HTTP.
+func (n *Node) HTTPEndpoint() string {
+	if n.http == nil {
+		return ""
+	}
+	return n.http.endpoint()
+}
 
 // WSEndpoint is the WebSocket-RPC URL, once started.
 func (n *Node) WSEndpoint() string { return n.stack.WSEndpoint() }
