@@ -168,7 +168,9 @@ func (m *metricsService) refresh(mm *mergeMiningStats) {
 	bitcoinShareGauge.Update(mm.bitcoinShare)
 	age := math.NaN()
 	if mm.proofTime != 0 {
-		age = time.Since(time.Unix(mm.proofTime, 0)).Seconds()
+		// A Bitcoin header may be dated a little ahead of our clock; that
+		// is a fresh proof, not a negative age.
+		age = max(time.Since(time.Unix(mm.proofTime, 0)).Seconds(), 0)
 	}
 	proofAgeGauge.Update(age)
 }
@@ -197,9 +199,9 @@ func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint
 	}
 	proofs, blocks := 0, 0
 	for h := head; h != nil && proofs < bitcoinShareWindow; h = chain.GetHeader(h.ParentHash, h.Number.Uint64()-1) {
-		if real, ok := isBitcoinBlock(h); ok {
+		if isBlock, ok := isBitcoinBlock(h); ok {
 			proofs++
-			if real {
+			if isBlock {
 				blocks++
 			}
 		}
@@ -216,7 +218,7 @@ func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint
 // isBitcoinBlock reports whether a header's proof also meets its Bitcoin
 // header's own nBits target, which makes it a block of that Bitcoin chain
 // rather than a share; ok is false when the header has no readable proof.
-func isBitcoinBlock(h *types.Header) (real, ok bool) {
+func isBitcoinBlock(h *types.Header) (isBlock, ok bool) {
 	seal, err := consensus.DecodeSeal(h.Extra)
 	if err != nil || seal.Proof == nil {
 		return false, false

@@ -20,15 +20,15 @@ import (
 func (n *Node) setupP2P() error {
 	srv := n.stack.Server() // not started yet: its config may still change
 	for _, url := range n.cfg.Bootnodes {
-		node, err := enode.Parse(enode.ValidSchemes, url)
+		boot, err := enode.Parse(enode.ValidSchemes, url)
 		if err != nil {
 			return fmt.Errorf("bootnode %q: %w", url, err)
 		}
 		// Bootnodes seed discovery, which --nodiscover turns off; dialing
 		// them as static peers as well keeps a private network connected
 		// either way.
-		srv.BootstrapNodes = append(srv.BootstrapNodes, node)
-		srv.StaticNodes = append(srv.StaticNodes, node)
+		srv.BootstrapNodes = append(srv.BootstrapNodes, boot)
+		srv.StaticNodes = append(srv.StaticNodes, boot)
 	}
 	// Discovery needs a UDP port, which a node that does not listen lacks.
 	srv.Config.DiscoveryV4 = !n.cfg.NoDiscover && srv.ListenAddr != ""

@@ -14,7 +14,7 @@ import (
 // scripts carry over.
 var (
 	dataDirFlag = &cli.StringFlag{Name: "datadir", Usage: "data directory for the database and keys (dev mode: in memory when unset)", Category: "ETHEREUM"}
-	devFlag     = &cli.BoolFlag{Name: "dev", Usage: "ephemeral dev network: prefunded accounts, automine, RPC on 127.0.0.1", Category: "DEVELOPER CHAIN"}
+	devFlag     = &cli.BoolFlag{Name: "dev", Usage: "ephemeral dev network: prefunded accounts, automine, RPC on 127.0.0.1 (a node that follows a dev network without sealing: `mmgeth init --dev --datadir D`, then `mmgeth --datadir D`)", Category: "DEVELOPER CHAIN"}
 	devPeriod   = &cli.Uint64Flag{Name: "dev.period", Usage: "seal a block every N seconds (0 = on each transaction)", Category: "DEVELOPER CHAIN"}
 	testnetFlag = &cli.BoolFlag{Name: "testnet", Usage: "the public test network", Category: "ETHEREUM"}
 	regtestFlag = &cli.BoolFlag{Name: "regtest", Usage: "a private network merge-mined on a regtest Bitcoin node", Category: "ETHEREUM"}

@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# Sync throughput against the import ceiling, on this machine:
+#  1. a dev node builds a chain of BLOCKS blocks (default 2000): block 1
+#     deploys an ERC20-like token, every later block holds TXS (default 25)
+#     transfers, each to a fresh recipient (2 SLOAD + 2 SSTORE + LOG3,
+#     ~52k gas);
+#  2. `mmgeth export` writes it to an RLP file;
+#  3. `mmgeth import` of that file into a fresh datadir (its own timer:
+#     decoding, verification, execution, commit);
+#  4. a fresh node syncs the same chain over devp2p from one peer holding it
+#     (timed from admin_addPeer until its head is the peer's, polled every
+#     50 ms).
+# Prints blocks/s and Mgas/s of both and the ratio sync/import.
+#   bench/sync.sh            BLOCKS=500 TXS=50 bench/sync.sh
+# Needs curl, jq and python3 (for admin_* over IPC). Everything binds 127.0.0.1 and lives in a temp dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BLOCKS=${BLOCKS:-2000}
+TXS=${TXS:-25}
+(( BLOCKS >= 2 && TXS >= 1 && TXS < 1000 )) || { echo "need BLOCKS >= 2 and 1 <= TXS < 1000" >&2; exit 2; }
+for tool in curl jq python3; do command -v $tool >/dev/null || { echo "needs $tool" >&2; exit 2; }; done
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mmgeth-sync-bench.XXXXXX")
+PIDS=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+MMGETH=$WORK/mmgeth
+go build -o "$MMGETH" ./cmd/mmgeth
+
+free_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
+  done
+}
+rpc() { # rpc URL METHOD PARAMS-JSON -> result
+  local reply
+  reply=$(curl -sf -H 'content-type: application/json' \
+    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$1")
+  if jq -e '.error' <<<"$reply" >/dev/null; then echo "$2: $reply" >&2; return 1; fi
+  jq -c '.result' <<<"$reply"
+}
+ipc() { # ipc SOCKET METHOD PARAMS-JSON -> result; admin_* is served over IPC only
+  python3 -c '
+import json, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2], "params": json.loads(sys.argv[3])}).encode())
+buf = b""
+while True:
+    chunk = s.recv(1 << 16)
+    if not chunk:
+        sys.exit(sys.argv[2] + ": connection closed")
+    buf += chunk
+    try:
+        reply = json.loads(buf)
+        break
+    except ValueError:
+        pass
+if "error" in reply:
+    sys.exit(sys.argv[2] + ": " + json.dumps(reply["error"]))
+print(json.dumps(reply["result"]))' "$@"
+}
+wait_rpc() { # wait_rpc URL PID
+  for _ in $(seq 1 600); do
+    curl -sf -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
+      "$1" >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { echo "node $2 exited; see $WORK/*.log" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "no RPC on $1" >&2; return 1
+}
+start_node() { # start_node NAME URL ARGS... ; sets PID
+  local name=$1 url=$2; shift 2
+  "$MMGETH" "$@" >"$WORK/$name.log" 2>&1 &
+  PID=$!
+  PIDS+=("$PID")
+  wait_rpc "$url" "$PID"
+}
+stop_node() { kill "$1"; wait "$1" 2>/dev/null || true; }
+hex() { printf '0x%x' "$1"; }
+dec() { printf '%d' "$(tr -d '"' <<<"$1")"; }
+
+# The token: transfer(to, amount) moves amount from the caller's slot to the
+# recipient's (slot = address) and emits Transfer; no balance check, so any
+# account can send.
+TRANSFER_TOPIC=ddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef
+RUNTIME=602435600435805482019055803354033355
+RUNTIME+=5f5260043533
+RUNTIME+=7f${TRANSFER_TOPIC}60205fa300
+INITCODE=0x60$(printf '%02x' $((${#RUNTIME} / 2)))8060095f395ff3$RUNTIME
+
+echo "== building a $BLOCKS-block chain of $TXS token transfers per block"
+GEN=http://127.0.0.1:$(free_port)
+# A period of a day: blocks are sealed only by evm_mine, one per batch.
+start_node gen "$GEN" --dev --dev.period 86400 --datadir "$WORK/gen" --ipcdisable --verbosity 2 --http.port "${GEN##*:}"
+GEN_PID=$PID
+mapfile -t ACCOUNTS < <(rpc "$GEN" eth_accounts '[]' | jq -r '.[]')
+deploy=$(rpc "$GEN" eth_sendTransaction "[{\"from\":\"${ACCOUNTS[0]}\",\"data\":\"$INITCODE\",\"gas\":\"0x30000\"}]")
+rpc "$GEN" evm_mine '[]' >/dev/null
+TOKEN=$(rpc "$GEN" eth_getTransactionReceipt "[$deploy]" | jq -r '.contractAddress')
+[[ $TOKEN != null ]] || { echo "token deployment failed" >&2; exit 1; }
+start=$SECONDS
+for ((b = 2; b <= BLOCKS; b++)); do
+  batch="["
+  for ((i = 0; i < TXS; i++)); do
+    n=$(( (b - 2) * TXS + i + 1 ))
+    data=$(printf '0xa9059cbb%064x%064x' $((0x100000000 + n)) $((1000 + i)))
+    batch+="{\"jsonrpc\":\"2.0\",\"id\":$i,\"method\":\"eth_sendTransaction\",\"params\":[{\"from\":\"${ACCOUNTS[i % ${#ACCOUNTS[@]}]}\",\"to\":\"$TOKEN\",\"gas\":\"0x186a0\",\"data\":\"$data\"}]},"
+  done
+  batch+="{\"jsonrpc\":\"2.0\",\"id\":\"mine\",\"method\":\"evm_mine\",\"params\":[]}]"
+  reply=$(curl -sf -H 'content-type: application/json' -d "$batch" "$GEN")
+  if jq -e 'map(select(.error)) | length > 0' <<<"$reply" >/dev/null; then
+    echo "block $b: $(jq -c 'map(select(.error)) | .[0]' <<<"$reply")" >&2; exit 1
+  fi
+  if (( b % 250 == 0 )); then echo "   $b blocks ($((SECONDS - start)) s)"; fi
+done
+head=$(rpc "$GEN" eth_getBlockByNumber '["latest",false]')
+[[ $(dec "$(jq '.number' <<<"$head")") == "$BLOCKS" ]] || { echo "chain ended at $(jq -r .number <<<"$head"), want $BLOCKS" >&2; exit 1; }
+HEAD_HASH=$(jq -r .hash <<<"$head")
+last=$(rpc "$GEN" eth_getBlockByNumber '["latest",true]')
+ntx=$(jq '.transactions | length' <<<"$last")
+receipt=$(rpc "$GEN" eth_getTransactionReceipt "[$(jq '.transactions[0].hash' <<<"$last")]")
+[[ $ntx == "$TXS" && $(jq -r .status <<<"$receipt") == 0x1 && $(jq '.logs[0].topics | length' <<<"$receipt") == 3 ]] ||
+  { echo "the last block does not hold $TXS successful transfers with Transfer logs" >&2; exit 1; }
+echo "   head $BLOCKS $HEAD_HASH, $(dec "$(jq '.gasUsed' <<<"$last")") gas in the last block"
+stop_node "$GEN_PID"
+"$MMGETH" export --dev --datadir "$WORK/gen" --verbosity 2 "$WORK/chain.rlp" >/dev/null
+echo "   exported $(du -h "$WORK/chain.rlp" | cut -f1)"
+
+echo "== import"
+"$MMGETH" init --dev --datadir "$WORK/imp" >/dev/null
+IMPORT=$("$MMGETH" import --datadir "$WORK/imp" "$WORK/chain.rlp" 2>"$WORK/import.log")
+echo "   $IMPORT"
+[[ $IMPORT == *"$HEAD_HASH"* ]] || { echo "import ended elsewhere than $HEAD_HASH" >&2; exit 1; }
+read -r IMP_BPS IMP_MGPS GAS_MGAS < <(sed -E 's/.* ([0-9.]+) Mgas in .*: ([0-9.]+) blocks\/s, ([0-9.]+) Mgas\/s.*/\2 \3 \1/' <<<"$IMPORT")
+
+echo "== sync from one peer"
+# The seed holds the chain (imported: the import above is the only timed one).
+"$MMGETH" init --dev --datadir "$WORK/seed" >/dev/null
+"$MMGETH" import --datadir "$WORK/seed" --verbosity 2 "$WORK/chain.rlp" >/dev/null
+SEED=http://127.0.0.1:$(free_port)
+start_node seed "$SEED" --datadir "$WORK/seed" --port 0 --nodiscover --verbosity 2 --http --http.port "${SEED##*:}"
+ENODE=$(ipc "$WORK/seed/mmgeth.ipc" admin_nodeInfo '[]' | jq -r .enode)
+"$MMGETH" init --dev --datadir "$WORK/sync" >/dev/null
+SYNC=http://127.0.0.1:$(free_port)
+start_node sync "$SYNC" --datadir "$WORK/sync" --port 0 --nodiscover --verbosity 3 --http --http.port "${SYNC##*:}"
+t0=$(date +%s.%N)
+ipc "$WORK/sync/mmgeth.ipc" admin_addPeer "[\"$ENODE\"]" >/dev/null
+until [[ $(rpc "$SYNC" eth_getBlockByNumber '["latest",false]' | jq -r .hash) == "$HEAD_HASH" ]]; do
+  sleep 0.05
+  (( $(date +%s) - ${t0%.*} < 600 )) || { echo "sync did not finish in 10 minutes; see $WORK/sync.log" >&2; exit 1; }
+done
+t1=$(date +%s.%N)
+
+awk -v blocks="$((BLOCKS))" -v mgas="$GAS_MGAS" -v t0="$t0" -v t1="$t1" -v ibps="$IMP_BPS" -v imgps="$IMP_MGPS" 'BEGIN {
+  s = t1 - t0
+  printf "   synced %d blocks in %.2f s\n\n", blocks, s
+  printf "%-22s %12s %12s\n", "", "blocks/s", "Mgas/s"
+  printf "%-22s %12.1f %12.1f\n", "import (ceiling)", ibps, imgps
+  printf "%-22s %12.1f %12.1f\n", "sync from one peer", blocks / s, mgas / s
+  printf "%-22s %12.2f %12.2f\n", "ratio sync/import", (blocks / s) / ibps, (mgas / s) / imgps
+}'
