@@ -34,8 +34,10 @@ type Config struct {
 	Etherbase common.Address
 	GasCeil   uint64
 
-	// P2P; ListenPort 0 picks a free port, -1 disables listening.
+	// P2P; ListenPort 0 picks a free port, -1 disables listening;
+	// ListenHost empty: see listenHost.
 	ListenPort int
+	ListenHost string
 	MaxPeers   int
 	NoDiscover bool
 	Bootnodes  []string

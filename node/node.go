@@ -77,6 +77,11 @@ func stackConfig(cfg *Config) *gethnode.Config {
 		c.IPCPath = ""
 	}
 	modules, extra := httpModules(cfg)
+	if cfg.HTTP && !ownModules(modules) {
+		c.HTTPHost, c.HTTPPort = cfg.HTTPAddr, cfg.HTTPPort
+		c.HTTPModules = withModules(modules, extra)
+		c.HTTPCors = cfg.HTTPCors
+	}
 	if cfg.WS {
 		wsModules := cfg.WSModules
 		if len(wsModules) == 0 {
@@ -89,7 +94,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	c.P2P = p2p.Config{
 		MaxPeers:    cfg.MaxPeers,
 		NoDiscovery: cfg.NoDiscover,
-		ListenAddr:  fmt.Sprintf("127.0.0.1:%d", max(cfg.ListenPort, 0)),
+		ListenAddr:  net.JoinHostPort(listenHost(cfg), strconv.Itoa(max(cfg.ListenPort, 0))),
 		Name:        ClientName + "/v" + Version,
 	}
 	if cfg.ListenPort < 0 {
@@ -101,6 +106,34 @@ func stackConfig(cfg *Config) *gethnode.Config {
 		}
 	}
 	return &c
+}
+
+// ownNamespaces are the RPC namespaces mmgeth itself implements.
+var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "mnr"}
+
+// ownModules reports whether every module asked for over HTTP is one of
+// ours; others (admin, ...) only geth's node serves, so HTTP then goes
+// through geth's own server.
+func ownModules(modules []string) bool {
+	for _, m := range modules {
+		if !slices.Contains(ownNamespaces, m) {
+			return false
+		}
+	}
+	return true
+}
+
+// listenHost is the devp2p listening interface: --p2p.addr, else loopback
+// for the local-only networks (dev, regtest) and every interface for the
+// others, which need inbound peers.
+func listenHost(cfg *Config) string {
+	switch {
+	case cfg.ListenHost != "":
+		return cfg.ListenHost
+	case cfg.Spec.Name == "dev" || cfg.Spec.Name == "regtest":
+		return "127.0.0.1"
+	}
+	return ""
 }
 
 // httpModules are the namespaces served over HTTP (and, unless --ws.api
@@ -219,8 +252,7 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
-	if n.cfg.HTTP {
-		modules, extra := httpModules(&n.cfg)
+	if modules, extra := httpModules(&n.cfg); n.cfg.HTTP && ownModules(modules) {
 		vhosts := gethnode.DefaultConfig.HTTPVirtualHosts
 		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
 		if n.http, err = newHTTPRPC(addr, apis, withModules(modules, extra), n.cfg.HTTPCors, vhosts); err != nil {
@@ -288,10 +320,13 @@ func (n *Node) Wait() { n.stack.Wait() }
 
 // HTTPEndpoint is the HTTP-RPC URL, once started; empty without HTTP.
 func (n *Node) HTTPEndpoint() string {
-	if n.http == nil {
-		return ""
+	switch {
+	case n.http != nil:
+		return n.http.endpoint()
+	case n.cfg.HTTP:
+		return n.stack.HTTPEndpoint()
 	}
-	return n.http.endpoint()
+	return ""
 }
 
 // WSEndpoint is the WebSocket-RPC URL, once started.

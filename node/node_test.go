@@ -210,3 +210,34 @@ func TestBadTransactionsLeaveStateUnchanged(t *testing.T) {
 		t.Fatalf("node stopped serving: %v", err)
 	}
 }
+
+// TestHTTPAdminModule checks that asking for a module only geth's node
+// provides (admin) over HTTP serves it, with ours alongside.
+func TestHTTPAdminModule(t *testing.T) {
+	spec, _ := genesis.Load("dev")
+	n, err := New(Config{Spec: spec, Dev: true, HTTP: true, HTTPAddr: "127.0.0.1", HTTPModules: []string{"eth", "admin"},
+		ListenPort: -1, IPCDisable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	c, err := gethrpc.Dial(n.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var info map[string]any
+	if err := c.Call(&info, "admin_nodeInfo"); err != nil || info["name"] == nil {
+		t.Fatalf("admin_nodeInfo over HTTP: %v %v", info, err)
+	}
+	var id string
+	if err := c.Call(&id, "eth_chainId"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Call(&id, "txpool_status"); err == nil {
+		t.Fatal("txpool served though not in --http.api")
+	}
+}

@@ -35,6 +35,7 @@ var (
 	etherbase    = &cli.StringFlag{Name: "miner.etherbase", Usage: "address the mined blocks' fees are paid to", Category: "MINER"}
 	gasLimit     = &cli.Uint64Flag{Name: "miner.gaslimit", Usage: "gas ceiling the miner steers block gas limits to (default: the network's)", Category: "MINER"}
 	portFlag     = &cli.IntFlag{Name: "port", Value: 30303, Usage: "devp2p listening port (0: any free port)", Category: "NETWORKING"}
+	p2pAddr      = &cli.StringFlag{Name: "p2p.addr", Usage: "devp2p listening interface (default: 127.0.0.1 on dev and regtest, all interfaces otherwise)", Category: "NETWORKING"}
 	maxPeers     = &cli.IntFlag{Name: "maxpeers", Value: 50, Usage: "maximum number of peers", Category: "NETWORKING"}
 	noDiscover   = &cli.BoolFlag{Name: "nodiscover", Usage: "disable peer discovery", Category: "NETWORKING"}
 	bootnodes    = &cli.StringSliceFlag{Name: "bootnodes", Usage: "enode URLs to bootstrap from (default: the network's)", Category: "NETWORKING"}
@@ -50,7 +51,7 @@ func nodeFlags() []cli.Flag {
 		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
 		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable,
 		mineFlag, etherbase, gasLimit,
-		portFlag, maxPeers, noDiscover, bootnodes, nodeKey,
+		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
 		metricsFlag, metricsAddr, metricsPort,
 	}
 }

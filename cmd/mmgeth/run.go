@@ -44,6 +44,7 @@ func runNode(ctx *cli.Context) error {
 		Mine:        ctx.Bool(mineFlag.Name),
 		GasCeil:     ctx.Uint64(gasLimit.Name),
 		ListenPort:  ctx.Int(portFlag.Name),
+		ListenHost:  ctx.String(p2pAddr.Name),
 		MaxPeers:    ctx.Int(maxPeers.Name),
 		NoDiscover:  ctx.Bool(noDiscover.Name),
 		Bootnodes:   splitList(ctx.StringSlice(bootnodes.Name)),
