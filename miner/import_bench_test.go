@@ -3,6 +3,7 @@ package miner
 import (
 	"crypto/ecdsa"
 	"math/big"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -45,8 +46,14 @@ var (
 // listSource hands the builder a fixed set of transactions.
 type listSource map[common.Address][]*txpool.LazyTransaction
 
+// Pending returns a fresh map, as the real pool does: the builder's
+// price-and-nonce heap consumes what it is given.
 func (l listSource) Pending(txpool.PendingFilter) (map[common.Address][]*txpool.LazyTransaction, int) {
-	return l, len(l)
+	out := make(map[common.Address][]*txpool.LazyTransaction, len(l))
+	for addr, txs := range l {
+		out[addr] = slices.Clone(txs)
+	}
+	return out, len(out)
 }
 func (l listSource) Sync() error { return nil }
 
