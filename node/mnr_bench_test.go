@@ -23,17 +23,7 @@ func BenchmarkMnrSubmit(b *testing.B) {
 	// Sealing as fast as the loop can would run block time ahead of the
 	// clock past the drift bounds; the latency is what is measured here.
 	spec.MergeMining.MaxFutureDrift, spec.MergeMining.MaxBitcoinTimeDrift = 0, 0
-	n, err := New(Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xfee"),
-		HTTP: true, HTTPAddr: "127.0.0.1", ListenPort: -1, IPCDisable: true})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer n.Close()
-	client, _ := gethrpc.Dial(n.HTTPEndpoint())
-	defer client.Close()
+	n, client := startNode(b, Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xfee")})
 
 	var (
 		stop    atomic.Bool

@@ -106,17 +106,7 @@ func merkleRoot(txids []chainhash.Hash) chainhash.Hash {
 func TestMnrPoolSubmissions(t *testing.T) {
 	spec, _ := genesis.Load("regtest")
 	spec.MergeMining.MaxFutureDrift = 0 // this test seals faster than one block a second
-	n, err := New(Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xfee"),
-		HTTP: true, HTTPAddr: "127.0.0.1", ListenPort: -1, IPCDisable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	c, _ := gethrpc.Dial(n.HTTPEndpoint())
-	defer c.Close()
+	n, c := startNode(t, Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xfee")})
 	getWork := func() *mnrWork {
 		var w mnrWork
 		if err := c.Call(&w, "mnr_getWork"); err != nil {
@@ -224,7 +214,7 @@ func TestMnrPoolSubmissions(t *testing.T) {
 	unknown := &mnrWork{SealHash: common.Hash{0x42}, Target: fresh.Target, Tag: fresh.Tag}
 	header, coinbase = poolShare(t, unknown, 4)
 	txid = chainhash.DoubleHashH(common.FromHex(coinbase))
-	err = c.Call(&res, "mnr_submitBitcoinBlockPartialMerkle", "x", header, coinbase, hex.EncodeToString(txid[:]), "1")
+	err := c.Call(&res, "mnr_submitBitcoinBlockPartialMerkle", "x", header, coinbase, hex.EncodeToString(txid[:]), "1")
 	wantErr(err, -33000, "could not find hash")
 
 	// Too little work: a header whose hash misses the target.

@@ -36,28 +36,35 @@ type devNode struct {
 	signer types.Signer
 }
 
+// startNode starts a node with HTTP on a free 127.0.0.1 port and no p2p
+// listener or IPC, and returns it with an RPC client; both close when the
+// test ends.
+func startNode(tb testing.TB, cfg Config) (*Node, *gethrpc.Client) {
+	tb.Helper()
+	cfg.HTTP, cfg.HTTPAddr, cfg.ListenPort, cfg.IPCDisable = true, "127.0.0.1", -1, true
+	n, err := New(cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { n.Close() })
+	rc, err := gethrpc.Dial(n.HTTPEndpoint())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(rc.Close)
+	return n, rc
+}
+
 func startDev(t *testing.T, dataDir string) *devNode {
 	t.Helper()
 	spec, err := genesis.Load("dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(Config{
-		Spec: spec, DataDir: dataDir, Dev: true,
-		HTTP: true, HTTPAddr: "127.0.0.1", HTTPPort: 0, ListenPort: -1, IPCDisable: true,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	rc, err := gethrpc.Dial(n.HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(rc.Close)
+	n, rc := startNode(t, Config{Spec: spec, DataDir: dataDir, Dev: true})
 	return &devNode{
 		Node: n, client: ethclient.NewClient(rc), rpc: rc, keys: n.DevKeys(),
 		signer: types.LatestSignerForChainID(n.Chain().Config().ChainID),
@@ -215,20 +222,7 @@ func TestBadTransactionsLeaveStateUnchanged(t *testing.T) {
 // provides (admin) over HTTP serves it, with ours alongside.
 func TestHTTPAdminModule(t *testing.T) {
 	spec, _ := genesis.Load("dev")
-	n, err := New(Config{Spec: spec, Dev: true, HTTP: true, HTTPAddr: "127.0.0.1", HTTPModules: []string{"eth", "admin"},
-		ListenPort: -1, IPCDisable: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	c, err := gethrpc.Dial(n.HTTPEndpoint())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	_, c := startNode(t, Config{Spec: spec, Dev: true, HTTPModules: []string{"eth", "admin"}})
 	var info map[string]any
 	if err := c.Call(&info, "admin_nodeInfo"); err != nil || info["name"] == nil {
 		t.Fatalf("admin_nodeInfo over HTTP: %v %v", info, err)
