@@ -51,5 +51,9 @@ type Config struct {
 	Verbosity int
 }
 
-// Default module lists: mnr is added only when mining, evm only in dev mode.
-var DefaultHTTPModules = []string{"eth", "net", "web3", "txpool", "debug"}
+// Default HTTP/WS modules, as geth's; mnr is added when mining. Dev nodes
+// also serve txpool, debug (tracing, which Foundry and Hardhat use) and evm.
+var (
+	DefaultHTTPModules = []string{"eth", "net", "web3"}
+	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug"}
+)

@@ -141,7 +141,11 @@ func listenHost(cfg *Config) string {
 // mnr when mining.
 func httpModules(cfg *Config) (modules, extra []string) {
 	modules = cfg.HTTPModules
-	if len(modules) == 0 {
+	switch {
+	case len(modules) > 0:
+	case cfg.Dev:
+		modules = DevHTTPModules
+	default:
 		modules = DefaultHTTPModules
 	}
 	if cfg.Dev {
