@@ -29,7 +29,7 @@ test-short:
 	$(GO) test -short ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/ ./node/
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
 FUZZTIME ?= 2m
