@@ -1,7 +1,6 @@
 package genesis
 
 import (
-	"maps"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -45,6 +44,6 @@ func (s *Spec) Genesis() (*core.Genesis, error) {
 		GasLimit:   s.GasLimit,
 		BaseFee:    new(big.Int).Set(s.BaseFee),
 		Difficulty: new(big.Int),
-		Alloc:      maps.Clone(alloc),
+		Alloc:      alloc,
 	}, nil
 }

@@ -72,3 +72,13 @@ func meetsTarget(header []byte, target *uint256.Int) bool {
 	v.SetBytes32(be[:])
 	return !v.Gt(target)
 }
+
+// MeetsTarget reports whether header80's hash, read as Bitcoin reads it (a
+// little-endian number), is at most target: what a miner grinds for.
+func MeetsTarget(header80 []byte, target *big.Int) bool {
+	t, overflow := uint256.FromBig(target)
+	if overflow || target.Sign() < 0 {
+		return target.Sign() > 0
+	}
+	return meetsTarget(header80, t)
+}

@@ -2,6 +2,7 @@ package mergemine
 
 import (
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/holiman/uint256"
@@ -68,6 +69,29 @@ func TestDifficultyFromTarget(t *testing.T) {
 	for _, target := range []*big.Int{nil, big.NewInt(0), big.NewInt(-7), big.NewInt(1)} {
 		if got := DifficultyFromTarget(target); got.Cmp(two256) != 0 {
 			t.Errorf("DifficultyFromTarget(%v) = %v, want 2^256", target, got)
+		}
+	}
+}
+
+func TestMeetsTarget(t *testing.T) {
+	header := make([]byte, HeaderSize)
+	h := HeaderHash(header)
+	slices.Reverse(h[:])
+	value := new(big.Int).SetBytes(h[:]) // the hash as Bitcoin reads it
+	for _, c := range []struct {
+		name   string
+		target *big.Int
+		want   bool
+	}{
+		{"equal", new(big.Int).Set(value), true},
+		{"one below", new(big.Int).Sub(value, big.NewInt(1)), false},
+		{"one above", new(big.Int).Add(value, big.NewInt(1)), true},
+		{"zero", new(big.Int), false},
+		{"negative", big.NewInt(-1), false},
+		{"2^256", new(big.Int).Lsh(big.NewInt(1), 256), true},
+	} {
+		if got := MeetsTarget(header, c.target); got != c.want {
+			t.Errorf("%s: MeetsTarget = %v, want %v", c.name, got, c.want)
 		}
 	}
 }

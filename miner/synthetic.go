@@ -68,15 +68,9 @@ func syntheticCoinbase(tag []byte, sealHash [32]byte, extraNonce uint64) ([]byte
 
 // grind searches the 32-bit nonce space of header80 in place.
 func grind(header80 []byte, target *big.Int) bool {
-	var le [32]byte
-	hashInt := new(big.Int)
 	for nonce := uint64(0); nonce <= 0xffffffff; nonce++ {
 		binary.LittleEndian.PutUint32(header80[76:], uint32(nonce))
-		h := mergemine.HeaderHash(header80)
-		for i := range h {
-			le[31-i] = h[i]
-		}
-		if hashInt.SetBytes(le[:]).Cmp(target) <= 0 {
+		if mergemine.MeetsTarget(header80, target) {
 			return true
 		}
 	}

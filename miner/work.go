@@ -252,11 +252,6 @@ func (w *WorkServer) Submit(header80, coinbase, merkleProof []byte) (*SubmitResu
 	if w.cfg.Chain.HasBlock(block.Hash(), block.NumberU64()) {
 		return &SubmitResult{Status: Exist, Block: block}, nil
 	}
-	// Verify first so that a share below the target is reported as such
-	// instead of as an import failure.
-	if err := w.cfg.Engine.VerifyHeader(w.cfg.Chain, block.Header()); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
-	}
 	if _, err := w.cfg.Inserter.Insert([]*types.Block{block}); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}

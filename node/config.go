@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/ecdsa"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -41,7 +42,7 @@ type Config struct {
 	MaxPeers   int
 	NoDiscover bool
 	Bootnodes  []string
-	NodeKeyHex string
+	NodeKey    *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
 	Metrics     bool
 	MetricsAddr string

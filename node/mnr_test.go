@@ -22,9 +22,11 @@ import (
 
 type mnrWork struct {
 	SealHash common.Hash   `json:"blockHashForMergedMining"`
-	Target   string        `json:"target"`
+	Target   hexutil.Bytes `json:"target"`
 	Tag      hexutil.Bytes `json:"tag"`
 }
+
+func (w *mnrWork) target() *big.Int { return new(big.Int).SetBytes(w.Target) }
 
 // poolShare does what a pool does with mnr_getWork: a coinbase committing to
 // the work, a one-transaction Bitcoin block, its nonce ground to the target.
@@ -40,12 +42,10 @@ func poolShare(t testing.TB, w *mnrWork, extraNonce uint64) (header, coinbase st
 	var hb bytes.Buffer
 	hdr.Serialize(&hb)
 	raw := hb.Bytes()
-	target, _ := new(big.Int).SetString(w.Target[2:], 16)
+	target := w.target()
 	for nonce := uint32(0); ; nonce++ {
 		binary.LittleEndian.PutUint32(raw[76:], nonce)
-		h := mergemine.HeaderHash(raw)
-		slices.Reverse(h[:])
-		if new(big.Int).SetBytes(h[:]).Cmp(target) <= 0 {
+		if mergemine.MeetsTarget(raw, target) {
 			return hex.EncodeToString(raw), hex.EncodeToString(cb.Bytes())
 		}
 	}
@@ -68,11 +68,10 @@ func poolBlock(t testing.TB, w *mnrWork) (block string, txids []chainhash.Hash) 
 	var hdr wire.BlockHeader
 	hdr.Deserialize(bytes.NewReader(common.FromHex(header)))
 	hdr.MerkleRoot = merkleRoot(txids)
-	target, _ := new(big.Int).SetString(w.Target[2:], 16)
 	for hdr.Nonce = 0; ; hdr.Nonce++ {
-		h := hdr.BlockHash()
-		slices.Reverse(h[:])
-		if new(big.Int).SetBytes(h[:]).Cmp(target) <= 0 {
+		var raw bytes.Buffer
+		hdr.Serialize(&raw)
+		if mergemine.MeetsTarget(raw.Bytes(), w.target()) {
 			break
 		}
 	}
@@ -223,10 +222,7 @@ func TestMnrPoolSubmissions(t *testing.T) {
 	hdr := common.FromHex(header)
 	for nonce := binary.LittleEndian.Uint32(hdr[76:]) + 1; ; nonce++ {
 		binary.LittleEndian.PutUint32(hdr[76:], nonce)
-		h := mergemine.HeaderHash(hdr)
-		slices.Reverse(h[:])
-		target, _ := new(big.Int).SetString(w.Target[2:], 16)
-		if new(big.Int).SetBytes(h[:]).Cmp(target) > 0 {
+		if !mergemine.MeetsTarget(hdr, w.target()) {
 			break
 		}
 	}

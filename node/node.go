@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/txpool"
@@ -100,11 +101,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	if cfg.ListenPort < 0 {
 		c.P2P.ListenAddr = ""
 	}
-	if cfg.NodeKeyHex != "" {
-		if key, err := crypto.HexToECDSA(cfg.NodeKeyHex); err == nil {
-			c.P2P.PrivateKey = key
-		}
-	}
+	c.P2P.PrivateKey = cfg.NodeKey
 	return &c
 }
 
@@ -306,9 +303,9 @@ func (n *Node) blockFields(h *types.Header) map[string]any {
 	}
 	fields["mergedMiningDifficulty"] = (*hexBig)(seal.Difficulty)
 	if seal.Proof != nil {
-		fields["bitcoinMergedMiningHeader"] = hexBytes(seal.Proof.BitcoinHeader)
-		fields["bitcoinMergedMiningMerkleProof"] = hexBytes(seal.Proof.MerkleProof)
-		fields["bitcoinMergedMiningCoinbaseTransaction"] = hexBytes(seal.Proof.Coinbase)
+		fields["bitcoinMergedMiningHeader"] = hexutil.Bytes(seal.Proof.BitcoinHeader)
+		fields["bitcoinMergedMiningMerkleProof"] = hexutil.Bytes(seal.Proof.MerkleProof)
+		fields["bitcoinMergedMiningCoinbaseTransaction"] = hexutil.Bytes(seal.Proof.Coinbase)
 	}
 	return fields
 }

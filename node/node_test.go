@@ -235,3 +235,53 @@ func TestHTTPAdminModule(t *testing.T) {
 		t.Fatal("txpool served though not in --http.api")
 	}
 }
+
+// TestDevSnapshotRevert checks evm_snapshot/evm_revert/evm_mine and the
+// timestamp controls against the real chain.
+func TestDevSnapshotRevert(t *testing.T) {
+	d := startDev(t, "")
+	ctx := context.Background()
+	var id hexutil.Uint64
+	if err := d.rpc.Call(&id, "evm_snapshot"); err != nil {
+		t.Fatal(err)
+	}
+	head := d.Chain().CurrentBlock()
+	to := common.HexToAddress("0x5a5a")
+	tx := d.transfer(t, d.keys[6], to, big.NewInt(5))
+	if err := d.client.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	d.waitReceipt(t, tx.Hash())
+	next := d.Chain().CurrentBlock().Time + 1000
+	if err := d.rpc.Call(nil, "evm_setNextBlockTimestamp", hexutil.Uint64(next)); err != nil {
+		t.Fatal(err)
+	}
+	var mined string
+	if err := d.rpc.Call(&mined, "evm_mine"); err != nil {
+		t.Fatal(err)
+	}
+	if got := d.Chain().CurrentBlock().Time; got != next {
+		t.Fatalf("evm_mine block time %d, want %d", got, next)
+	}
+	var ok bool
+	if err := d.rpc.Call(&ok, "evm_revert", id); err != nil || !ok {
+		t.Fatalf("evm_revert: %v %v", ok, err)
+	}
+	if d.Chain().CurrentBlock().Hash() != head.Hash() {
+		t.Fatalf("head %d after revert, want %d", d.Chain().CurrentBlock().Number, head.Number)
+	}
+	if bal, _ := d.client.BalanceAt(ctx, to, nil); bal.Sign() != 0 {
+		t.Fatalf("reverted transfer still credited: %v", bal)
+	}
+	if err := d.rpc.Call(&ok, "evm_revert", id); err != nil || ok {
+		t.Fatalf("second revert of the same snapshot: %v %v", ok, err)
+	}
+	// The chain keeps working after the revert.
+	tx = d.transfer(t, d.keys[6], to, big.NewInt(7))
+	if err := d.client.SendTransaction(ctx, tx); err != nil {
+		t.Fatal(err)
+	}
+	if r := d.waitReceipt(t, tx.Hash()); r.Status != types.ReceiptStatusSuccessful {
+		t.Fatal("transfer after revert failed")
+	}
+}

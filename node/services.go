@@ -31,5 +31,3 @@ func (b *hexBig) MarshalText() ([]byte, error) {
 	}
 	return (*hexutil.Big)(b).MarshalText()
 }
-
-func hexBytes(b []byte) hexutil.Bytes { return hexutil.Bytes(b) }

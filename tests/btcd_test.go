@@ -65,7 +65,7 @@ func TestBtcdMmminer(t *testing.T) {
 	ws := newBtcdWorkServer([]byte("MMGETHTEST:"), big.NewInt(20000))
 	mnr := startBtcdMnrServer(t, ws)
 
-	bin := btcdBuild(t, "./cmd/mmminer")
+	bin := binary(t, "./cmd/mmminer")
 	miner := btcdStart(t, "mmminer", btcdMmminerArgs(bin, node, "http://"+btcProxy.Addr, mnr.URL()))
 
 	btcdWaitFor(t, miner, 60*time.Second, "3 shares and 3 Bitcoin blocks", func() bool {
@@ -126,12 +126,12 @@ func TestBtcdMmminer(t *testing.T) {
 // the sidechain has at least 10 blocks whose Bitcoin headers extend btcd's
 // chain, and btcd has accepted a block with a sidechain commitment.
 func TestBtcdMergeMining(t *testing.T) {
-	mmgethBin := btcdBuild(t, "./cmd/mmgeth")
+	mmgethBin := binary(t, "./cmd/mmgeth")
 	help, _ := exec.Command(mmgethBin, "--help").CombinedOutput()
 	if !bytes.Contains(help, []byte("--mine")) || !bytes.Contains(help, []byte("--regtest")) {
 		t.Skip("awaits the node: mmgeth has no --mine / --regtest flags yet")
 	}
-	minerBin := btcdBuild(t, "./cmd/mmminer")
+	minerBin := binary(t, "./cmd/mmminer")
 	node := btcd.Start(t)
 
 	port := btcd.FreePort(t)
@@ -415,24 +415,6 @@ func (p *btcdProcess) running() bool {
 	default:
 		return true
 	}
-}
-
-// btcdBuild builds a command of this checkout into a temporary directory.
-func btcdBuild(t *testing.T, pkg string) string {
-	t.Helper()
-	root, err := btcd.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), filepath.Base(pkg))
-	start := time.Now()
-	cmd := exec.Command(btcd.GoTool(), "build", "-o", bin, pkg)
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
-	}
-	t.Logf("built %s in %v", pkg, time.Since(start).Round(time.Millisecond))
-	return bin
 }
 
 // btcdWaitFor polls cond every 100 ms until it holds, failing the test after

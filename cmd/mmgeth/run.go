@@ -68,7 +68,7 @@ func runNode(ctx *cli.Context) error {
 		if err != nil {
 			return fmt.Errorf("--nodekey: %w", err)
 		}
-		cfg.NodeKeyHex = hexutil.Encode(crypto.FromECDSA(key))[2:]
+		cfg.NodeKey = key
 	}
 	if cfg.Dev {
 		// A dev node is useless without RPC, so it serves it like anvil does.
