@@ -3,8 +3,10 @@ package consensus
 import (
 	"fmt"
 	"math/big"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/lru"
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
@@ -21,20 +23,56 @@ type Engine struct {
 	params    Params
 	tag       []byte
 	paramsErr error // Params.Validate's verdict; every check fails with it
+
+	// The ASERT anchor (daa.go): read from the genesis seal once, at
+	// construction, rather than looked up and decoded per header.
+	anchorDifficulty *big.Int
+	anchorTime       uint64
+
+	// verified holds the hashes of headers that passed every rule. A hash
+	// commits to the parent and every field, so a header verified when a
+	// peer announced it need not be verified again when geth's InsertChain
+	// asks: each proof is checked once per block.
+	verified    *lru.Cache[common.Hash, struct{}]
+	proofChecks atomic.Uint64
 }
 
 var _ gethconsensus.Engine = (*Engine)(nil)
 
-// New returns an engine for the network parameters p. Invalid parameters
-// do not panic: the engine then refuses every header and template with the
-// Params.Validate error (matching ErrInvalidParams).
-func New(p Params) *Engine {
-	e := &Engine{params: p, tag: []byte(p.Tag), paramsErr: p.Validate()}
+// verifiedCacheSize bounds the verified-header cache: more than a sync
+// batch and the blocks announced meanwhile.
+const verifiedCacheSize = 4096
+
+// New returns an engine for the network parameters p on the chain whose
+// genesis header is genesis. Invalid parameters or a genesis without a valid
+// seal do not panic: the engine then refuses every header and template with
+// that error (matching ErrInvalidParams).
+func New(p Params, genesis *types.Header) *Engine {
+	e := &Engine{params: p, tag: []byte(p.Tag), paramsErr: p.Validate(), verified: lru.NewCache[common.Hash, struct{}](verifiedCacheSize)}
 	if p.MinDifficulty != nil {
 		e.params.MinDifficulty = new(big.Int).Set(p.MinDifficulty)
 	}
+	if e.paramsErr == nil {
+		e.paramsErr = e.setAnchor(genesis)
+	}
 	return e
 }
+
+func (e *Engine) setAnchor(genesis *types.Header) error {
+	if genesis == nil || genesis.Number == nil || genesis.Number.Sign() != 0 {
+		return fmt.Errorf("%w: no genesis header for the difficulty anchor", ErrInvalidParams)
+	}
+	s, err := DecodeSeal(genesis.Extra)
+	if err != nil {
+		return fmt.Errorf("%w: genesis seal: %w", ErrInvalidParams, err)
+	}
+	e.anchorDifficulty, e.anchorTime = s.Difficulty, genesis.Time
+	return nil
+}
+
+// ProofChecks counts the merged-mining proofs this engine has verified;
+// tests use it to show that a block's proof is checked once.
+func (e *Engine) ProofChecks() uint64 { return e.proofChecks.Load() }
 
 // Params returns the engine's network parameters.
 func (e *Engine) Params() Params {
@@ -53,24 +91,15 @@ func (e *Engine) Author(header *types.Header) (common.Address, error) {
 
 // NextDifficulty is the seal difficulty required of the child of parent:
 // ASERT anchored at the chain's genesis (daa.go). It fails only when the
-// engine's parameters are invalid or the genesis header or its seal cannot
-// be read.
-func (e *Engine) NextDifficulty(chain gethconsensus.ChainHeaderReader, parent *types.Header) (*big.Int, error) {
+// engine's parameters are invalid.
+func (e *Engine) NextDifficulty(parent *types.Header) (*big.Int, error) {
 	if e.paramsErr != nil {
 		return nil, e.paramsErr
 	}
 	if parent == nil || parent.Number == nil {
 		return nil, gethconsensus.ErrUnknownAncestor
 	}
-	genesis := chain.GetHeaderByNumber(0)
-	if genesis == nil {
-		return nil, fmt.Errorf("%w: genesis header missing", gethconsensus.ErrUnknownAncestor)
-	}
-	anchor, err := DecodeSeal(genesis.Extra)
-	if err != nil {
-		return nil, fmt.Errorf("genesis: %w", err)
-	}
-	return e.params.asertDifficulty(anchor.Difficulty, genesis.Time, parent.Number.Uint64(), parent.Time), nil
+	return e.params.asertDifficulty(e.anchorDifficulty, e.anchorTime, parent.Number.Uint64(), parent.Time), nil
 }
 
 // Prepare fills the consensus fields of a template: Difficulty and Nonce 0,
@@ -92,7 +121,7 @@ func (e *Engine) Prepare(chain gethconsensus.ChainHeaderReader, header *types.He
 	if parent == nil {
 		return gethconsensus.ErrUnknownAncestor
 	}
-	difficulty, err := e.NextDifficulty(chain, parent)
+	difficulty, err := e.NextDifficulty(parent)
 	if err != nil {
 		return err
 	}

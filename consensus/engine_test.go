@@ -81,7 +81,7 @@ func TestPrepare(t *testing.T) {
 // TestEngineFixedAnswers covers the Engine methods that do not depend on
 // the chain.
 func TestEngineFixedAnswers(t *testing.T) {
-	e := New(testParams)
+	e := New(testParams, testGenesis().ToBlock().Header())
 	h := &types.Header{Coinbase: common.Address{7}, Number: big.NewInt(1), Extra: (&Seal{Version: 1, Difficulty: big.NewInt(5)}).Bytes()}
 	if a, err := e.Author(h); err != nil || a != h.Coinbase {
 		t.Errorf("Author = %x, %v", a, err)
@@ -141,7 +141,7 @@ func TestParamsValidate(t *testing.T) {
 func TestInvalidParamsRefuseEverything(t *testing.T) {
 	c := newTestChain(t, nil)
 	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	bad := New(Params{})
+	bad := New(Params{}, c.bc.Genesis().Header())
 	if err := bad.VerifyHeader(c.bc, b1.Header()); !errors.Is(err, ErrInvalidParams) {
 		t.Errorf("VerifyHeader = %v", err)
 	}
@@ -152,7 +152,7 @@ func TestInvalidParamsRefuseEverything(t *testing.T) {
 	if err := bad.Prepare(c.bc, &types.Header{ParentHash: c.bc.Genesis().Hash(), Number: big.NewInt(1)}); !errors.Is(err, ErrInvalidParams) {
 		t.Errorf("Prepare = %v", err)
 	}
-	if _, err := bad.NextDifficulty(c.bc, c.bc.Genesis().Header()); !errors.Is(err, ErrInvalidParams) {
+	if _, err := bad.NextDifficulty(c.bc.Genesis().Header()); !errors.Is(err, ErrInvalidParams) {
 		t.Errorf("NextDifficulty = %v", err)
 	}
 }
@@ -175,7 +175,7 @@ func TestDifficultyFollowsBlockTimes(t *testing.T) {
 	for _, s := range steps {
 		b := c.mine(parent, blockSpec{time: testGenesisTime + s.offset})
 		c.insert(b)
-		got, err := c.engine.NextDifficulty(c.bc, b.Header())
+		got, err := c.engine.NextDifficulty(b.Header())
 		if err != nil {
 			t.Fatal(err)
 		}

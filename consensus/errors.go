@@ -66,6 +66,19 @@ var (
 	// supported. Enforced by verifyHeader.
 	ErrForkFields = errors.New("header fields do not match the active forks")
 
+	// ErrWithdrawals: no EIP-4895 withdrawals. geth core credits them itself
+	// (core.PostExecution -> ProcessWithdrawals), so an accepted withdrawal
+	// would mint BTC; BTC enters only through the peg. The header's
+	// WithdrawalsHash must be the empty list's root and the body must carry
+	// none. Enforced by verifyHeader (root) and VerifyBody (body, through
+	// VerifyUncles and the chain's side-block path).
+	ErrWithdrawals = errors.New("withdrawals are not allowed: they would mint BTC")
+
+	// ErrParentBeaconRoot: ParentBeaconRoot is the zero hash; there is no
+	// beacon chain, and the field must have one valid value rather than be
+	// free data that changes the block hash. Enforced by verifyHeader.
+	ErrParentBeaconRoot = errors.New("parent beacon root must be zero")
+
 	// ErrBlobGas: no blobs: BlobGasUsed and ExcessBlobGas are present and 0
 	// (and pass geth's eip4844.VerifyEIP4844Header). Because core's
 	// ValidateBody requires BlobGasUsed to match the blobs of the body, this

@@ -110,7 +110,6 @@ type testChain struct {
 	engine *Engine
 	db     ethdb.Database
 	bc     *core.BlockChain
-	fc     *ForkChoice
 }
 
 // newTestChain opens a chain on db (an in-memory one if nil). The caller
@@ -127,19 +126,16 @@ func newTestChain(t testing.TB, db ethdb.Database) *testChain {
 	cfg := core.DefaultConfig().WithStateScheme(rawdb.PathScheme).WithNoAsyncFlush(true)
 	cfg.SlowBlockThreshold = -1
 	cfg.TxLookupLimit = 0
-	engine := New(testParams)
-	bc, err := core.NewBlockChain(db, testGenesis(), engine, cfg)
+	gen := testGenesis()
+	engine := New(testParams, gen.ToBlock().Header())
+	bc, err := core.NewBlockChain(db, gen, engine, cfg)
 	if err != nil {
 		t.Fatalf("new blockchain: %v", err)
 	}
 	if own {
 		t.Cleanup(bc.Stop)
 	}
-	fc, err := NewForkChoice(bc, db)
-	if err != nil {
-		t.Fatalf("new fork choice: %v", err)
-	}
-	return &testChain{t: t, engine: engine, db: db, bc: bc, fc: fc}
+	return &testChain{t: t, engine: engine, db: db, bc: bc}
 }
 
 // blockSpec describes a block to mine on a parent. The zero value is a
@@ -298,10 +294,11 @@ func sealBlock(t testing.TB, block *types.Block, tag string, btcTime int64) *typ
 	return block.WithSeal(h)
 }
 
-// insert imports blocks through fork choice and fails the test on error.
+// insert imports blocks into geth's chain, which verifies them with the
+// engine, and fails the test on error.
 func (c *testChain) insert(blocks ...*types.Block) {
 	c.t.Helper()
-	if n, err := c.fc.Insert(blocks); err != nil {
+	if n, err := c.bc.InsertChain(blocks); err != nil {
 		c.t.Fatalf("insert block %d (#%d): %v", n, blocks[n].NumberU64(), err)
 	}
 }

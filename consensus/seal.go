@@ -81,7 +81,15 @@ func (s *Seal) withoutProof() *Seal {
 // engine rejects such headers before it needs a seal hash.
 func SealHash(h *types.Header) common.Hash {
 	s, err := DecodeSeal(h.Extra)
-	if err != nil || s.Proof == nil {
+	if err != nil {
+		return h.Hash()
+	}
+	return sealHash(h, s)
+}
+
+// sealHash is SealHash for a header whose seal s is already decoded.
+func sealHash(h *types.Header, s *Seal) common.Hash {
+	if s.Proof == nil {
 		return h.Hash()
 	}
 	unsealed := *h

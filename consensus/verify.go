@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/consensus/misc"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
@@ -87,6 +88,10 @@ func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers [
 	if !validNumber(header) {
 		return ErrInvalidNumber
 	}
+	hash := header.Hash()
+	if e.verified.Contains(hash) {
+		return nil
+	}
 	var parent *types.Header
 	if i > 0 && headers[i-1].Hash() == header.ParentHash {
 		parent = headers[i-1]
@@ -96,17 +101,31 @@ func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers [
 	if parent == nil {
 		return gethconsensus.ErrUnknownAncestor
 	}
-	return e.verifyHeader(chain, header, parent, now)
+	if err := e.verifyHeader(chain, header, parent, now); err != nil {
+		return err
+	}
+	e.verified.Add(hash, struct{}{})
+	return nil
 }
 
 // VerifyUncles holds the engine's body rules, as it is the only hook of
-// geth's Engine that sees the body (core's ValidateBody calls it first):
-// no uncles and no blob transactions.
+// geth's Engine that sees the body (core's ValidateBody calls it first).
 func (e *Engine) VerifyUncles(chain gethconsensus.ChainReader, block *types.Block) error {
-	if n := len(block.Uncles()); n > 0 {
+	return VerifyBody(block.Body())
+}
+
+// VerifyBody applies the body rules: no uncles, no withdrawals (core would
+// credit them: they would mint BTC) and no blob transactions. The header
+// rules already require the roots of an empty uncle and withdrawal list;
+// these make the body agree without hashing it.
+func VerifyBody(body *types.Body) error {
+	if n := len(body.Uncles); n > 0 {
 		return fmt.Errorf("%w: block has %d", ErrUncles, n)
 	}
-	for i, tx := range block.Transactions() {
+	if n := len(body.Withdrawals); n > 0 {
+		return fmt.Errorf("%w: body carries %d", ErrWithdrawals, n)
+	}
+	for i, tx := range body.Transactions {
 		if tx.Type() == types.BlobTxType || len(tx.BlobHashes()) > 0 {
 			return fmt.Errorf("%w: transaction %d (%x)", ErrBlobTransaction, i, tx.Hash())
 		}
@@ -168,6 +187,12 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if err := verifyForkFields(cfg, header); err != nil {
 		return err
 	}
+	if h := header.WithdrawalsHash; h != nil && *h != types.EmptyWithdrawalsHash {
+		return fmt.Errorf("%w: withdrawals root %x", ErrWithdrawals, *h)
+	}
+	if r := header.ParentBeaconRoot; r != nil && *r != (common.Hash{}) {
+		return fmt.Errorf("%w: have %x", ErrParentBeaconRoot, *r)
+	}
 	if err := verifyNoBlobs(cfg, parent, header); err != nil {
 		return err
 	}
@@ -178,7 +203,7 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if header.MixDigest != mix {
 		return fmt.Errorf("%w: have %x, want %x", ErrInvalidMixDigest, header.MixDigest, mix)
 	}
-	want, err := e.NextDifficulty(chain, parent)
+	want, err := e.NextDifficulty(parent)
 	if err != nil {
 		return err
 	}
@@ -188,7 +213,8 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if seal.Proof == nil {
 		return ErrMissingProof
 	}
-	if err := mergemine.Verify(seal.Proof, SealHash(header), seal.Difficulty, e.tag); err != nil {
+	e.proofChecks.Add(1)
+	if err := mergemine.Verify(seal.Proof, sealHash(header, seal), seal.Difficulty, e.tag); err != nil {
 		return fmt.Errorf("%w: %w", ErrInvalidProof, err)
 	}
 	if maxDrift := e.params.MaxBitcoinTimeDrift; maxDrift > 0 {

@@ -18,6 +18,7 @@ import (
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
 	"github.com/holiman/uint256"
 
+	mmchain "github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/mergemine"
@@ -78,17 +79,12 @@ func buildImportFixture(tb testing.TB, blocks, senders int) importFixture {
 	}
 	gen.Alloc[tokenAddr] = types.Account{Code: tokenCode, Storage: storage, Balance: new(big.Int)}
 
-	engine := consensus.New(spec.MergeMining)
-	db := rawdb.NewMemoryDatabase()
-	chain, err := core.NewBlockChain(db, gen, engine, core.DefaultConfig().WithStateScheme(rawdb.PathScheme))
+	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer chain.Stop()
-	fc, err := consensus.NewForkChoice(chain, db)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	defer fc.Stop()
+	chain, engine := fc.BlockChain(), fc.Engine()
 	signer := types.LatestSigner(gen.Config)
 	out := importFixture{gen: gen, engine: engine}
 	for b := 0; b < blocks; b++ {
@@ -163,23 +159,23 @@ func importOnce(b *testing.B, bare bool) time.Duration {
 	defer db.Close()
 	cfg := core.DefaultConfig().WithStateScheme(rawdb.PathScheme)
 	cfg.SlowBlockThreshold = time.Hour
-	var engine gethconsensus.Engine = fixture.engine
+	var (
+		chain  *core.BlockChain
+		insert func([]*types.Block) (int, error)
+	)
 	if bare {
-		engine = bareEngine{fixture.engine}
-	}
-	chain, err := core.NewBlockChain(db, fixture.gen, engine, cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer chain.Stop()
-	insert := func(blocks []*types.Block) (int, error) { return chain.InsertChain(blocks) }
-	if !bare {
-		fc, err := consensus.NewForkChoice(chain, db)
+		if chain, err = core.NewBlockChain(db, fixture.gen, bareEngine{fixture.engine}, cfg); err != nil {
+			b.Fatal(err)
+		}
+		insert = func(blocks []*types.Block) (int, error) { return chain.InsertChain(blocks) }
+	} else {
+		c, err := mmchain.New(db, fixture.gen, fixture.engine.Params(), cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
-		insert = fc.Insert
+		chain, insert = c.BlockChain(), c.Insert
 	}
+	defer chain.Stop()
 	start := time.Now()
 	for i := 0; i < len(fixture.blocks); i += 16 {
 		if _, err := insert(fixture.blocks[i:min(i+16, len(fixture.blocks))]); err != nil {

@@ -40,7 +40,12 @@ var ErrNoWork = errors.New("no work available")
 // bad merkle proof, ...); the wrapped error names the rule.
 var ErrInvalidBlock = errors.New("invalid block")
 
-// Inserter is the fork choice blocks go through.
+// ErrNotImported: a valid block could not be imported for a reason of this
+// node's (disk, shutdown); the miner is not at fault.
+var ErrNotImported = errors.New("block not imported")
+
+// Inserter is the chain's door for blocks. Its errors that are the block's
+// fault have a BlockFault method (chain.RuleError); others are local.
 type Inserter interface {
 	Insert(blocks []*types.Block) (int, error)
 }
@@ -253,7 +258,11 @@ func (w *WorkServer) Submit(header80, coinbase, merkleProof []byte) (*SubmitResu
 		return &SubmitResult{Status: Exist, Block: block}, nil
 	}
 	if _, err := w.cfg.Inserter.Insert([]*types.Block{block}); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+		var fault interface{ BlockFault() }
+		if errors.As(err, &fault) {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+		}
+		return nil, fmt.Errorf("%w: %w", ErrNotImported, err)
 	}
 	status := ImportedNotBest
 	if w.cfg.Chain.CurrentBlock().Hash() == block.Hash() {

@@ -14,7 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/holiman/uint256"
 
-	"github.com/mmgeth/mmgeth/consensus"
+	mmchain "github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/genesis"
 )
 
@@ -32,17 +32,12 @@ func newWorkFixture(t *testing.T) *workFixture {
 		t.Fatal(err)
 	}
 	gen, _ := spec.Genesis()
-	engine := consensus.New(spec.MergeMining)
-	db := rawdb.NewMemoryDatabase()
-	chain, err := core.NewBlockChain(db, gen, engine, core.DefaultConfig().WithStateScheme(rawdb.PathScheme))
+	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(chain.Stop)
-	fc, err := consensus.NewForkChoice(chain, db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	t.Cleanup(fc.Stop)
+	chain, engine := fc.BlockChain(), fc.Engine()
 	f := &workFixture{chain: chain, src: listSource{}, tag: []byte(spec.MergeMining.Tag)}
 	builder := NewBuilder(BuilderConfig{Chain: chain, Engine: engine, Pool: f.src, GasCeil: gen.GasLimit})
 	f.ws = NewWorkServer(WorkServerConfig{Chain: chain, Engine: engine, Builder: builder, Inserter: fc, Tag: f.tag})

@@ -59,7 +59,7 @@ func (d *devAPI) Revert(id uint64) (bool, error) {
 	if target == nil {
 		return false, nil
 	}
-	if err := d.n.chain.SetHead(target.Number.Uint64()); err != nil {
+	if err := d.n.mmchain.Rewind(target.Number.Uint64()); err != nil {
 		return false, err
 	}
 	return true, nil

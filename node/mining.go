@@ -32,8 +32,10 @@ func (a *workAdapter) Submit(header80, coinbase, merkleProof []byte) (*rpc.Submi
 	switch {
 	case errors.As(err, &unknown):
 		return nil, rpc.WorkUnknownError(unknown.SealHash)
-	case err != nil:
+	case errors.Is(err, miner.ErrInvalidBlock):
 		return nil, fmt.Errorf("%w: %w", rpc.ErrWorkInvalid, err)
+	case err != nil:
+		return nil, err
 	}
 	return &rpc.SubmitResult{Status: res.Status, BlockHash: res.Block.Hash(), Height: res.Block.NumberU64()}, nil
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -22,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/p2p"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/miner"
 	mmgp2p "github.com/mmgeth/mmgeth/p2p"
@@ -42,7 +42,7 @@ type Node struct {
 	chain   *core.BlockChain
 	pool    *txpool.TxPool
 	engine  *consensus.Engine
-	fc      *consensus.ForkChoice
+	mmchain *chain.Chain
 	work    *miner.WorkServer
 	dev     *miner.DevMiner
 	devKeys []*ecdsa.PrivateKey
@@ -177,24 +177,12 @@ func (n *Node) setup() error {
 	if err != nil {
 		return err
 	}
-	n.engine = consensus.New(spec.MergeMining)
-	bcCfg := core.DefaultConfig().WithStateScheme(rawdb.PathScheme)
-	bcCfg.TxLookupLimit = 0 // index every transaction: receipts by hash must always work
+	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
-	bcCfg.StateHistory = 90_000
-	// A smaller dirty buffer bounds how much a crash makes the start-up
-	// replay re-execute.
-	bcCfg.TrieDirtyLimit = 64
-	n.chain, err = core.NewBlockChain(db, gen, n.engine, bcCfg)
-	if err != nil {
+	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg); err != nil {
 		return err
 	}
-	if n.fc, err = consensus.NewForkChoice(n.chain, db); err != nil {
-		return err
-	}
-	if err := n.fc.Replay(); err != nil {
-		return fmt.Errorf("replaying blocks after an unclean stop: %w", err)
-	}
+	n.chain, n.engine = n.mmchain.BlockChain(), n.mmchain.Engine()
 
 	poolCfg := legacypool.DefaultConfig
 	poolCfg.Journal = ""
@@ -204,7 +192,7 @@ func (n *Node) setup() error {
 	}
 	// First registered, last stopped: the chain must outlive everything
 	// that reads it, and stop before the database closes.
-	n.stack.RegisterLifecycle(&chainService{chain: n.chain, pool: n.pool})
+	n.stack.RegisterLifecycle(&chainService{chain: n.mmchain, pool: n.pool})
 
 	if n.cfg.Dev {
 		if n.devKeys, err = spec.DevKeys(); err != nil {
@@ -274,7 +262,7 @@ func (n *Node) setupMining() {
 		Chain: n.chain, Engine: n.engine, Pool: n.pool, Coinbase: n.cfg.Etherbase, GasCeil: gasCeil,
 	})
 	n.work = miner.NewWorkServer(miner.WorkServerConfig{
-		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.fc, Pool: n.pool,
+		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.mmchain, Pool: n.pool,
 		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
 		Announce: n.announce,
 	})
@@ -295,7 +283,7 @@ func (n *Node) setupMining() {
 func (n *Node) blockFields(h *types.Header) map[string]any {
 	fields := map[string]any{
 		"hashForMergedMining":  consensus.SealHash(h),
-		"cumulativeDifficulty": (*hexBig)(n.fc.WorkOf(h.Hash())),
+		"cumulativeDifficulty": (*hexBig)(n.mmchain.WorkOf(h.Hash())),
 	}
 	seal, err := consensus.DecodeSeal(h.Extra)
 	if err != nil {

@@ -10,7 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/p2p/enode"
 
-	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/chain"
 	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 )
 
@@ -36,7 +36,7 @@ func (n *Node) setupP2P() error {
 
 	h, err := mmgp2p.New(mmgp2p.Config{
 		NetworkID: n.cfg.Spec.NetworkID,
-		Chain:     &syncChain{BlockChain: n.chain, engine: n.engine, fc: n.fc},
+		Chain:     &syncChain{BlockChain: n.chain, c: n.mmchain},
 		TxPool:    n.pool,
 	})
 	if err != nil {
@@ -75,30 +75,20 @@ func (n *Node) announce(b *types.Block) { n.handler.BroadcastBlock(b) }
 // from peers are imported: checked by the engine, then through fork choice,
 // so the heaviest chain stays the head. On failure it returns the index of
 // the first block not imported.
-func (n *Node) InsertBlocks(blocks []*types.Block) (int, error) { return n.fc.Insert(blocks) }
+func (n *Node) InsertBlocks(blocks []*types.Block) (int, error) { return n.mmchain.Insert(blocks) }
 
 // syncChain is the chain as the mmg protocol sees it: the blockchain's reads,
-// with work, verification and imports going through the merged-mining engine
-// and fork choice.
+// with work, verification and imports going through the chain's one door.
 type syncChain struct {
 	*core.BlockChain
-	engine *consensus.Engine
-	fc     *consensus.ForkChoice
+	c *chain.Chain
 }
 
-func (c *syncChain) Work(hash common.Hash) *big.Int { return c.fc.WorkOf(hash) }
+func (c *syncChain) Work(hash common.Hash) *big.Int { return c.c.WorkOf(hash) }
 
-// VerifyHeaders runs the engine's parallel verification and stops it at the
-// first failure.
 func (c *syncChain) VerifyHeaders(headers []*types.Header) error {
-	abort, results := c.engine.VerifyHeaders(c.BlockChain, headers)
-	defer close(abort)
-	for _, h := range headers {
-		if err := <-results; err != nil {
-			return fmt.Errorf("header %d %x: %w", h.Number, h.Hash(), err)
-		}
-	}
-	return nil
+	_, err := c.c.VerifyHeaders(headers)
+	return err
 }
 
-func (c *syncChain) InsertBlocks(blocks []*types.Block) (int, error) { return c.fc.Insert(blocks) }
+func (c *syncChain) InsertBlocks(blocks []*types.Block) (int, error) { return c.c.Insert(blocks) }

@@ -78,7 +78,7 @@ func TestBadProofPeerIsDropped(t *testing.T) {
 	defer sub.Unsubscribe()
 
 	genesisHash := victim.chain.Genesis().Hash()
-	genesisWork := victim.fc.WorkOf(genesisHash)
+	genesisWork := victim.mmchain.WorkOf(genesisHash)
 	sent := make(chan error, 1)
 	attacker := startRawPeer(t, func(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
 		status := &wireStatus{ProtocolVersion: mmgp2p.ProtocolVersion, NetworkID: victim.cfg.Spec.NetworkID,
@@ -114,7 +114,7 @@ func TestBadProofPeerIsDropped(t *testing.T) {
 	if rawdb.ReadHeader(victim.db, bad.Hash(), 1) != nil || victim.chain.HasBlock(bad.Hash(), 1) {
 		t.Fatal("the block with the broken proof was stored")
 	}
-	if w := consensus.ReadWork(victim.db, bad.Hash()); w != nil {
+	if w := victim.mmchain.WorkOf(bad.Hash()); w != nil {
 		t.Fatalf("work %v stored for the block with the broken proof", w)
 	}
 	if head := victim.chain.CurrentBlock(); head.Number.Sign() != 0 {

@@ -4,14 +4,15 @@ import (
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/txpool"
+
+	"github.com/mmgeth/mmgeth/chain"
 )
 
 // chainService stops the pool and the chain when the node stops, before
 // geth closes the database under them.
 type chainService struct {
-	chain *core.BlockChain
+	chain *chain.Chain
 	pool  *txpool.TxPool
 }
 

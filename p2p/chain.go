@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"errors"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -38,9 +39,18 @@ type Chain interface {
 	// InsertBlocks imports a contiguous run of blocks through fork choice;
 	// the parent of blocks[0] is in the chain and the headers passed
 	// VerifyHeaders. On failure it returns the index of the first block that
-	// was not imported and why; any failure is taken as the block being
-	// invalid and its sender is dropped.
+	// was not imported and why. Only a failure that is the block's fault
+	// (see blockFault) costs its sender the connection; a local one (disk,
+	// shutdown) does not.
 	InsertBlocks(blocks []*types.Block) (int, error)
+}
+
+// blockFault reports whether err says the block itself is at fault: the
+// chain marks such errors with a BlockFault method (chain.RuleError), so
+// that a peer is never blamed for the receiver's disk or shutdown.
+func blockFault(err error) bool {
+	var fault interface{ BlockFault() }
+	return errors.As(err, &fault)
 }
 
 // TxPool is what transaction gossip needs from the node's pool; geth's

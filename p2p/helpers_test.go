@@ -104,7 +104,19 @@ func makeBlocks(t testing.TB, gspec *core.Genesis, n, fork int, forkExtra string
 type testChain struct {
 	*core.BlockChain
 	bodiesServed atomic.Int64
+	// localFault makes imports fail as a full disk would: not the block's
+	// fault.
+	localFault atomic.Bool
 }
+
+// faultError marks an import failure as the block's fault, as the node's
+// chain does (chain.RuleError).
+type faultError struct{ error }
+
+func (e faultError) Unwrap() error { return e.error }
+func (faultError) BlockFault()     {}
+
+var errDiskFull = errors.New("disk full")
 
 func newTestChain(t testing.TB, gspec *core.Genesis, blocks []*types.Block) *testChain {
 	t.Helper()
@@ -148,7 +160,14 @@ func (c *testChain) VerifyHeaders(headers []*types.Header) error {
 }
 
 func (c *testChain) InsertBlocks(blocks []*types.Block) (int, error) {
-	return c.InsertChain(blocks)
+	if c.localFault.Load() {
+		return 0, errDiskFull
+	}
+	n, err := c.InsertChain(blocks)
+	if err != nil {
+		err = faultError{err}
+	}
+	return n, err
 }
 
 func (c *testChain) GetBody(hash common.Hash) *types.Body {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/big"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -113,4 +114,36 @@ func TestInvalidBlockDropsPeer(t *testing.T) {
 	if b.chain.headHash() != base[4].Hash() {
 		t.Error("head moved")
 	}
+}
+
+// A peer whose valid block fails to import for a local reason (the
+// receiver's disk) keeps its connection; the block is not stored.
+func TestLocalImportFailureKeepsPeer(t *testing.T) {
+	gspec := testGenesis("")
+	blocks := makeBlocks(t, gspec, 3, 3, "")
+	sender := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	receiver := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	receiver.chain.localFault.Store(true)
+	connect(t, sender, receiver)
+	drops := watchDrops(t, receiver.server)
+
+	if _, err := sender.chain.InsertBlocks(blocks[1:2]); err != nil {
+		t.Fatal(err)
+	}
+	sender.handler.BroadcastBlock(blocks[1])
+	time.Sleep(500 * time.Millisecond) // the block arrives and fails to import meanwhile
+	if !receiver.hasPeer(sender.id()) {
+		t.Fatalf("peer dropped (%q) for the receiver's own disk fault", drops.wait(t, sender.id()))
+	}
+	if receiver.chain.HasBlock(blocks[1].Hash(), 2) {
+		t.Fatal("block stored despite the failed import")
+	}
+	// Once the disk is back, the same peer's next block is imported, with
+	// the one that failed.
+	receiver.chain.localFault.Store(false)
+	if _, err := sender.chain.InsertBlocks(blocks[2:3]); err != nil {
+		t.Fatal(err)
+	}
+	sender.handler.BroadcastBlock(blocks[2])
+	waitFor(t, "import after the local fault", func() bool { return receiver.chain.headHash() == blocks[2].Hash() })
 }

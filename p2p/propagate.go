@@ -198,7 +198,11 @@ func (h *Handler) importBlock(p *peer, block *types.Block) {
 		return
 	}
 	if _, err := h.chain.InsertBlocks([]*types.Block{block}); err != nil {
-		p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: import failed: %w", number, hash, err))
+		if blockFault(err) {
+			p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: import failed: %w", number, hash, err))
+		} else {
+			p.Log().Debug("Propagated block not imported", "number", number, "hash", hash, "err", err)
+		}
 		return
 	}
 	if h.chain.CurrentBlock().Hash() == hash {

@@ -207,9 +207,13 @@ func linkHeaders(parent *types.Header, headers []*types.Header) error {
 }
 
 // importBatch inserts a batch of synced blocks. Headers were verified and
-// bodies matched to them, so a failure means the peer's chain is invalid.
+// bodies matched to them, so a failure that is the blocks' fault means the
+// peer's chain is invalid; a local failure ends the round without blame.
 func (h *Handler) importBatch(blocks []*types.Block, stats *importStats) error {
 	if i, err := h.chain.InsertBlocks(blocks); err != nil {
+		if !blockFault(err) {
+			return fmt.Errorf("import of %d..%d stopped: %w", blocks[0].Number(), blocks[len(blocks)-1].Number(), err)
+		}
 		if i < 0 || i >= len(blocks) {
 			return uselessError(fmt.Errorf("import of %d..%d failed: %w", blocks[0].Number(), blocks[len(blocks)-1].Number(), err))
 		}

@@ -1,4 +1,4 @@
-package consensus
+package chain
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethdb"
+
+	"github.com/mmgeth/mmgeth/consensus"
 )
 
 // workPrefix keys the cumulative work of a block: workPrefix ‖ hash ->
@@ -20,6 +22,27 @@ var workPrefix = []byte("xmm-work-")
 
 func workKey(hash common.Hash) []byte {
 	return append(append(make([]byte, 0, len(workPrefix)+common.HashLength), workPrefix...), hash[:]...)
+}
+
+// heaviestKey records the hash of the stored block with the greatest
+// cumulative work, written with that block's work. It is the head except
+// between storing a heavier block and moving the head to it, which a crash
+// can interrupt; start-up reads it instead of scanning every work entry.
+var heaviestKey = []byte("xmm-heaviest")
+
+func writeHeaviest(db ethdb.KeyValueWriter, hash common.Hash) error {
+	if err := db.Put(heaviestKey, hash[:]); err != nil {
+		return fmt.Errorf("store heaviest block %x: %w", hash, err)
+	}
+	return nil
+}
+
+func readHeaviest(db ethdb.KeyValueReader) (common.Hash, bool) {
+	data, err := db.Get(heaviestKey)
+	if err != nil || len(data) != common.HashLength {
+		return common.Hash{}, false
+	}
+	return common.BytesToHash(data), true
 }
 
 // WriteWork stores the cumulative work of the block with the given hash.
@@ -48,7 +71,7 @@ func deleteWork(db ethdb.KeyValueWriter, hash common.Hash) error {
 
 // HeaderWork is the work of one block: the difficulty in its seal.
 func HeaderWork(h *types.Header) (*big.Int, error) {
-	s, err := DecodeSeal(h.Extra)
+	s, err := consensus.DecodeSeal(h.Extra)
 	if err != nil {
 		return nil, err
 	}

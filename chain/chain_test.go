@@ -1,4 +1,4 @@
-package consensus
+package chain
 
 import (
 	"bytes"
@@ -62,9 +62,12 @@ func TestForkChoiceByWork(t *testing.T) {
 	c.insert(b[:4]...)
 	assertHead(t, c, a[1])
 	assertWork(t, c, b[3], 11000)
+	// Side blocks are stored unexecuted: executing them is what let one
+	// deep side block roll the head's state back.
 	for _, blk := range b[:4] {
-		if !c.bc.HasBlockAndState(blk.Hash(), blk.NumberU64()) {
-			t.Fatalf("side block #%d not stored with its state", blk.NumberU64())
+		if !c.bc.HasBlock(blk.Hash(), blk.NumberU64()) || c.bc.HasBlockAndState(blk.Hash(), blk.NumberU64()) {
+			t.Fatalf("side block #%d: stored %v, executed %v; want stored and not executed", blk.NumberU64(),
+				c.bc.HasBlock(blk.Hash(), blk.NumberU64()), c.bc.HasBlockAndState(blk.Hash(), blk.NumberU64()))
 		}
 	}
 
