@@ -3,8 +3,12 @@ package consensus
 import (
 	"errors"
 	"math/big"
+	"os"
+	"reflect"
+	"regexp"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 
@@ -94,5 +98,34 @@ func TestVerifiedHeadersCached(t *testing.T) {
 	}
 	if got := c.engine.ProofChecks() - before; got != 2 {
 		t.Errorf("refused header: %d proof checks for 2 verifications, want 2", got)
+	}
+}
+
+// TestFieldTable fails when go-ethereum adds a field to types.Header or
+// types.Body that doc.go's table of rules does not name, and checks the
+// two fields the engine refuses outright.
+func TestFieldTable(t *testing.T) {
+	doc, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []any{types.Header{}, types.Body{}} {
+		typ := reflect.TypeOf(v)
+		for i := range typ.NumField() {
+			name := typ.Field(i).Name
+			if !regexp.MustCompile(`(?m)^//\t` + name + `\b|, ` + name + `\b`).Match(doc) {
+				t.Errorf("%s.%s has no row in doc.go's field table", typ.Name(), name)
+			}
+		}
+	}
+	c := newTestChain(t, nil)
+	for name, mutate := range map[string]func(h *types.Header){
+		"BlockAccessListHash": func(h *types.Header) { h.BlockAccessListHash = &common.Hash{} },
+		"SlotNumber":          func(h *types.Header) { h.SlotNumber = new(uint64) },
+	} {
+		b := c.mine(c.bc.Genesis(), blockSpec{mutate: mutate})
+		if err := c.engine.VerifyHeader(c.bc, b.Header()); !errors.Is(err, ErrForkFields) {
+			t.Errorf("%s set: %v, want %v", name, err, ErrForkFields)
+		}
 	}
 }

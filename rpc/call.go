@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (DoCall, DoEstimateGas, CreateAccessList) and internal/ethapi/errors.go (revertError), which geth keeps internal; ported
+// because it cannot be imported. Differs: the gas cap and timeout come from Config; Finalize is this chain's engine (base fee to the coinbase).
+
 package rpc
 
 import (

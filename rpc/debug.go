@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (DebugAPI: GetRawHeader, GetRawBlock, GetRawReceipts, GetRawTransaction), which geth keeps internal; ported
+// because it cannot be imported. Differs: only the raw-data methods; tracing comes from eth/tracers.
+
 package rpc
 
 import (

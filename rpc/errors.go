@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/errors.go (error codes and revert data), which geth keeps internal; ported
+// because it cannot be imported. Differs: only the codes this node returns.
+
 package rpc
 
 import (

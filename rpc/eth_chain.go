@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (BlockChainAPI: blocks, uncles, receipts by block), which geth keeps internal; ported
+// because it cannot be imported. Differs: "pending" is "latest"; "safe" and "finalized" follow the chain's finality rule.
+
 package rpc
 
 import (

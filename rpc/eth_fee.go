@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (EthereumAPI: GasPrice, MaxPriorityFeePerGas, FeeHistory), which geth keeps internal; ported
+// because it cannot be imported. Differs: no blob fees: eth_blobBaseFee answers for a chain without blobs.
+
 package rpc
 
 import (

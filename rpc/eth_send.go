@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (TransactionAPI: FillTransaction, SendTransaction, SignTransaction), which geth keeps internal; ported
+// because it cannot be imported. Differs: signing is by the dev accounts only (no keystore or account manager).
+
 package rpc
 
 import (

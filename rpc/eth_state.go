@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (BlockChainAPI: balance, code, storage, nonce, GetProof), which geth keeps internal; ported
+// because it cannot be imported. Differs: "pending" is "latest" except for the nonce, which counts the pool.
+
 package rpc
 
 import (

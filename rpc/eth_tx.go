@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (TransactionAPI: lookups, receipts, SendRawTransaction), which geth keeps internal; ported
+// because it cannot be imported. Differs: no pending block; receipts of pooled transactions are null.
+
 package rpc
 
 import (

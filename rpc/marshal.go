@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (RPCMarshalHeader, RPCMarshalBlock, newRPCTransaction, MarshalReceipt), which geth keeps internal; ported
+// because it cannot be imported. Differs: the merged-mining block fields are added by the node (Config.BlockFields); there are no uncles or blobs.
+
 package rpc
 
 import (

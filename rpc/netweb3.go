@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (NetAPI) and node/api.go (web3), which geth keeps internal; ported
+// because it cannot be imported. Differs: the network id and peer count come from the node.
+
 package rpc
 
 import (

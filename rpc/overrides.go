@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/override/override.go (StateOverride, BlockOverrides), which geth keeps internal; ported
+// because it cannot be imported. Differs: unknown fields are refused; nothing else.
+
 package rpc
 
 import (

@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/simulate.go (eth_simulateV1), which geth keeps internal; ported
+// because it cannot be imported. Differs: simulated blocks run this chain's engine Finalize and carry no merged-mining proof.
+
 package rpc
 
 import (

@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 eth/state_accessor.go (StateAtBlock, StateAtTransaction), which hangs off *eth.Ethereum;
+// rebuilt from public APIs. Differs: path-scheme state only; a block whose state is gone is not re-executed.
+
 package rpc
 
 import (

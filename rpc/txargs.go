@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/transaction_args.go (TransactionArgs, setDefaults, ToMessage), which geth keeps internal; ported
+// because it cannot be imported. Differs: blob fields are refused, not filled: this chain has no blobs.
+
 package rpc
 
 import (

@@ -1,3 +1,6 @@
+// Follows go-ethereum v1.17.10 internal/ethapi/api.go (TxPoolAPI), which geth keeps internal; ported
+// because it cannot be imported. Differs: legacypool only.
+
 package rpc
 
 import (
