@@ -368,9 +368,11 @@ func btcdParams(p Params) *chaincfg.Params {
 		BIP0066Height:            int32(p.BIP66Height),
 		TargetTimespan:           span,
 		TargetTimePerBlock:       span / time.Duration(p.RetargetInterval),
-		RetargetAdjustmentFactor: retargetFactor,
+		// Taken from btcd's networks, not from our constants, so that
+		// the comparison can catch a wrong constant.
+		RetargetAdjustmentFactor: chaincfg.TestNet4Params.RetargetAdjustmentFactor,
 		ReduceMinDifficulty:      p.ReduceMinDifficulty,
-		MinDiffReductionTime:     minDiffReductionTime * time.Second,
+		MinDiffReductionTime:     chaincfg.TestNet4Params.MinDiffReductionTime,
 	}
 }
 
