@@ -358,16 +358,16 @@ func (c chainCtx) FindPreviousCheckpoint() (blockchain.HeaderCtx, error) {
 func btcdParams(p Params) *chaincfg.Params {
 	span := time.Duration(p.TargetTimespan) * time.Second
 	return &chaincfg.Params{
-		Name:                     p.Name,
-		PowLimit:                 p.PowLimit,
-		PowLimitBits:             p.PowLimitBits,
-		PoWNoRetargeting:         p.NoRetargeting,
-		EnforceBIP94:             p.EnforceBIP94,
-		BIP0034Height:            int32(p.BIP34Height),
-		BIP0065Height:            int32(p.BIP65Height),
-		BIP0066Height:            int32(p.BIP66Height),
-		TargetTimespan:           span,
-		TargetTimePerBlock:       span / time.Duration(p.RetargetInterval),
+		Name:               p.Name,
+		PowLimit:           p.PowLimit,
+		PowLimitBits:       p.PowLimitBits,
+		PoWNoRetargeting:   p.NoRetargeting,
+		EnforceBIP94:       p.EnforceBIP94,
+		BIP0034Height:      int32(p.BIP34Height),
+		BIP0065Height:      int32(p.BIP65Height),
+		BIP0066Height:      int32(p.BIP66Height),
+		TargetTimespan:     span,
+		TargetTimePerBlock: span / time.Duration(p.RetargetInterval),
 		// Taken from btcd's networks, not from our constants, so that
 		// the comparison can catch a wrong constant.
 		RetargetAdjustmentFactor: chaincfg.TestNet4Params.RetargetAdjustmentFactor,
