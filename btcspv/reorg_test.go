@@ -98,7 +98,7 @@ func TestShorterHeavierReorg(t *testing.T) {
 	scratch, g := easyChain(t, p, p.PowLimitBits)
 	b := &builder{t: t, c: scratch, version: regtestVersion}
 	slow := b.extend(g, 8, 2000) // clamped: stays at the limit
-	fast := b.extend(g, 6, 1) // retargets at height 4 to a quarter of the target
+	fast := b.extend(g, 6, 1)    // retargets at height 4 to a quarter of the target
 	if binary.LittleEndian.Uint32(fast[3][72:]) == p.PowLimitBits {
 		t.Fatal("the fast branch did not retarget")
 	}
