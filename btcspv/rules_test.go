@@ -339,11 +339,13 @@ func TestMainnetRetargetArithmetic(t *testing.T) {
 			}
 			want := c.expectedBits(n, start+2016, n.time+600)
 			for _, have := range []uint32{want, want + 1, want - 1} {
-				wh := wire.BlockHeader{Version: 4, PrevBlock: n.hash, Bits: have}
-				wh.Timestamp = wh.Timestamp.Add(0)
 				var buf bytes.Buffer
-				wh.Serialize(&buf)
+				wh := wire.BlockHeader{Version: 4, PrevBlock: n.hash, Bits: have}
+				if err := wh.Serialize(&buf); err != nil {
+					t.Fatal(err)
+				}
 				h := buf.Bytes()
+				// Later than every timestamp of the period, whatever its span.
 				binary.LittleEndian.PutUint32(h[68:], max(n.time, 1_600_000_000)+600)
 				err := blockchainContext(t, c, h)
 				if (have == want) != (err == nil) {
