@@ -30,7 +30,8 @@ type node struct {
 // as BtcRelay does (PEG.md §2.3–2.4). It is safe for concurrent use.
 type Chain struct {
 	params    Params
-	prevTimes []uint32 // the checkpoint's, for the median time past
+	prevTimes []uint32       // the checkpoint's, for the median time past
+	cpPrev    chainhash.Hash // the checkpoint's parent, which is not stored
 
 	mu    sync.RWMutex
 	nodes map[chainhash.Hash]*node
@@ -93,6 +94,7 @@ func NewChain(p Params, cp Checkpoint) (*Chain, error) {
 	return &Chain{
 		params:    p,
 		prevTimes: slices.Clone(cp.PrevTimes),
+		cpPrev:    chainhash.Hash(h[4:36]),
 		nodes:     map[chainhash.Hash]*node{n.hash: n},
 		best:      n,
 		base:      cp.Height,
@@ -125,8 +127,7 @@ func (c *Chain) BlockHashAt(height uint32) (chainhash.Hash, bool) {
 	return c.main[height-c.base].hash, true
 }
 
-// HeaderInfo returns what is stored about a header, if it is known. The
-// checkpoint's Prev is zero: its parent is not stored.
+// HeaderInfo returns what is stored about a header, if it is known.
 func (c *Chain) HeaderInfo(hash chainhash.Hash) (HeaderInfo, bool) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
@@ -139,6 +140,7 @@ func (c *Chain) HeaderInfo(hash chainhash.Hash) (HeaderInfo, bool) {
 		Time:        n.time,
 		Bits:        n.bits,
 		Chainwork:   n.work.ToBig(),
+		Prev:        c.cpPrev,
 		InBestChain: c.onBest(n),
 	}
 	if n.parent != nil {

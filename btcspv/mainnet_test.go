@@ -69,6 +69,9 @@ func TestMainnetSync(t *testing.T) {
 	if tip.Hash != want || tip.Height != mainnetTip || tip.Chainwork.Cmp(work) != 0 {
 		t.Fatalf("tip %v at %d with work %v; want %v with work %v", tip.Hash, tip.Height, tip.Chainwork, want, work)
 	}
+	if info, ok := c.HeaderInfo(*chaincfg.MainNetParams.GenesisHash); !ok || info.Prev != (chainhash.Hash{}) || info.Height != 0 || !info.InBestChain {
+		t.Fatalf("genesis: %+v", info)
+	}
 	info, ok := c.HeaderInfo(chainhash.DoubleHashH(headers[2016*HeaderSize : 2017*HeaderSize]))
 	if !ok || info.Height != 2016 || info.Bits != 0x1d00ffff || !info.InBestChain ||
 		info.Prev != chainhash.DoubleHashH(headers[2015*HeaderSize:2016*HeaderSize]) ||

@@ -72,6 +72,9 @@ func TestRegtestReorg(t *testing.T) {
 		t.Fatalf("reorgs %+v, want %+v", r.Reorgs, want)
 	}
 	sameIndex(t, c, hashes(g, a[0], a[1], side[0], side[1], side[2], side[3]))
+	if info, _ := c.HeaderInfo(chainhash.DoubleHashH(side[0])); info.Prev != chainhash.DoubleHashH(a[1]) || info.Height != 3 {
+		t.Fatalf("side[0]: %+v", info)
+	}
 	a4 := chainhash.DoubleHashH(a[3])
 	if info, ok := c.HeaderInfo(a4); !ok || info.InBestChain || c.Confirmations(a4) != 0 {
 		t.Fatalf("the old branch is still best: %+v", info)
