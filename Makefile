@@ -29,12 +29,15 @@ test-short:
 	$(GO) test -short ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./btcspv/ ./consensus/ ./miner/ ./node/
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test ./mergemine/ -run '^$$' -fuzz FuzzDecodeVerify -fuzztime $(FUZZTIME)
+	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzReceiveHeaders -fuzztime $(FUZZTIME)
+	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzVerifyInclusion -fuzztime $(FUZZTIME)
+	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzParseTx -fuzztime $(FUZZTIME)
 
 clean:
 	rm -rf build
