@@ -74,3 +74,25 @@ var (
 	// deposit address of that recipient under this policy.
 	ErrAddressMismatch = errors.New("the address is not the recipient's deposit address")
 )
+
+// The rules of the peg-out side (§5.2, §5.4).
+var (
+	// ErrNothingToBatch: no request left to pay, none given or all refunded
+	// as dust after their fee share (the Bridge's NothingToBatch).
+	ErrNothingToBatch = errors.New("no peg-out request to batch")
+
+	// ErrInsufficientFunds: the FIFO UTXOs, up to maxInputs, do not cover
+	// the requests and the fee (the Bridge's InsufficientFederationFunds).
+	ErrInsufficientFunds = errors.New("the federation's UTXOs do not cover the batch")
+
+	// ErrUnsupportedScript: peg-outs pay P2PKH, P2SH, P2WPKH, P2WSH or
+	// P2TR only (§5.1), the scripts whose dust limit §5.2 knows.
+	ErrUnsupportedScript = errors.New("the peg-out script is not P2PKH, P2SH, P2WPKH, P2WSH or P2TR")
+
+	// ErrNotEnoughSignatures: fewer signatures than the branch's threshold.
+	ErrNotEnoughSignatures = errors.New("fewer signatures than the threshold")
+
+	// ErrSpendInvalid: btcd's script engine, with standard flags, refuses
+	// an input's witness; Bitcoin Core would not relay the transaction.
+	ErrSpendInvalid = errors.New("the script engine refuses the spend")
+)

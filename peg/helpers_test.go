@@ -26,6 +26,7 @@ var allRules = []error{
 	ErrUncompressedKey, ErrInvalidKey, ErrUnsortedKeys, ErrDuplicateKey, ErrScriptTooLarge,
 	ErrUnsupportedNetwork, ErrAddressEncoding, ErrWrongNetwork, ErrNotP2WSH, ErrRecipientHex,
 	ErrRecipientLength, ErrInvalidRecipient, ErrAddressMismatch,
+	ErrNothingToBatch, ErrInsufficientFunds, ErrUnsupportedScript, ErrNotEnoughSignatures, ErrSpendInvalid,
 }
 
 // ruleOf returns the one rule err matches, or nil if it matches none or
