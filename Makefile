@@ -29,12 +29,14 @@ test-short:
 	$(GO) test -short ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./consensus/ ./miner/ ./node/ ./peg/
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test ./mergemine/ -run '^$$' -fuzz FuzzDecodeVerify -fuzztime $(FUZZTIME)
+	for f in FuzzParseDepositAddress FuzzVerifyDepositAddress FuzzFederationScript; do \
+		$(GO) test ./peg/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 clean:
 	rm -rf build

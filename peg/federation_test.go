@@ -150,20 +150,7 @@ func TestFederationRejects(t *testing.T) {
 // The largest federation still fits Bitcoin Core's P2WSH limits with room
 // to spare once prefixed into a deposit script.
 func TestLargestFederationIsStandard(t *testing.T) {
-	f := &Federation{Threshold: 8, EmergencyThreshold: 8, CSVDelay: MaxCSVDelay}
-	for i := range 30 {
-		k := make([]byte, 32)
-		k[31] = byte(i + 1)
-		pk := privKey(k).PubKey().SerializeCompressed()
-		if i < 15 {
-			f.Members = append(f.Members, pk)
-		} else {
-			f.Emergency = append(f.Emergency, pk)
-		}
-	}
-	sortHex(f.Members)
-	sortHex(f.Emergency)
-	script, err := FederationScript(f)
+	script, err := FederationScript(scalarFederation(8, 15, 8, 15, MaxCSVDelay))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,11 +107,22 @@ func regtestParams(t testing.TB) *Params {
 	}
 }
 
-func privKey(secret []byte) *btcec.PrivateKey {
-	k, _ := btcec.PrivKeyFromBytes(secret)
-	return k
-}
-
-func sortHex(ks []Hex) {
-	slices.SortFunc(ks, func(a, b Hex) int { return bytes.Compare(a, b) })
+// scalarFederation is a t-of-n, m-of-e federation whose keys are 1·G,
+// 2·G, … (members first), sorted into script order.
+func scalarFederation(t, n, m, e int, csv uint32) *Federation {
+	f := &Federation{Threshold: t, EmergencyThreshold: m, CSVDelay: csv}
+	for i := range n + e {
+		var secret [32]byte
+		secret[31] = byte(i + 1)
+		k, _ := btcec.PrivKeyFromBytes(secret[:])
+		if i < n {
+			f.Members = append(f.Members, k.PubKey().SerializeCompressed())
+		} else {
+			f.Emergency = append(f.Emergency, k.PubKey().SerializeCompressed())
+		}
+	}
+	byBytes := func(a, b Hex) int { return bytes.Compare(a, b) }
+	slices.SortFunc(f.Members, byBytes)
+	slices.SortFunc(f.Emergency, byBytes)
+	return f
 }

@@ -42,20 +42,7 @@ func TestVSize(t *testing.T) {
 	if got := perInput(2, 177); got < 123.4 || got > 123.6 {
 		t.Errorf("2-of-3: %.2f vB per input, want 123.5", got)
 	}
-	f := &Federation{Threshold: 11, EmergencyThreshold: 2, CSVDelay: 26280}
-	for i := range 18 {
-		k := make([]byte, 32)
-		k[31] = byte(i + 1)
-		pk := Hex(privKey(k).PubKey().SerializeCompressed())
-		if i < 15 {
-			f.Members = append(f.Members, pk)
-		} else {
-			f.Emergency = append(f.Emergency, pk)
-		}
-	}
-	sortHex(f.Members)
-	sortHex(f.Emergency)
-	fs, err := FederationScript(f)
+	fs, err := FederationScript(scalarFederation(11, 15, 2, 3, 26280))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +141,7 @@ func TestPegOutSpendAcceptedByBtcd(t *testing.T) {
 		}
 	}
 	change := b.Tx.TxOut[3]
-	if change.Value != 5_000_000 || b.ChangeSat != 5_000_000 || !bytes.Equal(change.PkScript, unhex(t, "0020"+p0(t, d))) {
+	if change.Value != 5_000_000 || b.ChangeSat != 5_000_000 || !bytes.Equal(change.PkScript, unhex(t, "0020"+changeProgramHex(t, d))) {
 		t.Fatalf("change %d to %x", change.Value, change.PkScript)
 	}
 	for i, in := range b.Tx.TxIn {
@@ -180,7 +167,7 @@ func TestPegOutSpendAcceptedByBtcd(t *testing.T) {
 	}
 }
 
-func p0(t testing.TB, d *devPeg) string {
+func changeProgramHex(t testing.TB, d *devPeg) string {
 	change, err := DepositScript(7772, [20]byte{}, d.script)
 	if err != nil {
 		t.Fatal(err)
