@@ -29,7 +29,7 @@ test-short:
 	$(GO) test -short ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./btcspv/ ./consensus/ ./miner/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./btcspv/ ./peg/ ./consensus/ ./miner/ ./node/
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
 FUZZTIME ?= 2m
@@ -38,6 +38,8 @@ fuzz:
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzReceiveHeaders -fuzztime $(FUZZTIME)
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzVerifyInclusion -fuzztime $(FUZZTIME)
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzParseTx -fuzztime $(FUZZTIME)
+	for f in FuzzParseDepositAddress FuzzVerifyDepositAddress FuzzFederationScript; do \
+		$(GO) test ./peg/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 clean:
 	rm -rf build
