@@ -10,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/mmgeth/mmgeth/mergemine"
 )
 
 // DevMinerConfig configures a DevMiner.
@@ -123,7 +125,7 @@ func (d *DevMiner) Mine(ctx context.Context, timestamp uint64) (*types.Block, er
 	block := t.Block()
 	// The synthetic Bitcoin chain links through MixDigest, which already is
 	// the hash of the parent's Bitcoin header.
-	header80, coinbase, err := syntheticShare(t.SealHash, t.Difficulty, d.cfg.Tag, chainhash.Hash(block.MixDigest()), uint32(block.Time()))
+	header80, coinbase, err := mergemine.SyntheticShare(t.SealHash, t.Difficulty, d.cfg.Tag, chainhash.Hash(block.MixDigest()), uint32(block.Time()))
 	if err != nil {
 		return nil, err
 	}

@@ -108,7 +108,7 @@ func buildImportFixture(tb testing.TB, blocks, senders int) importFixture {
 		if got := len(t.Block().Transactions()); got != senders {
 			tb.Fatalf("block %d holds %d of %d transfers", b, got, senders)
 		}
-		header80, coinbase, err := syntheticShare(t.SealHash, t.Difficulty, []byte(spec.MergeMining.Tag), [32]byte(t.Block().MixDigest()), uint32(t.Block().Time()))
+		header80, coinbase, err := mergemine.SyntheticShare(t.SealHash, t.Difficulty, []byte(spec.MergeMining.Tag), [32]byte(t.Block().MixDigest()), uint32(t.Block().Time()))
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	mmchain "github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/mergemine"
 )
 
 // workFixture is a dev chain with a work server over a pool the test fills.
@@ -48,7 +49,7 @@ func newWorkFixture(t *testing.T) *workFixture {
 func (f *workFixture) solve(t *testing.T, w *Work) (*SubmitResult, error) {
 	t.Helper()
 	tmpl := f.ws.templates[w.SealHash]
-	header80, coinbase, err := syntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
+	header80, coinbase, err := mergemine.SyntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestWorkServerKeepsTheLastTemplates(t *testing.T) {
 	if len(f.ws.templates) != 20 || len(f.ws.order) != 20 {
 		t.Fatalf("%d templates kept, want 20", len(f.ws.templates))
 	}
-	header80, coinbase, err := syntheticShare(first.SealHash, firstTemplate.Difficulty, f.tag, [32]byte(firstTemplate.Block().MixDigest()), uint32(firstTemplate.Block().Time()))
+	header80, coinbase, err := mergemine.SyntheticShare(first.SealHash, firstTemplate.Difficulty, f.tag, [32]byte(firstTemplate.Block().MixDigest()), uint32(firstTemplate.Block().Time()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,14 +140,14 @@ func TestWorkServerKeepsTheLastTemplates(t *testing.T) {
 	}
 	// The oldest template still kept is accepted.
 	oldest := f.ws.templates[f.ws.order[0]]
-	header80, coinbase, _ = syntheticShare(oldest.SealHash, oldest.Difficulty, f.tag, [32]byte(oldest.Block().MixDigest()), uint32(oldest.Block().Time()))
+	header80, coinbase, _ = mergemine.SyntheticShare(oldest.SealHash, oldest.Difficulty, f.tag, [32]byte(oldest.Block().MixDigest()), uint32(oldest.Block().Time()))
 	if res, err := f.ws.Submit(header80, coinbase, nil); err != nil || res.Status != ImportedBest {
 		t.Fatalf("oldest kept template: %v %v", res, err)
 	}
 	// Too little work for the template: rejected, head unchanged.
 	w, _ := f.ws.GetWork()
 	tmpl := f.ws.templates[w.SealHash]
-	header80, coinbase, _ = syntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
+	header80, coinbase, _ = mergemine.SyntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
 	header80[0] ^= 0xff
 	head := f.chain.CurrentBlock().Hash()
 	if _, err := f.ws.Submit(header80, coinbase, nil); !errors.Is(err, ErrInvalidBlock) {

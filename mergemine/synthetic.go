@@ -1,4 +1,4 @@
-package miner
+package mergemine
 
 import (
 	"bytes"
@@ -9,18 +9,18 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-
-	"github.com/mmgeth/mmgeth/mergemine"
 )
 
-// syntheticShare builds the Bitcoin side of a dev block: a one-transaction
+// SyntheticShare builds the Bitcoin side of a dev or test block: a one-transaction
 // Bitcoin block whose coinbase commits to sealHash, with the header nonce
 // ground until its hash meets the sidechain target. The result is the same
 // (header, coinbase, merkle proof) triple a pool submits, so dev blocks carry
 // real proofs checked by the real engine. prev links the synthetic Bitcoin
-// headers into a chain of their own.
-func syntheticShare(sealHash [32]byte, difficulty *big.Int, tag []byte, prev chainhash.Hash, timestamp uint32) (header80, coinbase []byte, err error) {
-	target := mergemine.Target(difficulty)
+// headers into a chain of their own. The merkle proof is empty: the coinbase
+// is the block's only transaction. It grinds about difficulty hashes, so it
+// is only for the low difficulties of dev and test networks.
+func SyntheticShare(sealHash [32]byte, difficulty *big.Int, tag []byte, prev chainhash.Hash, timestamp uint32) (header80, coinbase []byte, err error) {
+	target := Target(difficulty)
 	for extraNonce := uint64(0); ; extraNonce++ {
 		coinbase, err = syntheticCoinbase(tag, sealHash, extraNonce)
 		if err != nil {
@@ -58,7 +58,7 @@ func syntheticCoinbase(tag []byte, sealHash [32]byte, extraNonce uint64) ([]byte
 		Sequence:         wire.MaxTxInSequenceNum,
 	})
 	tx.AddTxOut(&wire.TxOut{Value: 0, PkScript: []byte{0x51}}) // OP_TRUE
-	mergemine.AddCommitment(tx, tag, sealHash)
+	AddCommitment(tx, tag, sealHash)
 	var buf bytes.Buffer
 	if err := tx.SerializeNoWitness(&buf); err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func syntheticCoinbase(tag []byte, sealHash [32]byte, extraNonce uint64) ([]byte
 func grind(header80 []byte, target *big.Int) bool {
 	for nonce := uint64(0); nonce <= 0xffffffff; nonce++ {
 		binary.LittleEndian.PutUint32(header80[76:], uint32(nonce))
-		if mergemine.MeetsTarget(header80, target) {
+		if MeetsTarget(header80, target) {
 			return true
 		}
 	}
