@@ -1,8 +1,9 @@
-package chain
+package chain_test
 
 import (
 	"bytes"
 	"crypto/ecdsa"
+	"github.com/mmgeth/mmgeth/chain"
 	"math/big"
 	"path/filepath"
 	"sync"
@@ -25,7 +26,7 @@ func fork(t *testing.T, key *ecdsa.PrivateKey, offsets ...uint64) []*types.Block
 	parent := peer.bc.Genesis()
 	blocks := make([]*types.Block, len(offsets))
 	for i, off := range offsets {
-		blocks[i] = peer.mine(parent, blockSpec{time: testGenesisTime + off, txs: []*types.Transaction{logTx(t, key, uint64(i))}})
+		blocks[i] = peer.mine(parent, blockSpec{Time: testGenesisTime + off, Txs: []*types.Transaction{logTx(t, key, uint64(i))}})
 		peer.insert(blocks[i])
 		parent = blocks[i]
 	}
@@ -234,7 +235,7 @@ func TestWorkSurvivesRestart(t *testing.T) {
 	defer c.bc.Stop()
 	assertHead(t, c, a[2])
 	for hash, want := range works {
-		if got := ReadWork(db, hash); got == nil || got.Cmp(want) != 0 {
+		if got := chain.ReadWork(db, hash); got == nil || got.Cmp(want) != 0 {
 			t.Errorf("work of %x: %v after restart, %v before", hash, got, want)
 		}
 	}

@@ -1,7 +1,8 @@
-package chain
+package chain_test
 
 import (
 	"fmt"
+	"github.com/mmgeth/mmgeth/chain"
 	"math/big"
 	"os"
 	"os/exec"
@@ -77,7 +78,7 @@ func crashingNode(t *testing.T, dir string) {
 	c := newTestChain(t, db)
 	parent := c.bc.Genesis()
 	for i := range 5 {
-		b := c.mine(parent, blockSpec{txs: []*types.Transaction{transferTx(t, keyA, uint64(i), crashRecipient, 1000)}})
+		b := c.mine(parent, blockSpec{Txs: []*types.Transaction{transferTx(t, keyA, uint64(i), crashRecipient, 1000)}})
 		c.insert(b)
 		parent = b
 	}
@@ -113,15 +114,15 @@ func TestReplayAdoptsHeaviestStoredBlock(t *testing.T) {
 	work := c.fc.WorkOf(c.bc.Genesis().Hash())
 	for _, blk := range b {
 		var err error
-		if work, err = CumulativeWork(work, blk.Header()); err != nil {
+		if work, err = chain.CumulativeWork(work, blk.Header()); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteWork(c.db, blk.Hash(), work); err != nil {
+		if err := chain.WriteWork(c.db, blk.Hash(), work); err != nil {
 			t.Fatal(err)
 		}
 		rawdb.WriteBlock(c.db, blk)
 	}
-	if err := writeHeaviest(c.db, b[1].Hash()); err != nil {
+	if err := chain.WriteHeaviest(c.db, b[1].Hash()); err != nil {
 		t.Fatal(err)
 	}
 	assertHead(t, c, a[1])

@@ -1,7 +1,8 @@
-package chain
+package chain_test
 
 import (
 	"errors"
+	"github.com/mmgeth/mmgeth/chain"
 	"math/big"
 	"testing"
 	"time"
@@ -47,47 +48,47 @@ func TestHeaderRules(t *testing.T) {
 		want error
 		also error // a second error the first wraps
 	}{
-		{"extra above max size", blockSpec{postSeal: func(h *types.Header) {
+		{"extra above max size", blockSpec{PostSeal: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Proof.MerkleProof = make([]byte, testParams.MaxExtraSize) })
 		}}, consensus.ErrExtraTooLarge, nil},
-		{"malformed seal: trailing byte", blockSpec{postSeal: func(h *types.Header) { h.Extra = append(h.Extra, 0) }}, consensus.ErrMalformedSeal, nil},
-		{"malformed seal: vanity too long", blockSpec{postSeal: func(h *types.Header) {
+		{"malformed seal: trailing byte", blockSpec{PostSeal: func(h *types.Header) { h.Extra = append(h.Extra, 0) }}, consensus.ErrMalformedSeal, nil},
+		{"malformed seal: vanity too long", blockSpec{PostSeal: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Vanity = make([]byte, consensus.MaxVanitySize+1) })
 		}}, consensus.ErrVanityTooLong, consensus.ErrMalformedSeal},
-		{"difficulty not 0", blockSpec{mutate: func(h *types.Header) { h.Difficulty = big.NewInt(1) }}, consensus.ErrNonZeroDifficulty, nil},
-		{"nonce not 0", blockSpec{mutate: func(h *types.Header) { h.Nonce = types.EncodeNonce(1) }}, consensus.ErrNonZeroNonce, nil},
-		{"uncle hash", blockSpec{mutate: func(h *types.Header) { h.UncleHash = common.Hash{1} }}, consensus.ErrUncles, nil},
-		{"time equal to parent's", blockSpec{time: b1.Time()}, consensus.ErrTimestamp, nil},
-		{"time before parent's", blockSpec{time: b1.Time() - 1}, consensus.ErrTimestamp, nil},
-		{"too far in the future", blockSpec{time: uint64(time.Now().Unix()) + testParams.MaxFutureDrift + 600}, consensus.ErrFutureBlock, gethconsensus.ErrFutureBlock},
-		{"gas limit jump", blockSpec{mutate: func(h *types.Header) { h.GasLimit *= 2 }}, consensus.ErrInvalidGasLimit, nil},
-		{"gas limit above 2^63-1", blockSpec{mutate: func(h *types.Header) { h.GasLimit = params.MaxGasLimit + 1 }}, consensus.ErrInvalidGasLimit, nil},
-		{"gas used above limit", blockSpec{mutate: func(h *types.Header) { h.GasUsed = h.GasLimit + 1 }}, consensus.ErrInvalidGasUsed, nil},
-		{"wrong base fee", blockSpec{mutate: func(h *types.Header) { h.BaseFee = new(big.Int).Add(h.BaseFee, common.Big1) }}, consensus.ErrInvalidBaseFee, nil},
-		{"missing requests hash", blockSpec{mutate: func(h *types.Header) { h.RequestsHash = nil }}, consensus.ErrForkFields, nil},
-		{"missing withdrawals hash", blockSpec{mutate: func(h *types.Header) { h.WithdrawalsHash = nil }}, consensus.ErrForkFields, nil},
-		{"missing beacon root", blockSpec{mutate: func(h *types.Header) { h.ParentBeaconRoot = nil }}, consensus.ErrForkFields, nil},
-		{"blob gas used", blockSpec{mutate: func(h *types.Header) { h.BlobGasUsed = ptr(uint64(params.BlobTxBlobGasPerBlob)) }}, consensus.ErrBlobGas, nil},
-		{"excess blob gas", blockSpec{mutate: func(h *types.Header) { h.ExcessBlobGas = ptr(uint64(1)) }}, consensus.ErrBlobGas, nil},
-		{"missing blob gas fields", blockSpec{mutate: func(h *types.Header) { h.BlobGasUsed = nil }}, consensus.ErrBlobGas, nil},
-		{"wrong mix digest", blockSpec{mutate: func(h *types.Header) { h.MixDigest = common.Hash{0xde} }}, consensus.ErrInvalidMixDigest, nil},
-		{"difficulty below the DAA's", blockSpec{mutate: func(h *types.Header) {
+		{"difficulty not 0", blockSpec{Mutate: func(h *types.Header) { h.Difficulty = big.NewInt(1) }}, consensus.ErrNonZeroDifficulty, nil},
+		{"nonce not 0", blockSpec{Mutate: func(h *types.Header) { h.Nonce = types.EncodeNonce(1) }}, consensus.ErrNonZeroNonce, nil},
+		{"uncle hash", blockSpec{Mutate: func(h *types.Header) { h.UncleHash = common.Hash{1} }}, consensus.ErrUncles, nil},
+		{"time equal to parent's", blockSpec{Time: b1.Time()}, consensus.ErrTimestamp, nil},
+		{"time before parent's", blockSpec{Time: b1.Time() - 1}, consensus.ErrTimestamp, nil},
+		{"too far in the future", blockSpec{Time: uint64(time.Now().Unix()) + testParams.MaxFutureDrift + 600}, consensus.ErrFutureBlock, gethconsensus.ErrFutureBlock},
+		{"gas limit jump", blockSpec{Mutate: func(h *types.Header) { h.GasLimit *= 2 }}, consensus.ErrInvalidGasLimit, nil},
+		{"gas limit above 2^63-1", blockSpec{Mutate: func(h *types.Header) { h.GasLimit = params.MaxGasLimit + 1 }}, consensus.ErrInvalidGasLimit, nil},
+		{"gas used above limit", blockSpec{Mutate: func(h *types.Header) { h.GasUsed = h.GasLimit + 1 }}, consensus.ErrInvalidGasUsed, nil},
+		{"wrong base fee", blockSpec{Mutate: func(h *types.Header) { h.BaseFee = new(big.Int).Add(h.BaseFee, common.Big1) }}, consensus.ErrInvalidBaseFee, nil},
+		{"missing requests hash", blockSpec{Mutate: func(h *types.Header) { h.RequestsHash = nil }}, consensus.ErrForkFields, nil},
+		{"missing withdrawals hash", blockSpec{Mutate: func(h *types.Header) { h.WithdrawalsHash = nil }}, consensus.ErrForkFields, nil},
+		{"missing beacon root", blockSpec{Mutate: func(h *types.Header) { h.ParentBeaconRoot = nil }}, consensus.ErrForkFields, nil},
+		{"blob gas used", blockSpec{Mutate: func(h *types.Header) { h.BlobGasUsed = ptr(uint64(params.BlobTxBlobGasPerBlob)) }}, consensus.ErrBlobGas, nil},
+		{"excess blob gas", blockSpec{Mutate: func(h *types.Header) { h.ExcessBlobGas = ptr(uint64(1)) }}, consensus.ErrBlobGas, nil},
+		{"missing blob gas fields", blockSpec{Mutate: func(h *types.Header) { h.BlobGasUsed = nil }}, consensus.ErrBlobGas, nil},
+		{"wrong mix digest", blockSpec{Mutate: func(h *types.Header) { h.MixDigest = common.Hash{0xde} }}, consensus.ErrInvalidMixDigest, nil},
+		{"difficulty below the DAA's", blockSpec{Mutate: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Difficulty = new(big.Int).Sub(want, common.Big1) })
 		}}, consensus.ErrWrongDifficulty, nil},
-		{"difficulty above the DAA's", blockSpec{mutate: func(h *types.Header) {
+		{"difficulty above the DAA's", blockSpec{Mutate: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Difficulty = new(big.Int).Add(want, common.Big1) })
 		}}, consensus.ErrWrongDifficulty, nil},
-		{"no proof", blockSpec{unsealed: true}, consensus.ErrMissingProof, nil},
-		{"proof for another block", blockSpec{postSeal: func(h *types.Header) {
+		{"no proof", blockSpec{Unsealed: true}, consensus.ErrMissingProof, nil},
+		{"proof for another block", blockSpec{PostSeal: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Proof.Coinbase[len(s.Proof.Coinbase)-1] ^= 1 })
 		}}, consensus.ErrInvalidProof, mergemine.ErrMerkleRootMismatch},
-		{"proof with a short Bitcoin header", blockSpec{postSeal: func(h *types.Header) {
+		{"proof with a short Bitcoin header", blockSpec{PostSeal: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Proof.BitcoinHeader = s.Proof.BitcoinHeader[:79] })
 		}}, consensus.ErrInvalidProof, mergemine.ErrHeaderSize},
-		{"withdrawal of 1 BTC", blockSpec{body: &types.Body{Withdrawals: []*types.Withdrawal{oneBTCWithdrawal}}}, consensus.ErrWithdrawals, nil},
-		{"parent beacon root not zero", blockSpec{mutate: func(h *types.Header) { h.ParentBeaconRoot = &common.Hash{1} }}, consensus.ErrParentBeaconRoot, nil},
-		{"Bitcoin time 300 s later", blockSpec{btcTimeOffset: 300}, consensus.ErrBitcoinTimeDrift, nil},
-		{"Bitcoin time 300 s earlier", blockSpec{btcTimeOffset: -300}, consensus.ErrBitcoinTimeDrift, nil},
+		{"withdrawal of 1 BTC", blockSpec{Body: &types.Body{Withdrawals: []*types.Withdrawal{oneBTCWithdrawal}}}, consensus.ErrWithdrawals, nil},
+		{"parent beacon root not zero", blockSpec{Mutate: func(h *types.Header) { h.ParentBeaconRoot = &common.Hash{1} }}, consensus.ErrParentBeaconRoot, nil},
+		{"Bitcoin time 300 s later", blockSpec{BitcoinTimeOffset: 300}, consensus.ErrBitcoinTimeDrift, nil},
+		{"Bitcoin time 300 s earlier", blockSpec{BitcoinTimeOffset: -300}, consensus.ErrBitcoinTimeDrift, nil},
 	}
 	head := c.bc.CurrentBlock().Hash()
 	for _, tt := range tests {
@@ -105,9 +106,9 @@ func TestHeaderRules(t *testing.T) {
 			close(abort)
 			n, err := c.fc.Insert([]*types.Block{bad})
 			check("Insert", err)
-			var fault *RuleError
+			var fault *chain.RuleError
 			if isFault := errors.As(err, &fault); isFault == errors.Is(err, gethconsensus.ErrFutureBlock) {
-				t.Errorf("Insert: RuleError %v for %v; a block from the future is the receiver's clock's matter, every other rule the block's fault", isFault, err)
+				t.Errorf("Insert: chain.RuleError %v for %v; a block from the future is the receiver's clock's matter, every other rule the block's fault", isFault, err)
 			}
 			if n != 0 || c.bc.CurrentBlock().Hash() != head || c.bc.HasBlock(bad.Hash(), bad.NumberU64()) || c.fc.WorkOf(bad.Hash()) != nil {
 				t.Errorf("refused block left a trace: n=%d head moved=%v stored=%v work=%v",
@@ -122,12 +123,12 @@ func TestHeaderRules(t *testing.T) {
 		spec blockSpec
 	}{
 		{"plain", blockSpec{}},
-		{"Bitcoin time 299 s later", blockSpec{btcTimeOffset: 299}},
-		{"Bitcoin time 299 s earlier", blockSpec{btcTimeOffset: -299}},
-		{"32-byte vanity", blockSpec{mutate: func(h *types.Header) {
+		{"Bitcoin time 299 s later", blockSpec{BitcoinTimeOffset: 299}},
+		{"Bitcoin time 299 s earlier", blockSpec{BitcoinTimeOffset: -299}},
+		{"32-byte vanity", blockSpec{Mutate: func(h *types.Header) {
 			editSeal(t, h, func(s *consensus.Seal) { s.Vanity = make([]byte, consensus.MaxVanitySize) })
 		}}},
-		{"gas limit up by parent/1024 - 1", blockSpec{mutate: func(h *types.Header) { h.GasLimit = b1.GasLimit() + b1.GasLimit()/1024 - 1 }}},
+		{"gas limit up by parent/1024 - 1", blockSpec{Mutate: func(h *types.Header) { h.GasLimit = b1.GasLimit() + b1.GasLimit()/1024 - 1 }}},
 	}
 	for _, tt := range valid {
 		t.Run(tt.name, func(t *testing.T) {
@@ -152,7 +153,7 @@ func TestBodyRules(t *testing.T) {
 	c := newTestChain(t, nil)
 	b1 := c.mine(c.bc.Genesis(), blockSpec{})
 	c.insert(b1)
-	cfg := testChainConfig()
+	cfg := c.bc.Config()
 	blobTx, err := types.SignNewTx(keyA, types.LatestSigner(cfg), &types.BlobTx{
 		ChainID:    uint256.MustFromBig(cfg.ChainID),
 		GasTipCap:  uint256.NewInt(params.GWei),
@@ -174,8 +175,8 @@ func TestBodyRules(t *testing.T) {
 	}{
 		{"withdrawal in the body only", plain.WithBody(types.Body{Withdrawals: []*types.Withdrawal{oneBTCWithdrawal}}), consensus.ErrWithdrawals},
 		{"uncle in body", plain.WithBody(types.Body{Uncles: []*types.Header{b1.Header()}, Withdrawals: []*types.Withdrawal{}}), consensus.ErrUncles},
-		{"blob transaction", c.mine(b1, blockSpec{body: blobBody}), consensus.ErrBlobTransaction},
-		{"blob transaction with its blob gas", c.mine(b1, blockSpec{body: blobBody, mutate: func(h *types.Header) {
+		{"blob transaction", c.mine(b1, blockSpec{Body: blobBody}), consensus.ErrBlobTransaction},
+		{"blob transaction with its blob gas", c.mine(b1, blockSpec{Body: blobBody, Mutate: func(h *types.Header) {
 			h.BlobGasUsed = ptr(uint64(params.BlobTxBlobGasPerBlob))
 		}}), consensus.ErrBlobGas},
 	}

@@ -1,7 +1,8 @@
-package chain
+package chain_test
 
 import (
 	"errors"
+	"github.com/mmgeth/mmgeth/chain"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -15,7 +16,7 @@ import (
 // 150, 500 and 1,000 blocks below the head neither move the head nor touch
 // its state (geth's post-merge side path rolled the state back to such a
 // parent), the state of recent blocks stays readable, and the chain keeps
-// extending. A side block within MaxSideDepth is stored unexecuted; deeper
+// extending. A side block within chain.MaxSideDepth is stored unexecuted; deeper
 // ones are refused as the sender's fault.
 func TestDeepSideBlocksLeaveStateAlone(t *testing.T) {
 	const length = 1010
@@ -27,13 +28,13 @@ func TestDeepSideBlocksLeaveStateAlone(t *testing.T) {
 	for n := 1; n <= length; n++ {
 		if depths[length-int(parent.NumberU64())] {
 			// A sibling of block n, a second later than it: valid, same work.
-			side[length-int(parent.NumberU64())] = c.mine(parent, blockSpec{time: parent.Time() + testParams.TargetSpacing + 1, coinbase: common.Address{1}})
+			side[length-int(parent.NumberU64())] = c.mine(parent, blockSpec{Time: parent.Time() + testParams.TargetSpacing + 1, Coinbase: common.Address{1}})
 		}
 		var txs []*types.Transaction
 		if n%10 == 0 {
 			txs = []*types.Transaction{transferTx(t, keyA, uint64(n/10-1), addrB, 1)}
 		}
-		b := c.mine(parent, blockSpec{txs: txs})
+		b := c.mine(parent, blockSpec{Txs: txs})
 		c.insert(b)
 		blocks = append(blocks, b)
 		parent = b
@@ -50,14 +51,14 @@ func TestDeepSideBlocksLeaveStateAlone(t *testing.T) {
 		b := side[depth]
 		n, err := c.fc.Insert([]*types.Block{b})
 		stored := c.bc.HasBlock(b.Hash(), b.NumberU64())
-		if depth < MaxSideDepth {
+		if depth < chain.MaxSideDepth {
 			if err != nil || n != 1 || !stored || c.bc.HasBlockAndState(b.Hash(), b.NumberU64()) {
 				t.Errorf("depth %d: Insert = %d, %v; stored %v; want stored unexecuted", depth, n, err, stored)
 			}
 		} else {
-			var fault *RuleError
-			if !errors.Is(err, ErrSideTooDeep) || !errors.As(err, &fault) || stored || c.fc.WorkOf(b.Hash()) != nil {
-				t.Errorf("depth %d: Insert = %v, stored %v; want a refused RuleError and nothing stored", depth, err, stored)
+			var fault *chain.RuleError
+			if !errors.Is(err, chain.ErrSideTooDeep) || !errors.As(err, &fault) || stored || c.fc.WorkOf(b.Hash()) != nil {
+				t.Errorf("depth %d: Insert = %v, stored %v; want a refused chain.RuleError and nothing stored", depth, err, stored)
 			}
 		}
 		if got := c.bc.CurrentBlock(); got.Hash() != head.Hash() {
@@ -80,30 +81,30 @@ func TestDeepSideBlocksLeaveStateAlone(t *testing.T) {
 }
 
 // TestSiblingFloodBounded: of 200 valid siblings at one height only
-// MaxPerHeight blocks are stored; the rest are refused as a flood.
+// chain.MaxPerHeight blocks are stored; the rest are refused as a flood.
 func TestSiblingFloodBounded(t *testing.T) {
 	c := newTestChain(t, nil)
 	blocks := c.extend(c.bc.Genesis(), 3, testParams.TargetSpacing)
 	siblings := make([]*types.Block, 200)
 	for i := range siblings {
-		siblings[i] = c.mine(blocks[0], blockSpec{time: blocks[0].Time() + testParams.TargetSpacing + 1 + uint64(i)})
+		siblings[i] = c.mine(blocks[0], blockSpec{Time: blocks[0].Time() + testParams.TargetSpacing + 1 + uint64(i)})
 	}
 	refused := 0
 	for i, b := range siblings {
 		_, err := c.fc.Insert([]*types.Block{b})
-		var fault *RuleError
+		var fault *chain.RuleError
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrTooManySiblings) && errors.As(err, &fault):
+		case errors.Is(err, chain.ErrTooManySiblings) && errors.As(err, &fault):
 			refused++
 		default:
 			t.Fatalf("sibling %d: %v", i, err)
 		}
 	}
-	if n := len(rawdb.ReadAllHashes(c.db, 2)); n != MaxPerHeight {
-		t.Errorf("%d blocks stored at height 2, want %d", n, MaxPerHeight)
+	if n := len(rawdb.ReadAllHashes(c.db, 2)); n != chain.MaxPerHeight {
+		t.Errorf("%d blocks stored at height 2, want %d", n, chain.MaxPerHeight)
 	}
-	if want := len(siblings) - (MaxPerHeight - 1); refused != want {
+	if want := len(siblings) - (chain.MaxPerHeight - 1); refused != want {
 		t.Errorf("%d siblings refused, want %d", refused, want)
 	}
 	assertHead(t, c, blocks[2])
@@ -130,7 +131,7 @@ func TestHeavierSideChainExecutedOnAdoption(t *testing.T) {
 			t.Fatalf("block #%d of the adopted chain not canonical with state", blk.NumberU64())
 		}
 	}
-	if hash, ok := readHeaviest(c.db); !ok || hash != b[5].Hash() {
+	if hash, ok := chain.ReadHeaviest(c.db); !ok || hash != b[5].Hash() {
 		t.Errorf("heaviest-block record %x, want the head %x", hash, b[5].Hash())
 	}
 }
@@ -178,7 +179,7 @@ func TestRewindWhileInserting(t *testing.T) {
 			t.Fatalf("canonical chain broken at #%d", n)
 		}
 	}
-	if hash, _ := readHeaviest(c.db); hash != head.Hash() {
+	if hash, _ := chain.ReadHeaviest(c.db); hash != head.Hash() {
 		t.Errorf("heaviest-block record %x, head %x", hash, head.Hash())
 	}
 }

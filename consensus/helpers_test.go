@@ -23,6 +23,7 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/trie"
 
+	"github.com/mmgeth/mmgeth/evm"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
 
@@ -57,35 +58,8 @@ var (
 	testBalance = new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))
 )
 
-// testChainConfig enables every fork through Prague and Osaka at genesis,
-// with no terminal total difficulty, ethash or clique (notes, fact 3).
-func testChainConfig() *params.ChainConfig {
-	zero := uint64(0)
-	return &params.ChainConfig{
-		ChainID:             big.NewInt(31337),
-		HomesteadBlock:      new(big.Int),
-		EIP150Block:         new(big.Int),
-		EIP155Block:         new(big.Int),
-		EIP158Block:         new(big.Int),
-		ByzantiumBlock:      new(big.Int),
-		ConstantinopleBlock: new(big.Int),
-		PetersburgBlock:     new(big.Int),
-		IstanbulBlock:       new(big.Int),
-		MuirGlacierBlock:    new(big.Int),
-		BerlinBlock:         new(big.Int),
-		LondonBlock:         new(big.Int),
-		ArrowGlacierBlock:   new(big.Int),
-		GrayGlacierBlock:    new(big.Int),
-		ShanghaiTime:        &zero,
-		CancunTime:          &zero,
-		PragueTime:          &zero,
-		OsakaTime:           &zero,
-		BlobScheduleConfig: &params.BlobScheduleConfig{
-			Cancun: params.DefaultCancunBlobConfig,
-			Prague: params.DefaultPragueBlobConfig,
-		},
-	}
-}
+// testChainConfig is the product's chain configuration (package evm).
+func testChainConfig() *params.ChainConfig { return evm.ChainConfig(big.NewInt(31337)) }
 
 func testGenesis() *core.Genesis {
 	alloc := core.SystemContractAllocs()
