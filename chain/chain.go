@@ -200,6 +200,12 @@ func (c *Chain) Insert(blocks []*types.Block) (n int, err error) {
 		headers[i] = b.Header()
 	}
 	valid, verr := c.VerifyHeaders(headers)
+	for i, b := range blocks[:valid] {
+		if err := checkBody(b); err != nil {
+			valid, verr = i, &RuleError{Err: fmt.Errorf("block %d %x: %w", b.NumberU64(), b.Hash(), err)}
+			break
+		}
+	}
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -297,10 +303,10 @@ func (c *Chain) insertSide(b *types.Block, head *types.Header, headWork *big.Int
 	return c.storeSide(b, head, work)
 }
 
-// storeSide stores a side block with its work, unexecuted, after the body
-// checks that InsertChain would otherwise make (roots, engine body rules):
-// a side block may later be executed as part of a heavier chain, so what is
-// stored must be the body its header commits to.
+// storeSide stores a side block with its work, unexecuted. Insert checked
+// its body against its header (checkBody): a side block may later be
+// executed as part of a heavier chain, so what is stored must be the body
+// its header commits to.
 func (c *Chain) storeSide(b *types.Block, head *types.Header, work *big.Int) error {
 	number := b.NumberU64()
 	if headNumber := head.Number.Uint64(); number+MaxSideDepth < headNumber {
@@ -308,9 +314,6 @@ func (c *Chain) storeSide(b *types.Block, head *types.Header, work *big.Int) err
 	}
 	if n := len(rawdb.ReadAllHashes(c.db, number)); n >= MaxPerHeight {
 		return &RuleError{Err: fmt.Errorf("%w: height %d", ErrTooManySiblings, number)}
-	}
-	if err := checkBody(b); err != nil {
-		return &RuleError{Err: fmt.Errorf("block %d %x: %w", number, b.Hash(), err)}
 	}
 	batch := c.db.NewBatch()
 	rawdb.WriteBlock(batch, b)
@@ -331,7 +334,13 @@ var (
 )
 
 // checkBody is the part of geth's BlockValidator.ValidateBody (core v1.17.10
-// block_validator.go) that needs no state, with the engine's body rules.
+// block_validator.go) that needs no state, with the engine's body rules. It
+// runs before anything is written, so a block whose body breaks a rule is
+// refused as the block's fault without reaching geth (which would log it as
+// a bad block and record it), and side blocks, which geth never validates,
+// are stored only with the body their header commits to. Withdrawals need
+// no root check: VerifyBody refuses any, and the header rule requires the
+// empty root.
 func checkBody(b *types.Block) error {
 	body := b.Body()
 	if err := consensus.VerifyBody(body); err != nil {
