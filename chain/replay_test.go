@@ -152,3 +152,36 @@ func TestReplayStopsAtMissingBody(t *testing.T) {
 	}
 	assertHead(t, c, a[0])
 }
+
+// TestCrashReplaysAtMostFlushBlocks: a node killed after 600 blocks finds
+// the state of a block at most FlushBlocks below its head on disk, so the
+// start-up replay is bounded by FlushBlocks whatever the chain's length.
+func TestCrashReplaysAtMostFlushBlocks(t *testing.T) {
+	if dir := os.Getenv(flushDirEnv); dir != "" {
+		db := openPebble(t, dir)
+		c := newTestChain(t, db)
+		c.extend(c.bc.Genesis(), 600, testParams.TargetSpacing)
+		if err := db.(ethdb.KeyValueSyncer).SyncKeyValue(); err != nil {
+			t.Fatal(err)
+		}
+		os.Exit(0)
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashReplaysAtMostFlushBlocks$", "-test.count=1")
+	cmd.Env = append(os.Environ(), flushDirEnv+"="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("crashing node: %v\n%s", err, out)
+	}
+	db := openPebble(t, dir)
+	defer db.Close()
+	if id := rawdb.ReadPersistentStateID(db); id+chain.FlushBlocks < 600 || id >= 600 {
+		t.Fatalf("state of block %d on disk after a crash at block 600, want %d or later and the crash to lose some", id, 600-chain.FlushBlocks)
+	}
+	c := newTestChain(t, db)
+	defer c.bc.Stop()
+	if head := c.bc.CurrentBlock(); head.Number.Uint64() != 600 || !c.bc.HasState(head.Root) {
+		t.Fatalf("head after replay #%d", head.Number)
+	}
+}
+
+const flushDirEnv = "MMGETH_CHAIN_FLUSH_DIR"
