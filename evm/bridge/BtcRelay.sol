@@ -12,6 +12,11 @@ import {Sha256d} from "./lib/Sha256d.sol";
 /// of PEG.md §2.3, each with its own error.
 contract BtcRelay is IBtcRelay {
     struct Hdr {
+        // Zero while the header sits on the best chain where it was first
+        // accepted as the tip's child: mainChain[height - 1] is its parent
+        // then, and skipping this slot saves 22,100 gas per header. Written
+        // when the header is first stored off the tip, or when a reorg moves
+        // it off the best chain (see _prevOf).
         bytes32 prev;
         // chainwork:128 | height:32 | time:32 | bits:32 | lastRealBits:32
         uint256 packed;
@@ -176,12 +181,18 @@ contract BtcRelay is IBtcRelay {
         _loadParent($, b, w);
         uint256 packed = _check($, p, b, w);
 
-        $.headers[w.hash] = Hdr(w.prev, packed);
         (uint256 lo, uint256 hi) = _push(w.lo, w.hi, _time(packed));
+        if (w.prev == b.bestHash) {
+            // A child of the tip always has more work: it extends the best
+            // chain, so its parent is implied by mainChain.
+            $.headers[w.hash].packed = packed;
+            $.mainChain[_height(packed)] = w.hash;
+        } else {
+            $.headers[w.hash] = Hdr(w.prev, packed);
+        }
         // Equal work keeps the first-seen tip, as Bitcoin Core does.
         if (packed >> 128 > b.bestPacked >> 128) {
-            if (w.prev == b.bestHash) $.mainChain[_height(packed)] = w.hash;
-            else _reorg($, b.bestHash, _height(b.bestPacked), w.hash, _height(packed));
+            if (w.prev != b.bestHash) _reorg($, b.bestHash, _height(b.bestPacked), w.hash, _height(packed));
             b.bestHash = w.hash;
             b.bestPacked = packed;
             b.bestLo = lo;
@@ -321,20 +332,39 @@ contract BtcRelay is IBtcRelay {
     }
 
     /// Makes `tip` the best chain when it does not extend the current tip:
-    /// rewrites mainChain down to the fork point (at most maxForkDepth deep,
-    /// checked before) and clears heights above a shorter new tip.
+    /// clears heights above a shorter new tip, then rewrites mainChain down
+    /// to the fork point (at most maxForkDepth deep, checked before). Going
+    /// downwards, mainChain[x - 1] still holds the old chain when the block
+    /// at x leaves it, so its parent can be recorded then.
     function _reorg(Layout storage $, bytes32 oldBest, uint32 oldHeight, bytes32 tip, uint32 height) private {
+        for (uint32 x = oldHeight; x > height; --x) {
+            _demote($, $.mainChain[x], $.mainChain[x - 1]);
+            delete $.mainChain[x];
+        }
         bytes32 h = tip;
         uint32 ht = height;
-        while ($.mainChain[ht] != h) {
+        bytes32 old;
+        while ((old = $.mainChain[ht]) != h) {
+            if (old != 0) _demote($, old, $.mainChain[ht - 1]);
             $.mainChain[ht] = h;
             h = $.headers[h].prev;
             --ht;
         }
-        for (uint32 x = height + 1; x <= oldHeight; ++x) {
-            delete $.mainChain[x];
-        }
         emit BtcReorg(oldBest, tip, ht, oldHeight - ht);
+    }
+
+    /// Records the parent of a header leaving the best chain, unless it was
+    /// stored when the header arrived.
+    function _demote(Layout storage $, bytes32 h, bytes32 parent) private {
+        Hdr storage x = $.headers[h];
+        if (x.prev == 0) x.prev = parent;
+    }
+
+    /// A header's parent. Only the genesis block has a zero parent, and it
+    /// can only be a checkpoint at height 0.
+    function _prevOf(Layout storage $, bytes32 stored, uint32 height) private view returns (bytes32) {
+        if (stored != 0 || height == 0) return stored;
+        return $.mainChain[height - 1];
     }
 
     /// Timestamps ending at a header that is not the best tip, read back
@@ -353,8 +383,9 @@ contract BtcRelay is IBtcRelay {
                 break;
             }
             Hdr storage x = $.headers[h];
-            (lo, hi) = _set(lo, hi, c++, _time(x.packed));
-            h = x.prev;
+            uint256 pk = x.packed;
+            (lo, hi) = _set(lo, hi, c++, _time(pk));
+            h = _prevOf($, x.prev, _height(pk));
         }
         hi |= c << 224;
     }
@@ -420,7 +451,7 @@ contract BtcRelay is IBtcRelay {
         time = _time(pk);
         bits = _bits(pk);
         chainwork = uint128(pk >> 128);
-        prev = x.prev;
+        prev = _prevOf($, x.prev, height);
         inBestChain = $.mainChain[height] == hash;
     }
 
