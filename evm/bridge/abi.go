@@ -219,9 +219,3 @@ func (e *RevertError) Fields() map[string]any {
 	}
 	return m
 }
-
-// Is lets errors.Is match by name: errors.Is(err, &RevertError{Name: "MerkleMismatch"}).
-func (e *RevertError) Is(target error) bool {
-	t, ok := target.(*RevertError)
-	return ok && t.Name == e.Name
-}

@@ -64,14 +64,23 @@ func TestGas(t *testing.T) {
 	}
 	t.Logf("verifyInclusion, block %d (%d txs, depth %d): %d gas as a transaction", height, len(b.Transactions), len(p.TxBranch)/32, r.gas)
 
-	// A header that moves the best chain to another branch (regtest, 1 deep).
-	rh, genesis := regtestRelay(t, 100)
-	var c regtestChain
-	a1 := c.next(genesis, nil)
-	b1 := c.next(genesis, nil)
-	rh.submit(headerBytes(a1))
-	rh.submit(headerBytes(b1))
-	t.Logf("receiveHeaders, one header causing a 1-deep reorg: %d gas", rh.submit(headerBytes(c.next(b1, nil))).gas)
+	// A header that moves the best chain to another branch (regtest): the
+	// same header costs more the deeper the reorg, since each height leaving
+	// the best chain gets its parent recorded and its mainChain slot rewritten.
+	for _, depth := range []int{1, 10} {
+		rh, genesis := regtestRelay(t, 100)
+		var c regtestChain
+		a, b := genesis, genesis
+		for range depth {
+			a = c.next(a, nil)
+			rh.submit(headerBytes(a))
+		}
+		for range depth {
+			b = c.next(b, nil)
+			rh.submit(headerBytes(b))
+		}
+		t.Logf("receiveHeaders, one header causing a %d-deep reorg: %d gas", depth, rh.submit(headerBytes(c.next(b, nil))).gas)
+	}
 }
 
 // BenchmarkReceiveHeaders times a batch of 200 mainnet headers in the EVM

@@ -35,13 +35,12 @@ const txGasCap = 1 << 24
 // harness runs the real BtcRelay bytecode, deployed by DeployBtcRelay, on an
 // in-memory state, with transactions applied as a block would apply them.
 type harness struct {
-	t     testing.TB
-	st    *state.StateDB
-	cfg   *params.ChainConfig
-	now   uint64 // block.timestamp of the next transaction
-	txs   int
-	view  *View
-	start Checkpoint
+	t    testing.TB
+	st   *state.StateDB
+	cfg  *params.ChainConfig
+	now  uint64 // block.timestamp of the next transaction
+	txs  int
+	view *View
 }
 
 func newHarness(t testing.TB, p RelayParams, cp Checkpoint) *harness {
@@ -71,7 +70,7 @@ func newHarness(t testing.TB, p RelayParams, cp Checkpoint) *harness {
 	if st, err = state.New(root, db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, cfg: cfg, view: NewView(st, cfg), start: cp}
+	h := &harness{t: t, st: st, cfg: cfg, view: NewView(st, cfg)}
 	if len(cp.Header) == 80 {
 		h.now = uint64(binary.LittleEndian.Uint32(cp.Header[68:72])) + 7200
 	}
