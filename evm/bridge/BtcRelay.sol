@@ -65,7 +65,6 @@ contract BtcRelay is IBtcRelay {
         uint256 bestLo;
         uint256 bestHi;
         bool curValid;
-        bool curOnBest;
         uint32 curFork;
         bytes32 curHash;
         uint256 curPacked;
@@ -197,10 +196,8 @@ contract BtcRelay is IBtcRelay {
             b.bestPacked = packed;
             b.bestLo = lo;
             b.bestHi = hi;
-            b.curOnBest = true;
             b.curFork = _height(packed);
         } else {
-            b.curOnBest = false;
             b.curFork = w.fork;
         }
         b.curValid = true;

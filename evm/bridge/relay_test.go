@@ -563,3 +563,41 @@ func reverse(b []byte) []byte {
 	slices.Reverse(out)
 	return out
 }
+
+// TestCheckpointPrevTimes: the timestamps below a checkpoint join its
+// median-time-past window, both for the tip's children (mtpRing) and for a
+// fork from the checkpoint once it is no longer the tip (checkpointRing).
+func TestCheckpointPrevTimes(t *testing.T) {
+	net := &chaincfg.RegressionNetParams
+	base := time.Unix(1_700_000_000, 0)
+	cpHeader := &wire.BlockHeader{Version: 4, Timestamp: base, Bits: net.PowLimitBits}
+	grind(cpHeader)
+	prev := make([]uint32, 10)
+	for i := range prev {
+		prev[i] = uint32(base.Unix()) + 1000 // odd but legal: the median is base+1000
+	}
+	cp, err := NewCheckpoint(cpHeader, 500, big.NewInt(1_000_000), prev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHarness(t, NewRelayParams(net, 100, 200), cp)
+	mtp := uint32(base.Unix()) + 1000
+	var c regtestChain
+	at := func(d time.Duration) func(*wire.BlockHeader) {
+		return func(x *wire.BlockHeader) { x.Timestamp = base.Add(d) }
+	}
+	e := h.reject("TimeTooOld", headerBytes(c.next(cpHeader, at(1000*time.Second))))
+	if arg(t, e, "mtp") != mtp {
+		t.Fatalf("mtp %v, want %d", arg(t, e, "mtp"), mtp)
+	}
+	child := c.next(cpHeader, at(1001*time.Second))
+	h.submit(headerBytes(child))
+	if best := h.best(); best.Hash != hashOf(child) || best.Height != 501 {
+		t.Fatalf("best %v/%d", best.Hash, best.Height)
+	}
+	e = h.reject("TimeTooOld", headerBytes(c.next(cpHeader, at(1000*time.Second))))
+	if arg(t, e, "mtp") != mtp {
+		t.Fatalf("fork from the checkpoint: mtp %v, want %d", arg(t, e, "mtp"), mtp)
+	}
+	h.submit(headerBytes(c.next(cpHeader, at(1002*time.Second))))
+}
