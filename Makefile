@@ -7,7 +7,7 @@ BIN     := build/bin
 CACHE   ?= $(CURDIR)/.cache
 export MMGETH_CACHE := $(CACHE)
 
-.PHONY: build run test test-short bench fuzz tools clean
+.PHONY: build run test test-short bench fuzz tools contracts clean
 
 build:
 	$(GO) build -o $(BIN)/mmgeth ./cmd/mmgeth
@@ -21,6 +21,11 @@ run: build
 tools:
 	bash tests/tooling/install.sh
 
+# contracts rebuilds the committed bridge bytecode and ABIs (evm/bridge/*.bin,
+# *.abi.json) with the pinned solc-js; TestBytecodeUpToDate checks them.
+contracts: tools
+	$(GO) generate ./evm/bridge/
+
 test: tools
 	$(GO) vet ./...
 	$(GO) test -timeout 45m ./...
@@ -29,7 +34,7 @@ test-short:
 	$(GO) test -short ./...
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./btcspv/ ./peg/ ./consensus/ ./miner/ ./node/
+	$(GO) test -run '^$$' -bench . -benchmem ./mergemine/ ./btcspv/ ./peg/ ./evm/bridge/ ./consensus/ ./miner/ ./node/
 
 # fuzz runs each fuzz target for FUZZTIME (the seed corpora run in `make test`).
 FUZZTIME ?= 2m

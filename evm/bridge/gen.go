@@ -1,0 +1,3 @@
+package bridge
+
+//go:generate go run ./internal/gencontracts

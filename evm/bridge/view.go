@@ -1,0 +1,140 @@
+package bridge
+
+import (
+	"errors"
+	"math/big"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/params"
+)
+
+// viewGas is the budget of one view call: verifyInclusion at depth 20 needs
+// about 60k, so this leaves room without letting a bad state spin forever.
+const viewGas = 10_000_000
+
+// View runs BtcRelay's view functions on a state. Go never reads the
+// contract's storage slots itself: the layout lives in Solidity only
+// (PEG.md §8). A View is not safe for concurrent use, and it must not share
+// its StateDB with a goroutine that writes it; give it a copy when in doubt.
+type View struct {
+	state  *state.StateDB
+	config *params.ChainConfig
+}
+
+// NewView returns a View over st, run under config's rules.
+func NewView(st *state.StateDB, config *params.ChainConfig) *View {
+	return &View{state: st, config: config}
+}
+
+// call makes a static call and leaves the state as it found it (warm-slot
+// and other journal entries are reverted). A revert comes back as a
+// *RevertError.
+func (v *View) call(input []byte) ([]byte, error) {
+	snap := v.state.Snapshot()
+	defer v.state.RevertToSnapshot(snap)
+	// No view reads a block field, so a fixed post-merge context serves.
+	blockCtx := vm.BlockContext{
+		CanTransfer: core.CanTransfer,
+		Transfer:    core.Transfer,
+		GetHash:     func(uint64) common.Hash { return common.Hash{} },
+		GasLimit:    viewGas,
+		BlockNumber: new(big.Int),
+		Difficulty:  new(big.Int),
+		BaseFee:     new(big.Int),
+		BlobBaseFee: new(big.Int),
+		Random:      &common.Hash{},
+	}
+	e := vm.NewEVM(blockCtx, v.state, v.config, vm.Config{NoBaseFee: true})
+	defer e.Release()
+	ret, _, err := e.StaticCall(common.Address{}, BtcRelayAddress, input, vm.NewGasBudget(viewGas, 0))
+	if err := v.state.Error(); err != nil {
+		return nil, err // a failed state read would otherwise look like a revert
+	}
+	if errors.Is(err, vm.ErrExecutionReverted) {
+		return nil, DecodeRevert(ret)
+	}
+	return ret, err
+}
+
+func (v *View) callUnpack(method string, args ...any) ([]any, error) {
+	input, err := BtcRelayABI.Pack(method, args...)
+	if err != nil {
+		return nil, err
+	}
+	ret, err := v.call(input)
+	if err != nil {
+		return nil, err
+	}
+	return BtcRelayABI.Unpack(method, ret)
+}
+
+// BestChain is the tip of the best chain.
+func (v *View) BestChain() (BestChain, error) {
+	out, err := v.callUnpack("bestChain")
+	if err != nil {
+		return BestChain{}, err
+	}
+	return BestChain{Hash: out[0].([32]byte), Height: out[1].(uint32), Chainwork: out[2].(*big.Int)}, nil
+}
+
+// Checkpoint is the hash and height the relay started from.
+func (v *View) Checkpoint() (common.Hash, uint32, error) {
+	out, err := v.callUnpack("checkpoint")
+	if err != nil {
+		return common.Hash{}, 0, err
+	}
+	return out[0].([32]byte), out[1].(uint32), nil
+}
+
+// BlockHashAt is the best-chain block at height, zero when there is none.
+func (v *View) BlockHashAt(height uint32) (common.Hash, error) {
+	out, err := v.callUnpack("blockHashAt", height)
+	if err != nil {
+		return common.Hash{}, err
+	}
+	return out[0].([32]byte), nil
+}
+
+// HeaderInfo describes a stored header; Known is false for any other hash.
+func (v *View) HeaderInfo(hash common.Hash) (HeaderInfo, error) {
+	out, err := v.callUnpack("headerInfo", hash)
+	if err != nil {
+		return HeaderInfo{}, err
+	}
+	return HeaderInfo{
+		Known: out[0].(bool), Height: out[1].(uint32), Time: out[2].(uint32), Bits: out[3].(uint32),
+		Chainwork: out[4].(*big.Int), Prev: out[5].([32]byte), InBestChain: out[6].(bool),
+	}, nil
+}
+
+// Confirmations is 1 for the tip, 0 for a block not in the best chain.
+func (v *View) Confirmations(hash common.Hash) (uint32, error) {
+	out, err := v.callUnpack("confirmations", hash)
+	if err != nil {
+		return 0, err
+	}
+	return out[0].(uint32), nil
+}
+
+// VerifyInclusion checks an SPV proof (PEG.md §3) and returns the block's
+// confirmations; a failed check is a *RevertError naming the rule.
+func (v *View) VerifyInclusion(txid common.Hash, p BtcInclusion, minConfs uint32) (uint32, error) {
+	out, err := v.callUnpack("verifyInclusion", txid, p, minConfs)
+	if err != nil {
+		return 0, err
+	}
+	return out[0].(uint32), nil
+}
+
+// Params are the network parameters the relay was built with.
+func (v *View) Params() (RelayParams, error) {
+	out, err := v.callUnpack("params")
+	if err != nil {
+		return RelayParams{}, err
+	}
+	return *abi.ConvertType(out[0], new(RelayParams)).(*RelayParams), nil
+}
