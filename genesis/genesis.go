@@ -1,6 +1,7 @@
 package genesis
 
 import (
+	"fmt"
 	"math/big"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/evm"
+	evmbridge "github.com/mmgeth/mmgeth/evm/bridge"
 )
 
 // TotalSupplyBTC is the BTC that can ever exist on the sidechain: Bitcoin's.
@@ -20,7 +22,8 @@ var BridgeAddress = common.HexToAddress("0x0000000000000000000000000000000001000
 
 // Genesis builds the genesis block definition: the chain config, the seal
 // that anchors the difficulty, geth's system contracts (Prague refuses to run
-// without the EIP-7002/7251 ones) and the BTC supply.
+// without the EIP-7002/7251 ones), the BTC supply and the Bitcoin light
+// client (BtcRelay, its storage made by running its constructor).
 func (s *Spec) Genesis() (*core.Genesis, error) {
 	alloc := core.SystemContractAllocs()
 	bridge := evm.BTCToWei(TotalSupplyBTC)
@@ -36,6 +39,15 @@ func (s *Spec) Genesis() (*core.Genesis, error) {
 		}
 	}
 	alloc[BridgeAddress] = types.Account{Balance: bridge}
+	btcNet, err := s.Bitcoin.Params()
+	if err != nil {
+		return nil, err
+	}
+	relay, err := evmbridge.DeployBtcRelay(evmbridge.NewRelayParams(btcNet, s.Bitcoin.MaxForkDepth, s.Bitcoin.MaxHeadersPerCall), evmbridge.GenesisCheckpoint(btcNet))
+	if err != nil {
+		return nil, fmt.Errorf("deploying BtcRelay: %w", err)
+	}
+	alloc[evmbridge.BtcRelayAddress] = relay
 	seal := consensus.Seal{Version: consensus.SealVersion, Difficulty: new(big.Int).Set(s.GenesisDifficulty)}
 	return &core.Genesis{
 		Config:     evm.ChainConfig(new(big.Int).SetUint64(s.ChainID)),

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/triedb"
 
 	"github.com/mmgeth/mmgeth/consensus"
+	evmbridge "github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/evm"
 )
 
@@ -84,7 +85,8 @@ func TestEveryNetworkHoldsTheWholeSupply(t *testing.T) {
 
 func TestParseRejectsBadSpecs(t *testing.T) {
 	good := `{"name":"x","chainId":1,"networkId":1,"gasLimit":30000000,"baseFee":1,"genesisDifficulty":10,
-	  "mergeMining":{"tag":"T:","targetSpacing":1,"halfLife":10,"minDifficulty":1,"maxExtraSize":4096}}`
+	  "mergeMining":{"tag":"T:","targetSpacing":1,"halfLife":10,"minDifficulty":1,"maxExtraSize":4096},
+	  "bitcoin":{"network":"regtest","maxForkDepth":100,"maxHeadersPerCall":200},"finality":{"mode":"bitcoin","k":2}}`
 	if _, err := Parse([]byte(good)); err != nil {
 		t.Fatalf("good spec rejected: %v", err)
 	}
@@ -96,6 +98,10 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		"dev w/o phrase":   {`"name":"x"`, `"name":"x","devAccounts":2`, "devMnemonic"},
 		"too much for dev": {`"name":"x"`, `"name":"x","devMnemonic":"a","devAccounts":3,"devBalanceBTC":8000000`, "supply"},
 		"not json":         {`{`, `[`, "network spec"},
+		"bitcoin network":  {`"network":"regtest"`, `"network":"signet"`, "bitcoin.network"},
+		"no fork depth":    {`"maxForkDepth":100`, `"maxForkDepth":0`, "maxForkDepth"},
+		"finality mode":    {`"mode":"bitcoin"`, `"mode":"votes"`, "finality"},
+		"bitcoin k of 0":   {`"k":2`, `"k":0`, "finality"},
 	} {
 		_, err := Parse([]byte(strings.Replace(good, c.from, c.to, 1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -104,5 +110,33 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 	}
 	if _, err := Load("mainnet"); err == nil || !strings.Contains(err.Error(), "dev") {
 		t.Errorf("unknown network: %v", err)
+	}
+}
+
+// TestGenesisHashesPinned pins each network's genesis block: any change in
+// the specs, the EVM, the compiler output of the bridge contracts or their
+// constructors shows here first, as a different chain.
+func TestGenesisHashesPinned(t *testing.T) {
+	want := map[string]string{
+		"dev":     "0x474766478826b97d847c651a599b919d0bee13bf4f5f4ec58d01e94295008ce5",
+		"regtest": "0xfd9539be1ad3661e09eba617aeee5a9662adb08e198a3c2076ee6c24472cc266",
+		"testnet": "0xb25567ec0b9a5be91756e377747ccf9201d146303fdba6483a39b983b77d758c",
+	}
+	for name, hash := range want {
+		spec, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen, err := spec.Genesis()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gen.ToBlock().Hash().Hex(); got != hash {
+			t.Errorf("%s genesis %s, pinned %s", name, got, hash)
+		}
+		relay := gen.Alloc[evmbridge.BtcRelayAddress]
+		if len(relay.Code) == 0 || len(relay.Storage) == 0 {
+			t.Errorf("%s: BtcRelay not deployed at genesis", name)
+		}
 	}
 }

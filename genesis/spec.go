@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/btcsuite/btcd/chaincfg/v2"
+
 	"github.com/mmgeth/mmgeth/consensus"
 )
 
@@ -39,6 +41,53 @@ type Spec struct {
 	DevAccounts   int      `json:"devAccounts,omitempty"`
 	DevBalanceBTC int64    `json:"devBalanceBTC,omitempty"`
 	Bootnodes     []string `json:"bootnodes,omitempty"`
+	// Bitcoin is the Bitcoin network the chain's light client (BtcRelay,
+	// deployed at genesis) follows.
+	Bitcoin BitcoinSpec `json:"bitcoin"`
+	// Finality chooses how `safe` and `finalized` are computed.
+	Finality FinalitySpec `json:"finality"`
+}
+
+// BitcoinSpec configures the on-chain Bitcoin light client (PEG.md §2.1).
+// Its rules come from btcd's chaincfg for Network; the checkpoint is that
+// network's genesis block (height 0, a retarget boundary), which suits
+// regtest and a testnet that has not launched; a network launched on
+// mainnet would name a recent retarget boundary instead.
+type BitcoinSpec struct {
+	// Network is "regtest", "testnet4" or "mainnet".
+	Network string `json:"network"`
+	// MaxForkDepth bounds the Bitcoin reorgs the light client follows.
+	MaxForkDepth uint32 `json:"maxForkDepth"`
+	// MaxHeadersPerCall bounds one receiveHeaders call (gas).
+	MaxHeadersPerCall uint16 `json:"maxHeadersPerCall"`
+}
+
+// Params returns btcd's parameters of the Bitcoin network.
+func (b *BitcoinSpec) Params() (*chaincfg.Params, error) {
+	switch b.Network {
+	case "regtest":
+		return &chaincfg.RegressionNetParams, nil
+	case "testnet4":
+		return &chaincfg.TestNet4Params, nil
+	case "mainnet":
+		return &chaincfg.MainNetParams, nil
+	}
+	return nil, fmt.Errorf("bitcoin.network %q: want regtest, testnet4 or mainnet", b.Network)
+}
+
+// Finality modes (PEG.md §6): "depth" is head minus Confirmations blocks;
+// "bitcoin" is the newest block committed by a Bitcoin block K deep in the
+// light client's best chain.
+const (
+	FinalityDepth   = "depth"
+	FinalityBitcoin = "bitcoin"
+)
+
+// FinalitySpec chooses the finality rule.
+type FinalitySpec struct {
+	Mode string `json:"mode"`
+	// K is the Bitcoin depth an anchor needs in "bitcoin" mode.
+	K uint64 `json:"k,omitempty"`
 }
 
 // Names lists the embedded networks.
@@ -97,6 +146,18 @@ func (s *Spec) validate() error {
 	}
 	if new(big.Int).Mul(big.NewInt(int64(s.DevAccounts)), big.NewInt(s.DevBalanceBTC)).Cmp(big.NewInt(TotalSupplyBTC)) > 0 {
 		return fmt.Errorf("dev allocations exceed the %d BTC supply", TotalSupplyBTC)
+	}
+	if _, err := s.Bitcoin.Params(); err != nil {
+		return err
+	}
+	if s.Bitcoin.MaxForkDepth == 0 || s.Bitcoin.MaxHeadersPerCall == 0 {
+		return fmt.Errorf("bitcoin.maxForkDepth and bitcoin.maxHeadersPerCall must be positive")
+	}
+	switch {
+	case s.Finality.Mode == FinalityDepth:
+	case s.Finality.Mode == FinalityBitcoin && s.Finality.K > 0:
+	default:
+		return fmt.Errorf("finality: mode %q with k %d; want \"depth\", or \"bitcoin\" with k > 0", s.Finality.Mode, s.Finality.K)
 	}
 	return s.MergeMining.Validate()
 }
