@@ -12,8 +12,8 @@ import (
 	"github.com/ethereum/go-ethereum/triedb"
 
 	"github.com/mmgeth/mmgeth/consensus"
-	evmbridge "github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/evm"
+	evmbridge "github.com/mmgeth/mmgeth/evm/bridge"
 )
 
 // The first accounts of "test test ... junk", as Hardhat and anvil list them.
