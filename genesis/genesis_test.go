@@ -106,3 +106,44 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		t.Errorf("unknown network: %v", err)
 	}
 }
+
+// TestGenesisHashes pins each network's genesis block: spec fields that
+// are not part of core.Genesis (local, bootnodes) must not change it.
+func TestGenesisHashes(t *testing.T) {
+	want := map[string]string{
+		"dev":     "0x05a9b9b6dcb02bd6ca54b515e723a5b98f564ed43328f558cf4c090bb4edc606",
+		"regtest": "0x11c92d0846e1b0d4f730595aefc931f8a51c406a06fcecc3e1253d0945937ddf",
+		"testnet": "0x616029780e98642d57dd4a824f7451a7b48f345035d90c8d3236ba8bbf63ea15",
+	}
+	for _, name := range Names() {
+		spec, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		gen, err := spec.Genesis()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := gen.ToBlock().Hash().Hex(); got != want[name] {
+			t.Errorf("%s genesis %s, want %s", name, got, want[name])
+		}
+		flipped := *spec
+		flipped.Local = !spec.Local
+		if g, _ := flipped.Genesis(); g.ToBlock().Hash().Hex() != want[name] {
+			t.Errorf("%s: the local flag changes the genesis", name)
+		}
+	}
+}
+
+// TestLocalNetworks: dev and regtest live on one machine, testnet does not.
+func TestLocalNetworks(t *testing.T) {
+	for name, local := range map[string]bool{"dev": true, "regtest": true, "testnet": false} {
+		spec, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Local != local {
+			t.Errorf("%s: local %v, want %v", name, spec.Local, local)
+		}
+	}
+}

@@ -39,6 +39,10 @@ type Spec struct {
 	DevAccounts   int      `json:"devAccounts,omitempty"`
 	DevBalanceBTC int64    `json:"devBalanceBTC,omitempty"`
 	Bootnodes     []string `json:"bootnodes,omitempty"`
+	// Local marks a network that lives on one machine (dev, regtest): its
+	// nodes listen for peers on loopback unless told otherwise. It is not
+	// part of the genesis block.
+	Local bool `json:"local,omitempty"`
 }
 
 // Names lists the embedded networks.
