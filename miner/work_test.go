@@ -33,8 +33,8 @@ type workFixture struct {
 	chain  *core.BlockChain
 	engine *consensus.Engine
 	ws     *WorkServer
-	src   listSource
-	tag   []byte
+	src    listSource
+	tag    []byte
 }
 
 func newWorkFixture(t *testing.T) *workFixture {
