@@ -12,7 +12,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/big"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,7 +26,6 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rlp"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/mmgeth/mmgeth/consensus"
@@ -114,8 +112,8 @@ func TestBtcdMmminer(t *testing.T) {
 	chain := side.Chain()
 	for n := uint64(1); n <= chain.CurrentBlock().Number.Uint64(); n++ {
 		h := chain.GetHeaderByNumber(n)
-		var seal btcdSeal
-		if err := rlp.DecodeBytes(h.Extra, &seal); err != nil || seal.Proof == nil {
+		seal, err := consensus.DecodeSeal(h.Extra)
+		if err != nil || seal.Proof == nil {
 			t.Fatalf("block %d: no merged-mining proof: %v", n, err)
 		}
 		prev := btcdPrevBlock(t, seal.Proof.BitcoinHeader)
@@ -195,8 +193,8 @@ func TestBtcdMergeMining(t *testing.T) {
 		if err := client.Call(&block, "eth_getBlockByNumber", hexutil.Uint64(n), false); err != nil {
 			t.Fatalf("block %d: %v", n, err)
 		}
-		var seal btcdSeal
-		if err := rlp.DecodeBytes(block.ExtraData, &seal); err != nil || seal.Proof == nil {
+		seal, err := consensus.DecodeSeal(block.ExtraData)
+		if err != nil || seal.Proof == nil {
 			t.Fatalf("block %d: no merged-mining proof in extraData %x: %v", n, block.ExtraData, err)
 		}
 		prev := btcdPrevBlock(t, seal.Proof.BitcoinHeader)
@@ -207,16 +205,6 @@ func TestBtcdMergeMining(t *testing.T) {
 	if err := miner.stop(); err != nil {
 		t.Errorf("mmminer did not exit cleanly on SIGINT: %v", err)
 	}
-}
-
-// btcdSeal mirrors consensus.Seal, the RLP of header.Extra (the format is
-// fixed by the project's contracts); decoding it here keeps this test
-// independent of the consensus package's build.
-type btcdSeal struct {
-	Version    uint64
-	Difficulty *big.Int
-	Vanity     []byte
-	Proof      *mergemine.Proof `rlp:"optional"`
 }
 
 // btcdSidechain is an in-process mmgeth --mine node on the regtest
