@@ -33,7 +33,11 @@ type Engine struct {
 	// commits to the parent and every field, so a header verified when a
 	// peer announced it need not be verified again when geth's InsertChain
 	// asks: each proof is checked once per block.
-	verified    *lru.Cache[common.Hash, struct{}]
+	verified *lru.Cache[common.Hash, struct{}]
+	// proven holds the proofs that passed mergemine.Verify (provenKey), so
+	// that a proof the work server checked before sealing a template is not
+	// checked again when the sealed header is verified.
+	proven      *lru.Cache[common.Hash, struct{}]
 	proofChecks atomic.Uint64
 }
 
@@ -43,12 +47,17 @@ var _ gethconsensus.Engine = (*Engine)(nil)
 // batch and the blocks announced meanwhile.
 const verifiedCacheSize = 4096
 
+// provenCacheSize bounds the proven-proof cache: a proof is looked up at
+// most a few blocks after it was checked ahead of its header.
+const provenCacheSize = 256
+
 // New returns an engine for the network parameters p on the chain whose
 // genesis header is genesis. Invalid parameters or a genesis without a valid
 // seal do not panic: the engine then refuses every header and template with
 // that error (matching ErrInvalidParams).
 func New(p Params, genesis *types.Header) *Engine {
-	e := &Engine{params: p, tag: []byte(p.Tag), paramsErr: p.Validate(), verified: lru.NewCache[common.Hash, struct{}](verifiedCacheSize)}
+	e := &Engine{params: p, tag: []byte(p.Tag), paramsErr: p.Validate(), verified: lru.NewCache[common.Hash, struct{}](verifiedCacheSize),
+		proven: lru.NewCache[common.Hash, struct{}](provenCacheSize)}
 	if p.MinDifficulty != nil {
 		e.params.MinDifficulty = new(big.Int).Set(p.MinDifficulty)
 	}

@@ -1,7 +1,9 @@
 package consensus
 
 import (
+	"encoding/binary"
 	"fmt"
+	"math/big"
 	"runtime"
 	"time"
 
@@ -11,6 +13,7 @@ import (
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip4844"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 
 	"github.com/mmgeth/mmgeth/mergemine"
@@ -210,25 +213,66 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if seal.Difficulty.Cmp(want) != 0 {
 		return fmt.Errorf("%w: have %v, want %v", ErrWrongDifficulty, seal.Difficulty, want)
 	}
-	if seal.Proof == nil {
+	return e.verifyProof(seal.Proof, sealHash(header, seal), seal.Difficulty, header.Time)
+}
+
+// VerifyProof checks a merged-mining proof for the header whose seal hash
+// is sealHash, at the seal's difficulty and the block time: the proof rules
+// of verifyHeader, with the same errors. The work server calls it before it
+// attaches a submitted proof to a template, so that a bogus share costs no
+// more than this check; a proof that passes is remembered, and verifying the
+// sealed header later does not check it again.
+func (e *Engine) VerifyProof(p *mergemine.Proof, sealHash common.Hash, difficulty *big.Int, blockTime uint64) error {
+	if e.paramsErr != nil {
+		return e.paramsErr
+	}
+	if difficulty == nil || difficulty.Sign() <= 0 || difficulty.Cmp(two256) > 0 {
+		return fmt.Errorf("%w: %v", ErrSealDifficulty, difficulty)
+	}
+	return e.verifyProof(p, sealHash, difficulty, blockTime)
+}
+
+func (e *Engine) verifyProof(p *mergemine.Proof, sealHash common.Hash, difficulty *big.Int, blockTime uint64) error {
+	if p == nil {
 		return ErrMissingProof
 	}
-	e.proofChecks.Add(1)
-	if err := mergemine.Verify(seal.Proof, sealHash(header, seal), seal.Difficulty, e.tag); err != nil {
-		return fmt.Errorf("%w: %w", ErrInvalidProof, err)
+	key := provenKey(p, sealHash, difficulty)
+	if !e.proven.Contains(key) {
+		e.proofChecks.Add(1)
+		if err := mergemine.Verify(p, sealHash, difficulty, e.tag); err != nil {
+			return fmt.Errorf("%w: %w", ErrInvalidProof, err)
+		}
+		e.proven.Add(key, struct{}{})
 	}
 	if maxDrift := e.params.MaxBitcoinTimeDrift; maxDrift > 0 {
-		btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
+		btc, err := mergemine.ParseHeader(p.BitcoinHeader)
 		if err != nil { // unreachable after Verify, which checks the size
 			return fmt.Errorf("%w: %w", ErrInvalidProof, err)
 		}
 		btcTime := uint64(btc.Timestamp.Unix())
-		drift := max(btcTime, header.Time) - min(btcTime, header.Time)
+		drift := max(btcTime, blockTime) - min(btcTime, blockTime)
 		if drift >= maxDrift {
-			return fmt.Errorf("%w: Bitcoin time %d, block time %d, max drift %d", ErrBitcoinTimeDrift, btcTime, header.Time, maxDrift)
+			return fmt.Errorf("%w: Bitcoin time %d, block time %d, max drift %d", ErrBitcoinTimeDrift, btcTime, blockTime, maxDrift)
 		}
 	}
 	return nil
+}
+
+// provenKey names one call of mergemine.Verify: the proof's parts, the
+// committed hash and the difficulty, each length-prefixed so that no two
+// calls share a key (the tag is the engine's). The cache it keys is a memo
+// of a pure function, so a hit is exactly as good as checking again.
+func provenKey(p *mergemine.Proof, sealHash common.Hash, difficulty *big.Int) common.Hash {
+	h := crypto.NewKeccakState()
+	var n [8]byte
+	for _, part := range [][]byte{p.BitcoinHeader, p.MerkleProof, p.Coinbase, sealHash[:], difficulty.Bytes()} {
+		binary.BigEndian.PutUint64(n[:], uint64(len(part)))
+		h.Write(n[:])
+		h.Write(part)
+	}
+	var key common.Hash
+	h.Read(key[:])
+	return key
 }
 
 // verifyForkFields checks that the optional header fields are present

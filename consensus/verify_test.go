@@ -75,11 +75,18 @@ func TestProofTag(t *testing.T) {
 
 // TestVerifiedHeadersCached: a header verified once (as when a peer
 // announces it) is not verified again (as when geth's InsertChain asks), so
-// its proof is checked once; a refused header is checked every time.
+// its proof is checked once; a header refused for its time drift has its
+// (valid) proof checked once and the drift every time; a broken proof is
+// checked every time.
 func TestVerifiedHeadersCached(t *testing.T) {
 	c := newTestChain(t, nil)
 	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	bad := c.mine(c.bc.Genesis(), blockSpec{btcTimeOffset: 400})
+	drifted := c.mine(c.bc.Genesis(), blockSpec{btcTimeOffset: 400})
+	broken := c.mine(c.bc.Genesis(), blockSpec{postSeal: func(h *types.Header) {
+		seal, _ := DecodeSeal(h.Extra)
+		seal.Proof.BitcoinHeader[76] ^= 0xff // another nonce: not enough work
+		h.Extra = seal.Bytes()
+	}})
 	before := c.engine.ProofChecks()
 	for range 3 {
 		if err := c.engine.VerifyHeader(c.bc, b1.Header()); err != nil {
@@ -90,14 +97,61 @@ func TestVerifiedHeadersCached(t *testing.T) {
 	if got := c.engine.ProofChecks() - before; got != 1 {
 		t.Errorf("valid header: %d proof checks for 3 verifications and an import, want 1", got)
 	}
-	before = c.engine.ProofChecks()
-	for range 2 {
-		if err := c.engine.VerifyHeader(c.bc, bad.Header()); !errors.Is(err, ErrBitcoinTimeDrift) {
-			t.Fatalf("bad header: %v", err)
+	for _, tc := range []struct {
+		name   string
+		header *types.Header
+		want   error
+		checks uint64
+	}{
+		{"drifted", drifted.Header(), ErrBitcoinTimeDrift, 1},
+		{"broken proof", broken.Header(), mergemine.ErrPoW, 2},
+	} {
+		before = c.engine.ProofChecks()
+		for range 2 {
+			if err := c.engine.VerifyHeader(c.bc, tc.header); !errors.Is(err, tc.want) {
+				t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
+			}
+		}
+		if got := c.engine.ProofChecks() - before; got != tc.checks {
+			t.Errorf("%s: %d proof checks for 2 verifications, want %d", tc.name, got, tc.checks)
 		}
 	}
-	if got := c.engine.ProofChecks() - before; got != 2 {
-		t.Errorf("refused header: %d proof checks for 2 verifications, want 2", got)
+}
+
+// TestVerifyProofAheadOfHeader: the work server checks a submitted proof
+// against the template before sealing it; verifying the sealed header then
+// does not check the proof again, and the same proof at another difficulty
+// or for another seal hash is not taken as checked.
+func TestVerifyProofAheadOfHeader(t *testing.T) {
+	c := newTestChain(t, nil)
+	b1 := c.mine(c.bc.Genesis(), blockSpec{})
+	seal, err := DecodeSeal(b1.Header().Extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := SealHash(b1.Header())
+	before := c.engine.ProofChecks()
+	if err := c.engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.engine.VerifyHeader(c.bc, b1.Header()); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.engine.ProofChecks() - before; got != 1 {
+		t.Errorf("%d proof checks for a proof checked ahead of its header, want 1", got)
+	}
+	harder := new(big.Int).Lsh(seal.Difficulty, 64)
+	if err := c.engine.VerifyProof(seal.Proof, sh, harder, b1.Time()); !errors.Is(err, mergemine.ErrPoW) {
+		t.Errorf("the proof at a far higher difficulty: %v, want %v", err, mergemine.ErrPoW)
+	}
+	if err := c.engine.VerifyProof(seal.Proof, common.Hash{1}, seal.Difficulty, b1.Time()); !errors.Is(err, mergemine.ErrCommitmentMismatch) {
+		t.Errorf("the proof for another seal hash: %v, want %v", err, mergemine.ErrCommitmentMismatch)
+	}
+	if err := c.engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()+400); !errors.Is(err, ErrBitcoinTimeDrift) {
+		t.Errorf("the proof for a block 400 s later: %v, want %v", err, ErrBitcoinTimeDrift)
+	}
+	if err := c.engine.VerifyProof(seal.Proof, sh, nil, b1.Time()); !errors.Is(err, ErrSealDifficulty) {
+		t.Errorf("no difficulty: %v, want %v", err, ErrSealDifficulty)
 	}
 }
 

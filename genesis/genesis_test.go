@@ -115,14 +115,15 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 
 // TestGenesisHashesPinned pins each network's genesis block: any change in
 // the specs, the EVM, the compiler output of the bridge contracts or their
-// constructors shows here first, as a different chain.
+// constructors shows here first, as a different chain; spec fields that are
+// not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
 		"dev":     "0x474766478826b97d847c651a599b919d0bee13bf4f5f4ec58d01e94295008ce5",
 		"regtest": "0xfd9539be1ad3661e09eba617aeee5a9662adb08e198a3c2076ee6c24472cc266",
 		"testnet": "0xb25567ec0b9a5be91756e377747ccf9201d146303fdba6483a39b983b77d758c",
 	}
-	for name, hash := range want {
+	for _, name := range Names() {
 		spec, err := Load(name)
 		if err != nil {
 			t.Fatal(err)
@@ -131,12 +132,30 @@ func TestGenesisHashesPinned(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := gen.ToBlock().Hash().Hex(); got != hash {
-			t.Errorf("%s genesis %s, pinned %s", name, got, hash)
+		if got := gen.ToBlock().Hash().Hex(); got != want[name] {
+			t.Errorf("%s genesis %s, pinned %s", name, got, want[name])
 		}
 		relay := gen.Alloc[evmbridge.BtcRelayAddress]
 		if len(relay.Code) == 0 || len(relay.Storage) == 0 {
 			t.Errorf("%s: BtcRelay not deployed at genesis", name)
+		}
+		flipped := *spec
+		flipped.Local = !spec.Local
+		if g, _ := flipped.Genesis(); g.ToBlock().Hash().Hex() != want[name] {
+			t.Errorf("%s: the local flag changes the genesis", name)
+		}
+	}
+}
+
+// TestLocalNetworks: dev and regtest live on one machine, testnet does not.
+func TestLocalNetworks(t *testing.T) {
+	for name, local := range map[string]bool{"dev": true, "regtest": true, "testnet": false} {
+		spec, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if spec.Local != local {
+			t.Errorf("%s: local %v, want %v", name, spec.Local, local)
 		}
 	}
 }

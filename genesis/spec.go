@@ -41,6 +41,10 @@ type Spec struct {
 	DevAccounts   int      `json:"devAccounts,omitempty"`
 	DevBalanceBTC int64    `json:"devBalanceBTC,omitempty"`
 	Bootnodes     []string `json:"bootnodes,omitempty"`
+	// Local marks a network that lives on one machine (dev, regtest): its
+	// nodes listen for peers on loopback unless told otherwise. It is not
+	// part of the genesis block.
+	Local bool `json:"local,omitempty"`
 	// Bitcoin is the Bitcoin network the chain's light client (BtcRelay,
 	// deployed at genesis) follows.
 	Bitcoin BitcoinSpec `json:"bitcoin"`

@@ -25,13 +25,25 @@ func BuildProof(header80, coinbase, merkleProof, tag []byte) (*Proof, error) {
 	if err := tx.SerializeNoWitness(&stripped); err != nil {
 		return nil, err
 	}
-	compressed, err := CompressCoinbase(stripped.Bytes(), tag)
+	p, _, err := NewProof(header80, stripped.Bytes(), merkleProof, tag)
+	return p, err
+}
+
+// NewProof assembles a proof from a submission whose coinbase is already in
+// non-witness serialization, and returns the hash the coinbase commits to
+// (the 32 bytes after its last tag, as Rootstock's
+// MnrModuleImpl.extractBlockHashForMergedMining reads it). The coinbase is
+// scanned for the tag once: the same position gives the commitment and the
+// point where compression keeps the tail. NewProof does not verify the
+// result; Verify does.
+func NewProof(header80, coinbase, merkleProof, tag []byte) (*Proof, [32]byte, error) {
+	committed, p, err := lastCommitment(coinbase, tag)
 	if err != nil {
-		return nil, err
+		return nil, committed, err
 	}
 	return &Proof{
 		BitcoinHeader: bytes.Clone(header80),
 		MerkleProof:   bytes.Clone(merkleProof),
-		Coinbase:      compressed,
-	}, nil
+		Coinbase:      compressAt(coinbase, p-p%sha256Block),
+	}, committed, nil
 }

@@ -143,3 +143,41 @@ func TestBuildProof(t *testing.T) {
 		}
 	}
 }
+
+// TestNewProof checks that the one-scan assembly of a submission agrees with
+// CommittedHash and BuildProof, which scan and parse separately.
+func TestNewProof(t *testing.T) {
+	tx := newCoinbase(2, devTag, [32]byte{9})
+	AddCommitment(tx, devTag, testSeal)
+	cb := serialize(t, tx)
+	header := bytes.Repeat([]byte{7}, HeaderSize)
+	branch := bytes.Repeat([]byte{5}, 64)
+	p, committed, err := NewProof(header, cb, branch, devTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed != testSeal {
+		t.Errorf("committed %x, want the last commitment %x", committed, testSeal)
+	}
+	built, err := BuildProof(header, cb, branch, devTag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(p.Bytes(), built.Bytes()) {
+		t.Errorf("NewProof %x, BuildProof %x", p.Bytes(), built.Bytes())
+	}
+	for _, c := range []struct {
+		name     string
+		coinbase []byte
+		tag      []byte
+		want     error
+	}{
+		{"no tag", cb, rskTag, ErrTagMissing},
+		{"empty tag", cb, nil, ErrEmptyTag},
+		{"31 bytes after the tag", append(bytes.Clone(devTag), make([]byte, 31)...), devTag, ErrCommitmentMismatch},
+	} {
+		if _, _, err := NewProof(header, c.coinbase, branch, c.tag); !errors.Is(err, c.want) {
+			t.Errorf("%s: got %v, want %v", c.name, err, c.want)
+		}
+	}
+}

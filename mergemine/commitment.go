@@ -3,7 +3,6 @@ package mergemine
 import (
 	"bytes"
 	"encoding/binary"
-	"fmt"
 
 	"github.com/btcsuite/btcd/wire/v2"
 )
@@ -56,20 +55,26 @@ func AddCommitment(tx *wire.MsgTx, tag []byte, sealHash [32]byte) {
 // the seal hash a miner committed to, as Rootstock reads it on submission
 // (co/rsk/rpc/modules/mnr/MnrModuleImpl.extractBlockHashForMergedMining).
 func CommittedHash(coinbase []byte, tag []byte) ([32]byte, error) {
-	var h [32]byte
+	h, _, err := lastCommitment(coinbase, tag)
+	return h, err
+}
+
+// lastCommitment finds the last tag of a full coinbase and returns the 32
+// bytes after it and the tag's offset.
+func lastCommitment(coinbase []byte, tag []byte) (h [32]byte, offset int, err error) {
 	if len(tag) == 0 {
-		return h, ErrEmptyTag
+		return h, 0, ErrEmptyTag
 	}
 	p := bytes.LastIndex(coinbase, tag)
 	if p < 0 {
-		return h, ErrTagMissing
+		return h, 0, ErrTagMissing
 	}
 	rest := coinbase[p+len(tag):]
 	if len(rest) < len(h) {
-		return h, fmt.Errorf("mergemine: only %d bytes follow the last tag, a commitment needs %d", len(rest), len(h))
+		return h, 0, ruleError(ErrCommitmentMismatch, "only %d bytes follow the last tag, a commitment needs %d", len(rest), len(h))
 	}
 	copy(h[:], rest)
-	return h, nil
+	return h, p, nil
 }
 
 // checkCommitment applies the tag rules to the tail of a compressed coinbase,

@@ -60,7 +60,8 @@ func NewBuilder(cfg BuilderConfig) *Builder {
 
 // Template is an executed block waiting for its merged-mining proof.
 type Template struct {
-	block      *types.Block // Extra holds the seal without its proof
+	block      *types.Block    // Extra holds the seal without its proof
+	seal       *consensus.Seal // block's seal, decoded once
 	SealHash   common.Hash
 	Difficulty *big.Int
 	// Fees is what the block pays its coinbase: tips plus the base fee,
@@ -72,15 +73,12 @@ type Template struct {
 func (t *Template) Block() *types.Block { return t.block }
 
 // Seal attaches a proof and returns the block miners made.
-func (t *Template) Seal(proof *mergemine.Proof) (*types.Block, error) {
-	seal, err := consensus.DecodeSeal(t.block.Extra())
-	if err != nil {
-		return nil, err
-	}
+func (t *Template) Seal(proof *mergemine.Proof) *types.Block {
+	seal := *t.seal
 	seal.Proof = proof
 	header := t.block.Header()
 	header.Extra = seal.Bytes()
-	return t.block.WithSeal(header), nil
+	return t.block.WithSeal(header)
 }
 
 // Build executes the pool's pending transactions, in price-and-nonce order,
@@ -195,6 +193,7 @@ func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, erro
 	}
 	return &Template{
 		block:      block,
+		seal:       seal,
 		SealHash:   consensus.SealHash(block.Header()),
 		Difficulty: seal.Difficulty,
 		Fees:       fees,

@@ -132,7 +132,11 @@ func (d *DevMiner) Mine(ctx context.Context, timestamp uint64) (*types.Block, er
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	res, err := d.cfg.Work.Submit(header80, coinbase, nil)
+	share, err := NewShare(header80, coinbase, nil, d.cfg.Tag)
+	if err != nil {
+		return nil, err
+	}
+	res, err := d.cfg.Work.Submit(share)
 	if err != nil {
 		return nil, err
 	}

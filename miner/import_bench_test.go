@@ -116,10 +116,7 @@ func buildImportFixture(tb testing.TB, blocks, senders int) importFixture {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		block, err := t.Seal(proof)
-		if err != nil {
-			tb.Fatal(err)
-		}
+		block := t.Seal(proof)
 		if _, err := fc.Insert([]*types.Block{block}); err != nil {
 			tb.Fatalf("block %d: %v", b, err)
 		}

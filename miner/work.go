@@ -30,19 +30,23 @@ const (
 type UnknownWorkError struct{ SealHash common.Hash }
 
 func (e *UnknownWorkError) Error() string {
-	return fmt.Sprintf("could not find hash %s", e.SealHash.Hex())
+	return fmt.Sprintf("could not find hash %s in the cache", e.SealHash.Hex())
 }
 
-// ErrNoWork: there is no template a miner could seal now.
-var ErrNoWork = errors.New("no work available")
-
-// ErrInvalidBlock: the proof does not seal the template (not enough work,
-// bad merkle proof, ...); the wrapped error names the rule.
-var ErrInvalidBlock = errors.New("invalid block")
-
-// ErrNotImported: a valid block could not be imported for a reason of this
-// node's (disk, shutdown); the miner is not at fault.
-var ErrNotImported = errors.New("block not imported")
+// Errors of the work server, worded as Rootstock's mnr module words them
+// where it has the case (the API capitalizes them, as rskj's messages are).
+var (
+	// ErrNoWork: there is no template a miner could seal now.
+	ErrNoWork = errors.New("no work available")
+	// ErrInvalidBlock: the share does not seal the template (not enough
+	// work, bad merkle proof, no commitment, ...) or the block breaks a
+	// consensus rule; the wrapped error names the rule.
+	ErrInvalidBlock = errors.New("invalid block supplied by miner")
+	// ErrNotImported: the share made a valid block that this node could
+	// not import for a reason of its own (disk, shutdown, a parent it lost):
+	// the miner is not at fault and must not be told the block is invalid.
+	ErrNotImported = errors.New("the block is valid but this node could not import it")
+)
 
 // Inserter is the chain's door for blocks. Its errors that are the block's
 // fault have a BlockFault method (chain.RuleError); others are local.
@@ -200,7 +204,7 @@ func (w *WorkServer) GetWork() (*Work, error) {
 	if t == nil || t.block.ParentHash() != w.cfg.Chain.CurrentBlock().Hash() {
 		var err error
 		if t, err = w.Build(0); err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrNoWork, err)
 		}
 	}
 	// Blocks found faster than one a second push timestamps ahead of the
@@ -229,29 +233,43 @@ func (w *WorkServer) GetWork() (*Work, error) {
 	}, nil
 }
 
-// Submit seals the template the coinbase commits to with the proof made of
-// header80, the full coinbase and the coinbase's merkle proof, and inserts
-// the block through fork choice. A proof for a template whose parent is no
-// longer the head still makes a valid block: it is stored as a side block.
-func (w *WorkServer) Submit(header80, coinbase, merkleProof []byte) (*SubmitResult, error) {
-	sealHash, err := mergemine.CommittedHash(coinbase, w.cfg.Tag)
+// Share is a submission parsed once, at the edge: the proof a miner sent
+// and the seal hash its coinbase commits to.
+type Share struct {
+	Proof    *mergemine.Proof
+	SealHash common.Hash
+}
+
+// NewShare parses a submission: the 80-byte Bitcoin header, the coinbase in
+// non-witness serialization and the RSKIP-92 merkle proof of the coinbase.
+// The coinbase is scanned for the tag once, which finds both the seal hash
+// it commits to and the tail the proof keeps.
+func NewShare(header80, coinbase, merkleProof, tag []byte) (*Share, error) {
+	proof, sealHash, err := mergemine.NewProof(header80, coinbase, merkleProof, tag)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
+	return &Share{Proof: proof, SealHash: sealHash}, nil
+}
+
+// Submit seals the template the share commits to and inserts the block
+// through the chain's door. The proof is checked against the template
+// before the block is assembled, so a bogus share costs one proof check and
+// writes nothing; the engine remembers the check, so verifying the sealed
+// header on insert does not repeat it. A proof for a template whose parent
+// is no longer the head still makes a valid block: it is stored as a side
+// block.
+func (w *WorkServer) Submit(s *Share) (*SubmitResult, error) {
 	w.mu.Lock()
-	t := w.templates[sealHash]
+	t := w.templates[s.SealHash]
 	w.mu.Unlock()
 	if t == nil {
-		return nil, &UnknownWorkError{SealHash: sealHash}
+		return nil, &UnknownWorkError{SealHash: s.SealHash}
 	}
-	proof, err := mergemine.BuildProof(header80, coinbase, merkleProof, w.cfg.Tag)
-	if err != nil {
+	if err := w.cfg.Engine.VerifyProof(s.Proof, t.SealHash, t.Difficulty, t.block.Time()); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
 	}
-	block, err := t.Seal(proof)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
-	}
+	block := t.Seal(s.Proof)
 	w.submitMu.Lock()
 	defer w.submitMu.Unlock()
 	if w.cfg.Chain.HasBlock(block.Hash(), block.NumberU64()) {

@@ -1,10 +1,17 @@
 package miner
 
 import (
+	"bytes"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"math/big"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
@@ -12,19 +19,22 @@ import (
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/holiman/uint256"
 
 	mmchain "github.com/mmgeth/mmgeth/chain"
+	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
 
 // workFixture is a dev chain with a work server over a pool the test fills.
 type workFixture struct {
-	chain *core.BlockChain
-	ws    *WorkServer
-	src   listSource
-	tag   []byte
+	chain  *core.BlockChain
+	engine *consensus.Engine
+	ws     *WorkServer
+	src    listSource
+	tag    []byte
 }
 
 func newWorkFixture(t *testing.T) *workFixture {
@@ -32,14 +42,22 @@ func newWorkFixture(t *testing.T) *workFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gen, _ := spec.Genesis()
-	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil)
+	return newWorkFixtureOn(t, rawdb.NewMemoryDatabase(), spec)
+}
+
+// newWorkFixtureOn is newWorkFixture on a given database and network.
+func newWorkFixtureOn(t *testing.T, db ethdb.Database, spec *genesis.Spec) *workFixture {
+	gen, err := spec.Genesis()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc, err := mmchain.New(db, gen, spec.MergeMining, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fc.Stop)
 	chain, engine := fc.BlockChain(), fc.Engine()
-	f := &workFixture{chain: chain, src: listSource{}, tag: []byte(spec.MergeMining.Tag)}
+	f := &workFixture{chain: chain, engine: engine, src: listSource{}, tag: []byte(spec.MergeMining.Tag)}
 	builder := NewBuilder(BuilderConfig{Chain: chain, Engine: engine, Pool: f.src, GasCeil: gen.GasLimit})
 	f.ws = NewWorkServer(WorkServerConfig{Chain: chain, Engine: engine, Builder: builder, Inserter: fc, Tag: f.tag})
 	return f
@@ -48,12 +66,25 @@ func newWorkFixture(t *testing.T) *workFixture {
 // solve seals the work the way a miner does and submits it.
 func (f *workFixture) solve(t *testing.T, w *Work) (*SubmitResult, error) {
 	t.Helper()
-	tmpl := f.ws.templates[w.SealHash]
-	header80, coinbase, err := mergemine.SyntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
+	return f.ws.Submit(f.share(t, f.ws.templates[w.SealHash], nil))
+}
+
+// share is the dev miner's share for a template, as the work server
+// receives it; edit, if set, changes the Bitcoin header before parsing.
+func (f *workFixture) share(t *testing.T, tmpl *Template, edit func(header80 []byte)) *Share {
+	t.Helper()
+	header80, coinbase, err := mergemine.SyntheticShare(tmpl.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
 	if err != nil {
 		t.Fatal(err)
 	}
-	return f.ws.Submit(header80, coinbase, nil)
+	if edit != nil {
+		edit(header80)
+	}
+	s, err := NewShare(header80, coinbase, nil, f.tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 // addTx puts a tip-paying transfer of a dev account into the pool source.
@@ -130,30 +161,193 @@ func TestWorkServerKeepsTheLastTemplates(t *testing.T) {
 	if len(f.ws.templates) != 20 || len(f.ws.order) != 20 {
 		t.Fatalf("%d templates kept, want 20", len(f.ws.templates))
 	}
-	header80, coinbase, err := mergemine.SyntheticShare(first.SealHash, firstTemplate.Difficulty, f.tag, [32]byte(firstTemplate.Block().MixDigest()), uint32(firstTemplate.Block().Time()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	evicted := f.share(t, firstTemplate, nil)
 	var unknown *UnknownWorkError
-	if _, err := f.ws.Submit(header80, coinbase, nil); !errors.As(err, &unknown) || unknown.SealHash != first.SealHash {
+	if _, err := f.ws.Submit(evicted); !errors.As(err, &unknown) || unknown.SealHash != first.SealHash {
 		t.Fatalf("evicted template: %v", err)
 	}
 	// The oldest template still kept is accepted.
 	oldest := f.ws.templates[f.ws.order[0]]
-	header80, coinbase, _ = mergemine.SyntheticShare(oldest.SealHash, oldest.Difficulty, f.tag, [32]byte(oldest.Block().MixDigest()), uint32(oldest.Block().Time()))
-	if res, err := f.ws.Submit(header80, coinbase, nil); err != nil || res.Status != ImportedBest {
+	if res, err := f.ws.Submit(f.share(t, oldest, nil)); err != nil || res.Status != ImportedBest {
 		t.Fatalf("oldest kept template: %v %v", res, err)
 	}
 	// Too little work for the template: rejected, head unchanged.
 	w, _ := f.ws.GetWork()
-	tmpl := f.ws.templates[w.SealHash]
-	header80, coinbase, _ = mergemine.SyntheticShare(w.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
-	header80[0] ^= 0xff
+	bad := f.share(t, f.ws.templates[w.SealHash], func(h []byte) { h[0] ^= 0xff })
 	head := f.chain.CurrentBlock().Hash()
-	if _, err := f.ws.Submit(header80, coinbase, nil); !errors.Is(err, ErrInvalidBlock) {
+	if _, err := f.ws.Submit(bad); !errors.Is(err, ErrInvalidBlock) {
 		t.Fatalf("bad proof: %v", err)
 	}
 	if f.chain.CurrentBlock().Hash() != head {
 		t.Fatal("a rejected proof moved the head")
+	}
+}
+
+// diskDB is a real database that counts the writes reaching it and can
+// fail its WAL sync, as a full or failing disk does.
+type diskDB struct {
+	ethdb.Database
+	writes  atomic.Int64
+	syncErr error
+}
+
+func (d *diskDB) Put(key, value []byte) error {
+	d.writes.Add(1)
+	return d.Database.Put(key, value)
+}
+
+func (d *diskDB) Delete(key []byte) error {
+	d.writes.Add(1)
+	return d.Database.Delete(key)
+}
+
+func (d *diskDB) DeleteRange(start, end []byte) error {
+	d.writes.Add(1)
+	return d.Database.DeleteRange(start, end)
+}
+
+func (d *diskDB) NewBatch() ethdb.Batch { return &diskBatch{Batch: d.Database.NewBatch(), db: d} }
+
+func (d *diskDB) NewBatchWithSize(size int) ethdb.Batch {
+	return &diskBatch{Batch: d.Database.NewBatchWithSize(size), db: d}
+}
+
+func (d *diskDB) SyncKeyValue() error {
+	if d.syncErr != nil {
+		return d.syncErr
+	}
+	return d.Database.SyncKeyValue()
+}
+
+type diskBatch struct {
+	ethdb.Batch
+	db *diskDB
+}
+
+func (b *diskBatch) Write() error {
+	b.db.writes.Add(1)
+	return b.Batch.Write()
+}
+
+// TestBogusSharesWriteNothing submits shares for a live template that fail
+// each way a share can fail after parsing, and a valid one: the bogus ones
+// write nothing and cost at most one proof check each; the valid one is
+// imported with one proof check in all (the work server's, which the
+// engine then remembers when the chain verifies the sealed header).
+func TestBogusSharesWriteNothing(t *testing.T) {
+	spec, _ := genesis.Load("dev")
+	db := &diskDB{Database: rawdb.NewMemoryDatabase()}
+	f := newWorkFixtureOn(t, db, spec)
+	w, err := f.ws.GetWork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := f.ws.templates[w.SealHash]
+	share := func(header80, coinbase, merkleProof []byte) *Share {
+		s, err := NewShare(header80, coinbase, merkleProof, f.tag)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	header80, coinbase, err := mergemine.SyntheticShare(tmpl.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lowWork := bytes.Clone(header80)
+	for nonce := binary.LittleEndian.Uint32(lowWork[76:]) + 1; ; nonce++ {
+		binary.LittleEndian.PutUint32(lowWork[76:], nonce)
+		if !mergemine.MeetsTarget(lowWork, w.Target) {
+			break
+		}
+	}
+	driftHeader, driftCoinbase, err := mergemine.SyntheticShare(tmpl.SealHash, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time())+400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreignHeader, foreignCoinbase, err := mergemine.SyntheticShare([32]byte{0xee}, tmpl.Difficulty, f.tag, [32]byte(tmpl.Block().MixDigest()), uint32(tmpl.Block().Time()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bogus := []struct {
+		name  string
+		share *Share
+		want  error
+	}{
+		{"not enough work", share(lowWork, coinbase, nil), mergemine.ErrPoW},
+		{"a merkle branch the header does not commit to", share(header80, coinbase, bytes.Repeat([]byte{1}, 32)), mergemine.ErrMerkleRootMismatch},
+		{"Bitcoin time 400 s from the block's", share(driftHeader, driftCoinbase, nil), consensus.ErrBitcoinTimeDrift},
+		{"work never handed out", share(foreignHeader, foreignCoinbase, nil), nil},
+	}
+	writes, checks := db.writes.Load(), f.engine.ProofChecks()
+	for _, b := range bogus {
+		_, err := f.ws.Submit(b.share)
+		if b.want == nil {
+			var unknown *UnknownWorkError
+			if !errors.As(err, &unknown) {
+				t.Errorf("%s: %v, want unknown work", b.name, err)
+			}
+		} else if !errors.Is(err, ErrInvalidBlock) || !errors.Is(err, b.want) {
+			t.Errorf("%s: %v, want %v and %v", b.name, err, ErrInvalidBlock, b.want)
+		}
+	}
+	if got := db.writes.Load() - writes; got != 0 {
+		t.Errorf("%d database writes for %d bogus shares, want 0", got, len(bogus))
+	}
+	if got := f.engine.ProofChecks() - checks; got > uint64(len(bogus)) {
+		t.Errorf("%d proof checks for %d bogus shares, want at most one each", got, len(bogus))
+	}
+
+	checks = f.engine.ProofChecks()
+	res, err := f.ws.Submit(share(header80, coinbase, nil))
+	if err != nil || res.Status != ImportedBest {
+		t.Fatalf("valid share: %v %v", res, err)
+	}
+	if got := f.engine.ProofChecks() - checks; got != 1 {
+		t.Errorf("%d proof checks for a valid share, want 1", got)
+	}
+	if db.writes.Load() == writes {
+		t.Error("the valid share's block was not written")
+	}
+}
+
+// TestDiskFaultIsNotInvalid fails the WAL sync that follows a mined block's
+// import: the pool must hear that its valid block was not imported, not
+// that it was invalid, and the block, written before the sync failed, is
+// known when the share comes again.
+func TestDiskFaultIsNotInvalid(t *testing.T) {
+	spec, _ := genesis.Load("dev")
+	db := &diskDB{Database: rawdb.NewMemoryDatabase()}
+	f := newWorkFixtureOn(t, db, spec)
+	api := NewAPI(f.ws)
+	w, err := f.ws.GetWork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	header80, coinbase, err := mergemine.SyntheticShare(w.SealHash, f.ws.templates[w.SealHash].Difficulty, f.tag,
+		[32]byte(f.ws.templates[w.SealHash].Block().MixDigest()), uint32(f.ws.templates[w.SealHash].Block().Time()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	txid := chainhash.DoubleHashH(coinbase)
+	params := []string{hex.EncodeToString(header80), hex.EncodeToString(coinbase), hex.EncodeToString(txid[:]), "1"}
+
+	db.syncErr = errors.New("injected: fsync failed")
+	_, err = api.SubmitBitcoinBlockPartialMerkle(nil, params[0], params[1], params[2], params[3])
+	var coded interface{ ErrorCode() int }
+	if !errors.As(err, &coded) || coded.ErrorCode() != mnrSubmitCode {
+		t.Fatalf("disk fault: %v, want a %d error", err, mnrSubmitCode)
+	}
+	if !errors.Is(err, ErrNotImported) || errors.Is(err, ErrInvalidBlock) || strings.Contains(strings.ToLower(err.Error()), "invalid") {
+		t.Fatalf("disk fault reported as %q", err)
+	}
+	if !strings.Contains(err.Error(), "injected: fsync failed") {
+		t.Errorf("%q does not say what failed", err)
+	}
+
+	db.syncErr = nil
+	res, err := api.SubmitBitcoinBlockPartialMerkle(nil, params[0], params[1], params[2], params[3])
+	if err != nil || string(res.BlockImportedResult) != Exist {
+		t.Fatalf("the same share after the fault: %v %v, want %s", res, err, Exist)
 	}
 }

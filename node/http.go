@@ -1,11 +1,15 @@
 package node
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	gethnode "github.com/ethereum/go-ethereum/node"
@@ -17,33 +21,118 @@ import (
 // the gzip layer geth's node always puts in front of it: compressing every
 // small response cost a quarter of the CPU of an eth_call or eth_blockNumber,
 // and clients of a node on their own machine gain nothing from it.
+//
+// It is the node's only HTTP server, whatever --http.api lists. mmgeth's
+// own namespaces are served by a server holding only the enabled ones. When
+// a namespace only geth's node implements is enabled (admin, geth's debug
+// methods), requests whose every method is in an enabled namespace go to
+// geth's in-process server, which holds geth's APIs and mmgeth's; the
+// others (a disabled namespace, or a body that does not parse) go to the
+// own server, which answers them as geth's HTTP server would: method not
+// found, or the parse error.
 type httpRPC struct {
 	addr     string
-	srv      *gethrpc.Server
+	own      *gethrpc.Server
 	server   *http.Server
 	listener net.Listener
 }
 
-func newHTTPRPC(addr string, apis []gethrpc.API, modules, cors, vhosts []string) (*httpRPC, error) {
-	srv := gethrpc.NewServer()
+// newHTTPRPC serves the apis whose namespace is in modules; all is geth's
+// in-process server, needed only if modules name a namespace apis lack.
+func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, cors, vhosts []string) (*httpRPC, error) {
+	own := gethrpc.NewServer()
 	limits := gethnode.DefaultConfig
-	srv.SetBatchLimits(limits.BatchRequestLimit, limits.BatchResponseMaxSize)
-	srv.SetHTTPBodyLimit(limits.HTTPBodyLimit)
+	own.SetBatchLimits(limits.BatchRequestLimit, limits.BatchResponseMaxSize)
+	own.SetHTTPBodyLimit(limits.HTTPBodyLimit)
 	for _, api := range apis {
 		if slices.Contains(modules, api.Namespace) {
-			if err := srv.RegisterName(api.Namespace, api.Service); err != nil {
+			if err := own.RegisterName(api.Namespace, api.Service); err != nil {
 				return nil, fmt.Errorf("http api %s: %w", api.Namespace, err)
 			}
 		}
 	}
+	var handler http.Handler = own
+	if foreign := foreignModules(modules, apis); len(foreign) > 0 {
+		if all == nil {
+			return nil, fmt.Errorf("http api %s: no server for geth's namespaces", strings.Join(foreign, ","))
+		}
+		handler = &moduleRouter{own: own, all: all, modules: modules, bodyLimit: int64(limits.HTTPBodyLimit)}
+	}
 	timeouts := gethrpc.DefaultHTTPTimeouts
-	return &httpRPC{addr: addr, srv: srv, server: &http.Server{
-		Handler:           gethnode.NewHTTPHandlerStack(srv, cors, vhosts, nil, true),
+	return &httpRPC{addr: addr, own: own, server: &http.Server{
+		Handler:           gethnode.NewHTTPHandlerStack(handler, cors, vhosts, nil, true),
 		ReadTimeout:       timeouts.ReadTimeout,
 		ReadHeaderTimeout: timeouts.ReadHeaderTimeout,
 		WriteTimeout:      timeouts.WriteTimeout,
 		IdleTimeout:       timeouts.IdleTimeout,
 	}}, nil
+}
+
+// foreignModules are the modules asked for that no api of apis serves:
+// only geth's node can serve them.
+func foreignModules(modules []string, apis []gethrpc.API) []string {
+	var out []string
+	for _, m := range modules {
+		if !slices.ContainsFunc(apis, func(a gethrpc.API) bool { return a.Namespace == m }) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// moduleRouter sends a request to geth's in-process server when every
+// method in it is in an enabled namespace, else to the own server.
+type moduleRouter struct {
+	own, all  *gethrpc.Server
+	modules   []string
+	bodyLimit int64
+}
+
+func (r *moduleRouter) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if req.Method != http.MethodPost {
+		r.own.ServeHTTP(w, req)
+		return
+	}
+	// One byte past the limit lets the server that gets the body refuse it
+	// as too large, as it would have.
+	body, err := io.ReadAll(io.LimitReader(req.Body, r.bodyLimit+1))
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	if r.enabled(body) {
+		r.all.ServeHTTP(w, req)
+		return
+	}
+	r.own.ServeHTTP(w, req)
+}
+
+// enabled reports whether body parses as a call or a batch whose every
+// method is in an enabled namespace.
+func (r *moduleRouter) enabled(body []byte) bool {
+	type call struct {
+		Method string `json:"method"`
+	}
+	var calls []call
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) > 0 && trimmed[0] == '[' {
+		if json.Unmarshal(trimmed, &calls) != nil {
+			return false
+		}
+	} else {
+		var c call
+		if json.Unmarshal(trimmed, &c) != nil {
+			return false
+		}
+		calls = []call{c}
+	}
+	for _, c := range calls {
+		namespace, _, ok := strings.Cut(c.Method, "_")
+		if !ok || !slices.Contains(r.modules, namespace) {
+			return false
+		}
+	}
+	return len(calls) > 0
 }
 
 func (h *httpRPC) Start() error {
@@ -60,7 +149,7 @@ func (h *httpRPC) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	err := h.server.Shutdown(ctx)
-	h.srv.Stop()
+	h.own.Stop()
 	return err
 }
 

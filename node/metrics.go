@@ -3,37 +3,27 @@ package node
 import (
 	"context"
 	"errors"
-	"math"
-	"math/big"
 	"net"
 	"net/http"
 	"strconv"
 	"sync"
 	"time"
 
-	"github.com/btcsuite/btcd/blockchain"
 	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/ethereum/go-ethereum/metrics/prometheus"
 
-	"github.com/mmgeth/mmgeth/consensus"
-	"github.com/mmgeth/mmgeth/mergemine"
+	"github.com/mmgeth/mmgeth/miner"
 )
 
 // MetricsPath is where the metrics server serves the Prometheus text format,
 // geth's path.
 const MetricsPath = "/debug/metrics/prometheus"
 
-const (
-	// bitcoinShareWindow is how many recent blocks the share of real
-	// Bitcoin blocks among the proofs is measured over.
-	bitcoinShareWindow = 100
-	// metricsRefresh is how often the gauges that are not driven by chain
-	// events (peers, pool, proof age) are read.
-	metricsRefresh = 2 * time.Second
-)
+// metricsRefresh is how often the gauges that are not driven by chain
+// events (peers, pool, proof age) are read.
+const metricsRefresh = 2 * time.Second
 
 // mmgeth's own metrics, next to geth's in the default registry. Names become
 // mmgeth_chain_head etc. in the Prometheus output.
@@ -130,7 +120,7 @@ func (m *metricsService) loop() {
 	ticker := time.NewTicker(metricsRefresh)
 	defer ticker.Stop()
 
-	var mm mergeMiningStats
+	var mm miner.MergeMiningStats
 	m.refresh(&mm)
 	for {
 		select {
@@ -152,7 +142,7 @@ func (m *metricsService) loop() {
 
 // refresh reads the head, peers and pool, and redoes the merged-mining
 // statistics if the head moved.
-func (m *metricsService) refresh(mm *mergeMiningStats) {
+func (m *metricsService) refresh(mm *miner.MergeMiningStats) {
 	head := m.n.chain.CurrentBlock()
 	headGauge.Update(head.Number.Int64())
 	peersGauge.Update(int64(m.n.handler.PeerCount()))
@@ -160,73 +150,11 @@ func (m *metricsService) refresh(mm *mergeMiningStats) {
 	pendingGauge.Update(int64(pending))
 	queuedGauge.Update(int64(queued))
 
-	if head.Hash() != mm.head {
-		*mm = measureMergeMining(m.n.chain, head, m.n.cfg.Spec.MergeMining.TargetSpacing)
+	if head.Hash() != mm.Head {
+		*mm = miner.MeasureMergeMining(m.n.chain, head, m.n.cfg.Spec.MergeMining.TargetSpacing)
 	}
-	difficultyGauge.Update(mm.difficulty)
-	hashrateGauge.Update(mm.hashrate)
-	bitcoinShareGauge.Update(mm.bitcoinShare)
-	age := math.NaN()
-	if mm.proofTime != 0 {
-		// A Bitcoin header may be dated a little ahead of our clock; that
-		// is a fresh proof, not a negative age.
-		age = max(time.Since(time.Unix(mm.proofTime, 0)).Seconds(), 0)
-	}
-	proofAgeGauge.Update(age)
-}
-
-// mergeMiningStats describe the proofs at and below a head. NaN marks what
-// no proof tells yet (a chain of only its genesis).
-type mergeMiningStats struct {
-	head         [32]byte
-	difficulty   float64 // the head's seal difficulty: expected hashes per block
-	hashrate     float64 // difficulty per target spacing
-	proofTime    int64   // the head proof's Bitcoin header time, 0 if none
-	bitcoinShare float64 // share of recent proofs that are whole Bitcoin blocks
-}
-
-// measureMergeMining reads at most bitcoinShareWindow headers back from head.
-func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint64) mergeMiningStats {
-	s := mergeMiningStats{head: head.Hash(), difficulty: math.NaN(), hashrate: math.NaN(), bitcoinShare: math.NaN()}
-	if seal, err := consensus.DecodeSeal(head.Extra); err == nil && seal.Difficulty != nil {
-		s.difficulty, _ = new(big.Float).SetInt(seal.Difficulty).Float64()
-		s.hashrate = s.difficulty / float64(max(spacing, 1))
-		if seal.Proof != nil {
-			if btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader); err == nil {
-				s.proofTime = btc.Timestamp.Unix()
-			}
-		}
-	}
-	proofs, blocks := 0, 0
-	for h := head; h != nil && proofs < bitcoinShareWindow; h = chain.GetHeader(h.ParentHash, h.Number.Uint64()-1) {
-		if isBlock, ok := isBitcoinBlock(h); ok {
-			proofs++
-			if isBlock {
-				blocks++
-			}
-		}
-		if h.Number.Sign() == 0 {
-			break
-		}
-	}
-	if proofs > 0 {
-		s.bitcoinShare = float64(blocks) / float64(proofs)
-	}
-	return s
-}
-
-// isBitcoinBlock reports whether a header's proof also meets its Bitcoin
-// header's own nBits target, which makes it a block of that Bitcoin chain
-// rather than a share; ok is false when the header has no readable proof.
-func isBitcoinBlock(h *types.Header) (isBlock, ok bool) {
-	seal, err := consensus.DecodeSeal(h.Extra)
-	if err != nil || seal.Proof == nil {
-		return false, false
-	}
-	btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
-	if err != nil {
-		return false, false
-	}
-	hash := mergemine.HeaderHash(seal.Proof.BitcoinHeader)
-	return blockchain.HashToBig(&hash).Cmp(blockchain.CompactToBig(btc.Bits)) <= 0, true
+	difficultyGauge.Update(mm.Difficulty)
+	hashrateGauge.Update(mm.Hashrate)
+	bitcoinShareGauge.Update(mm.BitcoinShare)
+	proofAgeGauge.Update(mm.ProofAge(time.Now()))
 }

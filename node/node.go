@@ -77,13 +77,9 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	if cfg.DataDir == "" || cfg.IPCDisable {
 		c.IPCPath = ""
 	}
-	modules, extra := httpModules(cfg)
-	if cfg.HTTP && !ownModules(modules) {
-		c.HTTPHost, c.HTTPPort = cfg.HTTPAddr, cfg.HTTPPort
-		c.HTTPModules = withModules(modules, extra)
-		c.HTTPCors = cfg.HTTPCors
-	}
+	// HTTP is served by mmgeth's own server (http.go), never geth's.
 	if cfg.WS {
+		modules, extra := httpModules(cfg)
 		wsModules := cfg.WSModules
 		if len(wsModules) == 0 {
 			wsModules = modules
@@ -105,29 +101,14 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	return &c
 }
 
-// ownNamespaces are the RPC namespaces mmgeth itself implements.
-var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "mnr"}
-
-// ownModules reports whether every module asked for over HTTP is one of
-// ours; others (admin, ...) only geth's node serves, so HTTP then goes
-// through geth's own server.
-func ownModules(modules []string) bool {
-	for _, m := range modules {
-		if !slices.Contains(ownNamespaces, m) {
-			return false
-		}
-	}
-	return true
-}
-
 // listenHost is the devp2p listening interface: --p2p.addr, else loopback
-// for the local-only networks (dev, regtest) and every interface for the
-// others, which need inbound peers.
+// for the networks whose spec says they are local (dev, regtest) and every
+// interface for the others, which need inbound peers.
 func listenHost(cfg *Config) string {
 	switch {
 	case cfg.ListenHost != "":
 		return cfg.ListenHost
-	case cfg.Spec.Name == "dev" || cfg.Spec.Name == "regtest":
+	case cfg.Spec.Local:
 		return "127.0.0.1"
 	}
 	return ""
@@ -235,16 +216,23 @@ func (n *Node) setup() error {
 	n.stack.RegisterLifecycle(svc)
 	apis := svc.APIs()
 	if n.work != nil {
-		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: rpc.NewMnrAPI(&workAdapter{ws: n.work, tag: []byte(spec.MergeMining.Tag)})})
+		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miner.NewAPI(n.work)})
 	}
 	if n.cfg.Dev {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
-	if modules, extra := httpModules(&n.cfg); n.cfg.HTTP && ownModules(modules) {
+	if n.cfg.HTTP {
+		modules, extra := httpModules(&n.cfg)
+		// geth's in-process server holds geth's node APIs (admin, ...) too,
+		// registered when the stack starts, before the HTTP server does.
+		all, err := n.stack.RPCHandler()
+		if err != nil {
+			return err
+		}
 		vhosts := gethnode.DefaultConfig.HTTPVirtualHosts
 		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
-		if n.http, err = newHTTPRPC(addr, apis, withModules(modules, extra), n.cfg.HTTPCors, vhosts); err != nil {
+		if n.http, err = newHTTPRPC(addr, apis, all, withModules(modules, extra), n.cfg.HTTPCors, vhosts); err != nil {
 			return err
 		}
 		n.stack.RegisterLifecycle(n.http)
@@ -309,13 +297,10 @@ func (n *Node) Wait() { n.stack.Wait() }
 
 // HTTPEndpoint is the HTTP-RPC URL, once started; empty without HTTP.
 func (n *Node) HTTPEndpoint() string {
-	switch {
-	case n.http != nil:
-		return n.http.endpoint()
-	case n.cfg.HTTP:
-		return n.stack.HTTPEndpoint()
+	if n.http == nil {
+		return ""
 	}
-	return ""
+	return n.http.endpoint()
 }
 
 // WSEndpoint is the WebSocket-RPC URL, once started.

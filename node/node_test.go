@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"crypto/ecdsa"
+	"io"
 	"math/big"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -233,6 +235,50 @@ func TestHTTPAdminModule(t *testing.T) {
 	}
 	if err := c.Call(&id, "txpool_status"); err == nil {
 		t.Fatal("txpool served though not in --http.api")
+	}
+}
+
+// TestOneHTTPServer: asking for admin, which only geth's node implements,
+// keeps mmgeth's own HTTP server (no gzip, whatever the client accepts)
+// and serves admin and mmgeth's namespaces through it, alone and batched,
+// while namespaces not asked for stay unserved.
+func TestOneHTTPServer(t *testing.T) {
+	spec, _ := genesis.Load("dev")
+	n, _ := startNode(t, Config{Spec: spec, Dev: true, HTTPModules: []string{"eth", "admin"}})
+	post := func(body string) (string, http.Header) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodPost, n.HTTPEndpoint(), strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := http.DefaultTransport.RoundTrip(req) // no transparent gunzip
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(raw), resp.Header
+	}
+	for _, c := range []struct{ body, want string }{
+		{`{"jsonrpc":"2.0","id":1,"method":"admin_nodeInfo"}`, `"enode":`},
+		{`{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, `"result":"0x1e5d"`},
+		{`[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"admin_datadir"}]`, `"result":"0x1e5d"`},
+		{`{"jsonrpc":"2.0","id":1,"method":"web3_clientVersion"}`, `does not exist`},
+		{`{"jsonrpc":"2.0","id":1,"method":"txpool_status"}`, `does not exist`},
+		{`{"jsonrpc":"2.0","id":1,"method":"debug_gcStats"}`, `does not exist`},
+	} {
+		body, header := post(c.body)
+		if enc := header.Get("Content-Encoding"); enc != "" {
+			t.Errorf("%s: served with Content-Encoding %q: not mmgeth's server", c.body, enc)
+		}
+		if !strings.Contains(body, c.want) {
+			t.Errorf("%s: got %s, want %s", c.body, body, c.want)
+		}
+	}
+	if n.stack.HTTPEndpoint() != "http://" && n.stack.HTTPEndpoint() != "" {
+		t.Errorf("geth's own HTTP server is configured at %s", n.stack.HTTPEndpoint())
 	}
 }
 

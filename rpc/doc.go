@@ -16,7 +16,7 @@
 // "finalized" are the block buried under Config.Confirmations blocks, because
 // finality on this chain comes from accumulated Bitcoin work.
 //
-// The mining namespace (mnr) lives in this package too but in its own files
-// (mnr*.go), written against the node's work server; nothing here depends on
-// it, nor on any particular consensus engine.
+// The mining namespace (mnr) is not here: it lives beside the work server in
+// package miner. This package imports no mmgeth package; the node fills the
+// interfaces it defines.
 package rpc

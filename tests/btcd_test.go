@@ -2,26 +2,21 @@ package tests
 
 // Merged mining against a real Bitcoin node: btcd in regtest mode (installed
 // and started by tests/btcd), the reference miner cmd/mmminer, and either
-// mmgeth --mine (TestBtcdMergeMining) or an in-process mnr server over a
-// work server that verifies proofs with mergemine (TestBtcdMmminer).
+// mmgeth --mine, as a process (TestBtcdMergeMining) or in process behind a
+// proxy that can take it away (TestBtcdMmminer).
 //
 //	go test ./tests/ -run TestBtcd -v
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
-	"math/big"
-	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,11 +26,12 @@ import (
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/rlp"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/mergemine"
-	"github.com/mmgeth/mmgeth/rpc"
+	mmnode "github.com/mmgeth/mmgeth/node"
 	"github.com/mmgeth/mmgeth/tests/btcd"
 )
 
@@ -55,70 +51,93 @@ func btcdMmminerArgs(bin string, node *btcd.Node, btcRPC, sideRPC string) []stri
 		"--rpc", sideRPC, "--threads", "1", "--poll", "100ms", "--verbose"}
 }
 
-// TestBtcdMmminer runs mmminer against btcd and an in-process mnr server,
-// takes each endpoint away and brings it back, and checks that btcd
-// accepted blocks whose coinbase is btcd's own plus the commitment, and that
-// every sidechain share verifies and sits on btcd's chain.
+// TestBtcdMmminer runs mmminer against btcd and an in-process mmgeth
+// --mine node reached through a proxy, takes each endpoint away and brings
+// it back, and checks that btcd accepted blocks whose coinbase is btcd's
+// own plus the commitment, and that every sidechain block's proof sits on
+// btcd's chain.
 func TestBtcdMmminer(t *testing.T) {
 	node := btcd.Start(t)
 	btcProxy := btcd.StartProxy(t, node.RPCAddr)
-	ws := newBtcdWorkServer([]byte("MMGETHTEST:"), big.NewInt(20000))
-	mnr := startBtcdMnrServer(t, ws)
+	side := startBtcdSidechain(t)
+	sideProxy := btcd.StartProxy(t, strings.TrimPrefix(side.HTTPEndpoint(), "http://"))
+	client, err := gethrpc.Dial(side.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	height := func() uint64 {
+		var head hexutil.Uint64
+		if err := client.Call(&head, "eth_blockNumber"); err != nil {
+			t.Fatal(err)
+		}
+		return uint64(head)
+	}
 
 	bin := binary(t, "./cmd/mmminer")
-	miner := btcdStart(t, "mmminer", btcdMmminerArgs(bin, node, "http://"+btcProxy.Addr, mnr.URL()))
+	miner := btcdStart(t, "mmminer", btcdMmminerArgs(bin, node, "http://"+btcProxy.Addr, "http://"+sideProxy.Addr))
 
-	btcdWaitFor(t, miner, 60*time.Second, "3 shares and 3 Bitcoin blocks", func() bool {
-		return ws.acceptedCount() >= 3 && btcdHeight(t, node) >= 104
+	btcdWaitFor(t, miner, 60*time.Second, "3 sidechain blocks and 3 Bitcoin blocks", func() bool {
+		return height() >= 3 && btcdHeight(t, node) >= 104
 	})
 
 	// mmgeth goes away: Bitcoin mining goes on.
-	mnr.down()
-	height := btcdHeight(t, node)
+	sideProxy.Down()
+	btcHeight := btcdHeight(t, node)
 	btcdWaitFor(t, miner, 30*time.Second, "Bitcoin blocks without mmgeth", func() bool {
-		return btcdHeight(t, node) >= height+3
+		return btcdHeight(t, node) >= btcHeight+3
 	})
-	shares := ws.acceptedCount()
-	mnr.up(t)
-	btcdWaitFor(t, miner, 60*time.Second, "shares after mmgeth came back", func() bool {
-		return ws.acceptedCount() >= shares+3
+	blocks := height()
+	sideProxy.Up(t)
+	btcdWaitFor(t, miner, 60*time.Second, "sidechain blocks after mmgeth came back", func() bool {
+		return height() >= blocks+3
 	})
 
 	// btcd goes away: the miner waits and resumes.
 	btcProxy.Down()
 	time.Sleep(time.Second)
-	height = btcdHeight(t, node)
+	btcHeight = btcdHeight(t, node)
 	btcProxy.Up(t)
 	btcdWaitFor(t, miner, 60*time.Second, "Bitcoin blocks after btcd came back", func() bool {
-		return btcdHeight(t, node) >= height+3
+		return btcdHeight(t, node) >= btcHeight+3
 	})
 
 	if err := miner.stop(); err != nil {
 		t.Errorf("mmminer did not exit cleanly on SIGINT: %v", err)
 	}
 
-	// Every share verified (the work server checked it) and was mined on
-	// a block of btcd's chain.
-	for _, s := range ws.acceptedShares() {
-		prev := btcdPrevBlock(t, s.header)
+	// Every sidechain block's proof (the node verified it) was mined on a
+	// block of btcd's chain.
+	sealed := map[[32]byte]bool{}
+	chain := side.Chain()
+	for n := uint64(1); n <= chain.CurrentBlock().Number.Uint64(); n++ {
+		h := chain.GetHeaderByNumber(n)
+		seal, err := consensus.DecodeSeal(h.Extra)
+		if err != nil || seal.Proof == nil {
+			t.Fatalf("block %d: no merged-mining proof: %v", n, err)
+		}
+		prev := btcdPrevBlock(t, seal.Proof.BitcoinHeader)
 		if _, err := node.Client.GetBlockHeader(&prev); err != nil {
-			t.Errorf("share %x builds on %v, unknown to btcd: %v", s.seal, prev, err)
+			t.Errorf("block %d builds on %v, unknown to btcd: %v", n, prev, err)
 		}
+		sealed[consensus.SealHash(h)] = true
 	}
-	// btcd accepted blocks carrying commitments to the handed-out work, in
-	// the coinbase btcd itself built (it pays btcd's --miningaddr).
-	committed := btcdCommittedBlocks(t, node, ws.tag, 0)
-	issued := 0
+	// btcd accepted blocks carrying commitments to sidechain blocks' seal
+	// hashes, in the coinbase btcd itself built (it pays btcd's
+	// --miningaddr): the shares that sealed sidechain blocks were Bitcoin
+	// blocks too.
+	committed := btcdCommittedBlocks(t, node, []byte(side.tag), 0)
+	both := 0
 	for _, seal := range committed {
-		if ws.issued(seal) {
-			issued++
+		if sealed[seal] {
+			both++
 		}
 	}
-	if issued == 0 {
-		t.Fatalf("no Bitcoin block commits to work the server issued (%d blocks with a %q commitment)", len(committed), ws.tag)
+	if both == 0 {
+		t.Fatalf("no Bitcoin block commits to a sidechain block (%d blocks with a %q commitment, %d sidechain blocks)", len(committed), side.tag, len(sealed))
 	}
-	t.Logf("%d sidechain shares accepted, Bitcoin height %d, %d Bitcoin blocks commit to issued work",
-		ws.acceptedCount(), btcdHeight(t, node), issued)
+	t.Logf("%d sidechain blocks, Bitcoin height %d, %d Bitcoin blocks commit to a sidechain block",
+		len(sealed), btcdHeight(t, node), both)
 }
 
 // TestBtcdMergeMining is the end-to-end test of issue #5: mmgeth --mine on
@@ -174,8 +193,8 @@ func TestBtcdMergeMining(t *testing.T) {
 		if err := client.Call(&block, "eth_getBlockByNumber", hexutil.Uint64(n), false); err != nil {
 			t.Fatalf("block %d: %v", n, err)
 		}
-		var seal btcdSeal
-		if err := rlp.DecodeBytes(block.ExtraData, &seal); err != nil || seal.Proof == nil {
+		seal, err := consensus.DecodeSeal(block.ExtraData)
+		if err != nil || seal.Proof == nil {
 			t.Fatalf("block %d: no merged-mining proof in extraData %x: %v", n, block.ExtraData, err)
 		}
 		prev := btcdPrevBlock(t, seal.Proof.BitcoinHeader)
@@ -188,150 +207,30 @@ func TestBtcdMergeMining(t *testing.T) {
 	}
 }
 
-// btcdSeal mirrors consensus.Seal, the RLP of header.Extra (the format is
-// fixed by the project's contracts); decoding it here keeps this test
-// independent of the consensus package's build.
-type btcdSeal struct {
-	Version    uint64
-	Difficulty *big.Int
-	Vanity     []byte
-	Proof      *mergemine.Proof `rlp:"optional"`
+// btcdSidechain is an in-process mmgeth --mine node on the regtest
+// network with its own tag, serving HTTP on a free 127.0.0.1 port.
+type btcdSidechain struct {
+	*mmnode.Node
+	tag string
 }
 
-// btcdWorkServer is a work server for testing the miner alone: it hands out
-// a fresh random seal hash after each accepted share, remembers every hash it
-// issued, and accepts what mergemine.Verify accepts.
-type btcdWorkServer struct {
-	tag        []byte
-	difficulty *big.Int
-
-	mu       sync.Mutex
-	current  [32]byte
-	notify   bool
-	issuedAt map[[32]byte]uint64 // seal hash -> the height it was issued for
-	height   uint64
-	accepted []btcdShare
-}
-
-type btcdShare struct {
-	seal   [32]byte
-	header []byte
-}
-
-func newBtcdWorkServer(tag []byte, difficulty *big.Int) *btcdWorkServer {
-	ws := &btcdWorkServer{tag: tag, difficulty: difficulty, issuedAt: make(map[[32]byte]uint64), height: 1}
-	ws.next()
-	return ws
-}
-
-// next issues new work; the caller holds mu (or owns ws).
-func (ws *btcdWorkServer) next() {
-	ws.current = sha256.Sum256([]byte(fmt.Sprintf("btcd test work %d %d", ws.height, time.Now().UnixNano())))
-	ws.issuedAt[ws.current] = ws.height
-	ws.notify = true
-}
-
-func (ws *btcdWorkServer) GetWork() (*rpc.Work, error) {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	w := &rpc.Work{SealHash: ws.current, Target: mergemine.Target(ws.difficulty), Notify: ws.notify, Tag: ws.tag}
-	ws.notify = false
-	return w, nil
-}
-
-func (ws *btcdWorkServer) Submit(header80, coinbase, merkleProof []byte) (*rpc.SubmitResult, error) {
-	committed, err := mergemine.CommittedHash(coinbase, ws.tag)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", rpc.ErrWorkInvalid, err)
-	}
-	proof, err := mergemine.BuildProof(header80, coinbase, merkleProof, ws.tag)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", rpc.ErrWorkInvalid, err)
-	}
-	if err := mergemine.Verify(proof, committed, ws.difficulty, ws.tag); err != nil {
-		return nil, fmt.Errorf("%w: %w", rpc.ErrWorkInvalid, err)
-	}
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	height, ok := ws.issuedAt[committed]
-	if !ok {
-		return nil, rpc.WorkUnknownError(committed)
-	}
-	for _, s := range ws.accepted {
-		if s.seal == committed {
-			return &rpc.SubmitResult{Status: "EXIST", BlockHash: committed, Height: height}, nil
-		}
-	}
-	ws.accepted = append(ws.accepted, btcdShare{seal: committed, header: header80})
-	ws.height++
-	ws.next()
-	return &rpc.SubmitResult{Status: "IMPORTED_BEST", BlockHash: committed, Height: height}, nil
-}
-
-func (ws *btcdWorkServer) acceptedCount() int {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	return len(ws.accepted)
-}
-
-func (ws *btcdWorkServer) acceptedShares() []btcdShare {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	return append([]btcdShare(nil), ws.accepted...)
-}
-
-func (ws *btcdWorkServer) issued(seal [32]byte) bool {
-	ws.mu.Lock()
-	defer ws.mu.Unlock()
-	_, ok := ws.issuedAt[seal]
-	return ok
-}
-
-// btcdMnrServer serves rpc.MnrAPI over HTTP on a fixed 127.0.0.1 address
-// that can go down and come back.
-type btcdMnrServer struct {
-	addr string
-	rpc  *gethrpc.Server
-	http *http.Server
-}
-
-func startBtcdMnrServer(t *testing.T, ws rpc.WorkServer) *btcdMnrServer {
+func startBtcdSidechain(t *testing.T) *btcdSidechain {
 	t.Helper()
-	s := &btcdMnrServer{rpc: gethrpc.NewServer()}
-	if err := s.rpc.RegisterName("mnr", rpc.NewMnrAPI(ws)); err != nil {
-		t.Fatal(err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	spec, err := genesis.Load("regtest")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.addr = ln.Addr().String()
-	s.serve(ln)
-	t.Cleanup(func() { s.down(); s.rpc.Stop() })
-	return s
-}
-
-func (s *btcdMnrServer) URL() string { return "http://" + s.addr }
-
-func (s *btcdMnrServer) serve(ln net.Listener) {
-	s.http = &http.Server{Handler: s.rpc}
-	go s.http.Serve(ln)
-}
-
-func (s *btcdMnrServer) down() {
-	if s.http != nil {
-		s.http.Close()
-		s.http = nil
-	}
-}
-
-func (s *btcdMnrServer) up(t *testing.T) {
-	t.Helper()
-	ln, err := net.Listen("tcp", s.addr)
+	spec.MergeMining.Tag = "MMGETHTEST:"
+	n, err := mmnode.New(mmnode.Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xe5"),
+		HTTP: true, HTTPAddr: "127.0.0.1", ListenPort: -1, IPCDisable: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.serve(ln)
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	return &btcdSidechain{Node: n, tag: spec.MergeMining.Tag}
 }
 
 // btcdProcess is a command started by a test, stopped when it ends.

@@ -121,7 +121,7 @@ func setupLogging(level int) {
 	case level >= 5:
 		lvl = log.LevelTrace
 	}
-	log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false)))
+	log.SetDefault(log.NewLogger(node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))))
 }
 
 // splitList accepts both repeated flags and geth's comma-separated lists.

@@ -1,4 +1,4 @@
-package rpc
+package miner
 
 import (
 	"bytes"
@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/big"
 	"strconv"
 	"strings"
 	"unicode"
@@ -22,8 +21,8 @@ import (
 
 // The mnr namespace is Rootstock's merged-mining RPC (rskj MnrModuleImpl),
 // reproduced parameter for parameter so that existing RSK pool software
-// (rsksmart/stratum and its forks) mines this chain unchanged. The node serves
-// it only when mining is enabled.
+// (rsksmart/stratum and its forks) mines this chain unchanged. The node
+// serves it only when mining is enabled.
 
 // mnrSubmitCode is Rootstock's JsonRpcSubmitBlockException code; pools match
 // on it. Every failure the work server reports is returned with it.
@@ -37,74 +36,20 @@ const mnrInvalidParamsCode = -32602
 // most 960 bytes, 30 sibling hashes.
 const mnrMaxMerkleLevels = 30
 
-// WorkServer is what the node's work server provides to the mnr namespace.
-type WorkServer interface {
-	// GetWork returns the current template to merge-mine. Notify is
-	// edge-triggered by the server (true once after the parent changed or
-	// the fees rose enough).
-	GetWork() (*Work, error)
-	// Submit takes the 80-byte Bitcoin header, the FULL non-witness coinbase
-	// transaction and the RSKIP-92 merkle proof of the coinbase; it finds
-	// the template by the hash committed in the coinbase (after the last
-	// tag), seals and imports the block. Errors should wrap ErrWorkUnknown,
-	// ErrWorkInvalid or ErrWorkUnavailable.
-	Submit(header80, coinbase, merkleProof []byte) (*SubmitResult, error)
+// API serves mnr_getWork and the three mnr_submitBitcoinBlock* methods over
+// a work server. Each submission is parsed here, once, into a Share.
+type API struct {
+	ws *WorkServer
 }
 
-// Work is one merge-mining template as the work server sees it.
-type Work struct {
-	SealHash   common.Hash // hashForMergedMining: what the coinbase commits to
-	Target     *big.Int    // floor(2^256 / difficulty), at most 256 bits
-	FeesPaid   *big.Int    // wei the block pays its coinbase; nil means 0
-	Notify     bool
-	ParentHash common.Hash
-	Tag        []byte // the network's merged-mining tag, raw bytes
+// NewAPI returns the mnr service of a work server; the node registers it
+// as namespace "mnr".
+func NewAPI(ws *WorkServer) *API {
+	return &API{ws: ws}
 }
 
-// SubmitResult is the outcome of importing a sealed block. Status is the name
-// of Rootstock's ImportResult: IMPORTED_BEST, IMPORTED_NOT_BEST, EXIST,
-// NO_PARENT, INVALID_BLOCK or CONSENSUS_BREAK. As in Rootstock, a block whose
-// proof passed but whose import failed is a result, not an error.
-type SubmitResult struct {
-	Status    string
-	BlockHash common.Hash
-	Height    uint64
-}
-
-// Errors the work server wraps so that mnr reports them the way Rootstock
-// does (code -33000).
-var (
-	// ErrWorkUnknown: no cached template has the committed hash (stale or
-	// foreign work). Use WorkUnknownError to get Rootstock's exact message.
-	ErrWorkUnknown = errors.New("could not find hash")
-	// ErrWorkInvalid: the submission breaks a consensus rule, including a
-	// coinbase without the tag; wrap the rule error after it ("%w: %w").
-	ErrWorkInvalid = errors.New("invalid block supplied by miner")
-	// ErrWorkUnavailable: there is no template to hand out or complete yet
-	// (node starting, syncing, or mining stopped).
-	ErrWorkUnavailable = errors.New("no work available")
-)
-
-// WorkUnknownError is the error for a submission whose committed hash
-// matches no cached template; mnr turns it into Rootstock's
-// "Cannot publish block, could not find hash 0x… in the cache".
-func WorkUnknownError(sealHash common.Hash) error {
-	return fmt.Errorf("%w %s in the cache", ErrWorkUnknown, sealHash.Hex())
-}
-
-// MnrAPI serves mnr_getWork and the three mnr_submitBitcoinBlock* methods.
-type MnrAPI struct {
-	ws WorkServer
-}
-
-// NewMnrAPI returns the mnr service; the node registers it as namespace
-// "mnr" only when mining is enabled.
-func NewMnrAPI(ws WorkServer) *MnrAPI {
-	return &MnrAPI{ws: ws}
-}
-
-// MnrWork is mnr_getWork's result: Rootstock's MinerWork plus the tag.
-type MnrWork struct {
+// MinerWork is mnr_getWork's result: Rootstock's MinerWork plus the tag.
+type MinerWork struct {
 	BlockHashForMergedMining common.Hash `json:"blockHashForMergedMining"`
 	// Target is 32 bytes big-endian, 0x-prefixed and zero-padded.
 	Target string `json:"target"`
@@ -115,8 +60,9 @@ type MnrWork struct {
 	Tag             hexutil.Bytes `json:"tag"`
 }
 
-// MnrSubmitResult is Rootstock's SubmittedBlockInfo.
-type MnrSubmitResult struct {
+// SubmittedBlockInfo is the result of the submit methods, Rootstock's
+// SubmittedBlockInfo.
+type SubmittedBlockInfo struct {
 	// BlockImportedResult is the ASCII of the ImportResult name as 0x-hex,
 	// e.g. 0x494d504f525445445f42455354 for IMPORTED_BEST.
 	BlockImportedResult hexutil.Bytes  `json:"blockImportedResult"`
@@ -145,7 +91,8 @@ func mnrInvalidParams(format string, args ...any) error {
 // start with a capital like rskj's messages.
 func mnrServerError(err error) error {
 	msg := err.Error()
-	if errors.Is(err, ErrWorkUnknown) {
+	var unknown *UnknownWorkError
+	if errors.As(err, &unknown) {
 		msg = "Cannot publish block, " + msg
 	} else if r, n := utf8.DecodeRuneInString(msg); n > 0 {
 		msg = string(unicode.ToUpper(r)) + msg[n:]
@@ -154,38 +101,79 @@ func mnrServerError(err error) error {
 }
 
 // GetWork implements mnr_getWork.
-func (api *MnrAPI) GetWork() (*MnrWork, error) {
+func (api *API) GetWork() (*MinerWork, error) {
 	w, err := api.ws.GetWork()
 	if err != nil {
 		return nil, mnrServerError(err)
 	}
-	if w == nil {
-		return nil, mnrServerError(fmt.Errorf("%w: work server returned none", ErrWorkUnavailable))
-	}
-	if w.Target == nil || w.Target.Sign() <= 0 || w.Target.BitLen() > 256 {
-		return nil, mnrServerError(fmt.Errorf("work server returned an invalid target %v", w.Target))
-	}
-	fees := "0"
-	if w.FeesPaid != nil {
-		if w.FeesPaid.Sign() < 0 {
-			return nil, mnrServerError(fmt.Errorf("work server returned negative fees %v", w.FeesPaid))
-		}
-		fees = w.FeesPaid.String()
-	}
-	return &MnrWork{
+	return newMinerWork(w, api.ws.cfg.Tag), nil
+}
+
+func newMinerWork(w *Work, tag []byte) *MinerWork {
+	return &MinerWork{
 		BlockHashForMergedMining: w.SealHash,
 		Target:                   fmt.Sprintf("0x%064x", w.Target),
-		FeesPaidToMiner:          fees,
+		FeesPaidToMiner:          w.Fees.String(),
 		Notify:                   w.Notify,
 		ParentBlockHash:          w.ParentHash,
-		Tag:                      w.Tag,
-	}, nil
+		Tag:                      tag,
+	}
 }
 
 // SubmitBitcoinBlock implements mnr_submitBitcoinBlock [blockHex]: a whole
 // serialized Bitcoin block; the coinbase is its first transaction and the
 // proof is built from the txids of all its transactions.
-func (api *MnrAPI) SubmitBitcoinBlock(blockHex string) (*MnrSubmitResult, error) {
+func (api *API) SubmitBitcoinBlock(blockHex string) (*SubmittedBlockInfo, error) {
+	s, err := parseBitcoinBlock(blockHex, api.ws.cfg.Tag)
+	if err != nil {
+		return nil, err
+	}
+	return api.submit(s)
+}
+
+// SubmitBitcoinBlockTransactions implements mnr_submitBitcoinBlockTransactions
+// [ignored, header80Hex, coinbaseHex, txids]: txids are the space-separated
+// txids of every transaction of the block in display order (as explorers and
+// bitcoind print them), the coinbase's first. The first parameter is ignored,
+// as in rskj: the template is found by the hash committed in the coinbase.
+func (api *API) SubmitBitcoinBlockTransactions(_ *json.RawMessage, headerHex, coinbaseHex, txidsHex string) (*SubmittedBlockInfo, error) {
+	s, err := parseTransactions(headerHex, coinbaseHex, txidsHex, api.ws.cfg.Tag)
+	if err != nil {
+		return nil, err
+	}
+	return api.submit(s)
+}
+
+// SubmitBitcoinBlockPartialMerkle implements
+// mnr_submitBitcoinBlockPartialMerkle [ignored, header80Hex, coinbaseHex,
+// hashes, txCountHex], what pools send: hashes are space-separated in wire
+// order (as Stratum's merkle_branch), the coinbase txid first, then the
+// branch bottom to top. txCountHex is hex without 0x; rsksmart/stratum sends
+// the number of hashes there, not the block's transaction count, and RSKIP-92
+// proofs do not need it, so it is parsed but not used.
+func (api *API) SubmitBitcoinBlockPartialMerkle(_ *json.RawMessage, headerHex, coinbaseHex, hashesHex, txCountHex string) (*SubmittedBlockInfo, error) {
+	s, err := parsePartialMerkle(headerHex, coinbaseHex, hashesHex, txCountHex, api.ws.cfg.Tag)
+	if err != nil {
+		return nil, err
+	}
+	return api.submit(s)
+}
+
+func (api *API) submit(s *Share) (*SubmittedBlockInfo, error) {
+	res, err := api.ws.Submit(s)
+	if err != nil {
+		return nil, mnrServerError(err)
+	}
+	return &SubmittedBlockInfo{
+		BlockImportedResult: []byte(res.Status),
+		BlockHash:           res.Block.Hash(),
+		BlockIncludedHeight: hexutil.Uint64(res.Block.NumberU64()),
+	}, nil
+}
+
+// parseBitcoinBlock parses mnr_submitBitcoinBlock's block: deserialized
+// once, its coinbase re-serialized without witness for the proof.
+func parseBitcoinBlock(blockHex string, tag []byte) (*Share, error) {
 	raw, err := mnrDecodeHex("bitcoin block", blockHex)
 	if err != nil {
 		return nil, err
@@ -213,15 +201,11 @@ func (api *MnrAPI) SubmitBitcoinBlock(blockHex string) (*MnrSubmitResult, error)
 	for i, tx := range block.Transactions {
 		txids[i] = tx.TxHash()
 	}
-	return api.submit(header.Bytes(), coinbase, mergemine.MerkleProofFromTxids(txids))
+	return mnrShare(header.Bytes(), coinbase, mergemine.MerkleProofFromTxids(txids), tag)
 }
 
-// SubmitBitcoinBlockTransactions implements mnr_submitBitcoinBlockTransactions
-// [ignored, header80Hex, coinbaseHex, txids]: txids are the space-separated
-// txids of every transaction of the block in display order (as explorers and
-// bitcoind print them), the coinbase's first. The first parameter is ignored,
-// as in rskj: the template is found by the hash committed in the coinbase.
-func (api *MnrAPI) SubmitBitcoinBlockTransactions(_ *json.RawMessage, headerHex, coinbaseHex, txidsHex string) (*MnrSubmitResult, error) {
+// parseTransactions parses mnr_submitBitcoinBlockTransactions' parameters.
+func parseTransactions(headerHex, coinbaseHex, txidsHex string, tag []byte) (*Share, error) {
 	header, coinbase, txid, err := mnrDecodeHeaderAndCoinbase(headerHex, coinbaseHex)
 	if err != nil {
 		return nil, err
@@ -236,17 +220,12 @@ func (api *MnrAPI) SubmitBitcoinBlockTransactions(_ *json.RawMessage, headerHex,
 	if err := mnrCheckCoinbaseFirst(txids[0], txid, true); err != nil {
 		return nil, err
 	}
-	return api.submit(header, coinbase, mergemine.MerkleProofFromTxids(txids))
+	return mnrShare(header, coinbase, mergemine.MerkleProofFromTxids(txids), tag)
 }
 
-// SubmitBitcoinBlockPartialMerkle implements
-// mnr_submitBitcoinBlockPartialMerkle [ignored, header80Hex, coinbaseHex,
-// hashes, txCountHex], what pools send: hashes are space-separated in wire
-// order (as Stratum's merkle_branch), the coinbase txid first, then the
-// branch bottom to top. txCountHex is hex without 0x; rsksmart/stratum sends
-// the number of hashes there, not the block's transaction count, and RSKIP-92
-// proofs do not need it, so it is parsed but not used.
-func (api *MnrAPI) SubmitBitcoinBlockPartialMerkle(_ *json.RawMessage, headerHex, coinbaseHex, hashesHex, txCountHex string) (*MnrSubmitResult, error) {
+// parsePartialMerkle parses mnr_submitBitcoinBlockPartialMerkle's
+// parameters.
+func parsePartialMerkle(headerHex, coinbaseHex, hashesHex, txCountHex string, tag []byte) (*Share, error) {
 	if strings.TrimSpace(hashesHex) == "" {
 		// rskj's exact wording and code for this case.
 		return nil, &mnrError{code: mnrSubmitCode, msg: "The list of merkle hashes can't be empty"}
@@ -269,22 +248,17 @@ func (api *MnrAPI) SubmitBitcoinBlockPartialMerkle(_ *json.RawMessage, headerHex
 	if err != nil || count == 0 {
 		return nil, mnrInvalidParams("invalid transaction count %q: want a positive hex number", txCountHex)
 	}
-	return api.submit(header, coinbase, mergemine.MerkleProofFromBranch(hashes[1:]))
+	return mnrShare(header, coinbase, mergemine.MerkleProofFromBranch(hashes[1:]), tag)
 }
 
-func (api *MnrAPI) submit(header80, coinbase, proof []byte) (*MnrSubmitResult, error) {
-	res, err := api.ws.Submit(header80, coinbase, proof)
+// mnrShare is NewShare with its refusal (a coinbase without a commitment)
+// worded for the pool.
+func mnrShare(header80, coinbase, merkleProof, tag []byte) (*Share, error) {
+	s, err := NewShare(header80, coinbase, merkleProof, tag)
 	if err != nil {
 		return nil, mnrServerError(err)
 	}
-	if res == nil || res.Status == "" {
-		return nil, mnrServerError(errors.New("work server returned no import result"))
-	}
-	return &MnrSubmitResult{
-		BlockImportedResult: []byte(res.Status),
-		BlockHash:           res.BlockHash,
-		BlockIncludedHeight: hexutil.Uint64(res.Height),
-	}, nil
+	return s, nil
 }
 
 // mnrDecodeHex decodes rskj-style hex (no prefix) and also accepts 0x.
@@ -300,8 +274,9 @@ func mnrDecodeHex(what, s string) ([]byte, error) {
 	return b, nil
 }
 
-// mnrDecodeHeaderAndCoinbase checks the header length and re-serializes the
-// coinbase without witness: pools should send the txid serialization, but a
+// mnrDecodeHeaderAndCoinbase checks the header length and deserializes the
+// coinbase, the one time it is parsed, for its txid and its non-witness
+// serialization: pools should send the txid serialization, but a
 // witness-serialized coinbase is the same transaction and is accepted.
 func mnrDecodeHeaderAndCoinbase(headerHex, coinbaseHex string) (header, coinbase []byte, txid chainhash.Hash, err error) {
 	header, err = mnrDecodeHex("bitcoin header", headerHex)
@@ -323,15 +298,20 @@ func mnrDecodeHeaderAndCoinbase(headerHex, coinbaseHex string) (header, coinbase
 	if r.Len() != 0 {
 		return nil, nil, txid, mnrInvalidParams("invalid coinbase transaction: %d bytes after its end", r.Len())
 	}
+	if !tx.HasWitness() {
+		// Already the txid serialization: hash it as it came.
+		return header, raw, chainhash.DoubleHashH(raw), nil
+	}
 	coinbase, err = mnrSerializeNoWitness(&tx)
 	if err != nil {
 		return nil, nil, txid, err
 	}
-	return header, coinbase, tx.TxHash(), nil
+	return header, coinbase, chainhash.DoubleHashH(coinbase), nil
 }
 
 func mnrSerializeNoWitness(tx *wire.MsgTx) ([]byte, error) {
 	var buf bytes.Buffer
+	buf.Grow(tx.SerializeSizeStripped())
 	if err := tx.SerializeNoWitness(&buf); err != nil {
 		return nil, mnrInvalidParams("invalid coinbase transaction: %v", err)
 	}
