@@ -9,7 +9,7 @@ import (
 )
 
 func TestCheckBody(t *testing.T) {
-	blocks := makeBlocks(t, testGenesis(""), 2, 2, "")
+	blocks := mainChain(t)[:2]
 	header, body := blocks[1].Header(), blocks[1].Body()
 	withdrawal := &types.Withdrawal{Index: 1, Validator: 2, Address: common.Address{3}, Amount: 4}
 	preShanghai := types.CopyHeader(header)
@@ -43,7 +43,7 @@ func TestCheckBody(t *testing.T) {
 
 // A header committing to nothing gets a body that matches it without a fetch.
 func TestEmptyBody(t *testing.T) {
-	blocks := makeBlocks(t, testGenesis(""), 1, 1, "")
+	blocks := mainChain(t)[:1]
 	if _, ok := emptyBody(blocks[0].Header()); ok {
 		t.Error("a block with a transaction has an empty body")
 	}

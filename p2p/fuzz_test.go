@@ -15,7 +15,7 @@ import (
 // must never panic; a failure must be a protocol error; a success must
 // re-encode to something that decodes to the same encoding again.
 func FuzzDecodeMsg(f *testing.F) {
-	blocks := makeBlocks(f, testGenesis(""), 2, 2, "")
+	blocks := mainChain(f)[:2]
 	seeds := map[uint64]any{
 		statusMsg:          &statusPacket{ProtocolVersion: 1, NetworkID: 7, Genesis: common.Hash{1}, Head: common.Hash{2}, Number: 3, Work: big.NewInt(4)},
 		newBlockHashesMsg:  newBlockHashesPacket{{Hash: common.Hash{5}, Number: 6, Work: big.NewInt(7)}},

@@ -3,25 +3,30 @@ package p2p
 import (
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
+
+	"github.com/mmgeth/mmgeth/internal/testchain"
 )
 
 // Peers on another network or with another genesis are refused at the
 // handshake.
 func TestHandshakeRejectsOtherNetworks(t *testing.T) {
-	gspec := testGenesis("")
 	tests := []struct {
 		name    string
-		network uint64
-		genesis string // Extra of the other node's genesis
+		network uint64             // added to the dev network's id
+		alloc   types.GenesisAlloc // added to the dev genesis
 	}{
-		{name: "network id", network: testNetwork + 1},
-		{name: "genesis", network: testNetwork, genesis: "another chain"},
+		{name: "network id", network: 1},
+		// The same network with one more genesis account: another chain.
+		{name: "genesis", alloc: types.GenesisAlloc{{0x0e}: {Balance: common.Big1}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
-			other := newTestNode(t, newTestChain(t, testGenesis(tt.genesis), nil), nodeOpts{network: tt.network})
+			a := newTestNode(t, newTestChain(t, nil), nodeOpts{})
+			otherChain := adaptChain(testchain.New(t, testchain.Options{Alloc: tt.alloc}))
+			other := newTestNode(t, otherChain, nodeOpts{network: a.chain.network() + tt.network})
 			drops := watchDrops(t, a.server)
 			a.server.AddPeer(other.server.Self())
 			if reason := drops.wait(t, other.id()); reason != gethp2p.DiscUselessPeer.Error() {
@@ -36,8 +41,7 @@ func TestHandshakeRejectsOtherNetworks(t *testing.T) {
 
 // A peer that never sends its status is dropped once the handshake times out.
 func TestHandshakeTimeout(t *testing.T) {
-	gspec := testGenesis("")
-	a := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+	a := newTestNode(t, newTestChain(t, nil), nodeOpts{})
 	silent := newRawPeer(t, func(gethp2p.MsgReadWriter) error { return nil })
 	drops := watchDrops(t, a.server)
 	a.server.AddPeer(silent.server.Self())

@@ -4,170 +4,126 @@ import (
 	"bytes"
 	"errors"
 	"math/big"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/consensus/beacon"
-	"github.com/ethereum/go-ethereum/consensus/ethash"
 	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/p2p/enode"
 	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/mmgeth/mmgeth/internal/testchain"
 )
 
-// The tests run real geth p2p servers over loopback TCP and real
-// core.BlockChains on memory databases. Blocks come from core.GenerateChain
-// with geth's post-merge faker engine; the test chain adapter assigns each
-// block a work of 1, so cumulative work is number+1.
+// The tests run real geth p2p servers over loopback TCP, each over its own
+// chain from internal/testchain: the product's merged-mining engine, dev
+// chain configuration and fork choice on a memory database. Blocks are real
+// dev blocks with real proofs, so a block adds its seal difficulty to the
+// cumulative work: 256 on dev, whose blocks never get harder because their
+// timestamps keep to the target spacing.
 
-const testNetwork = 7777
+// mainLength is the length of the shared chain: the longest any test syncs.
+const mainLength = 500
 
 var (
-	testKey, _ = crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
-	testAddr   = crypto.PubkeyToAddress(testKey.PublicKey)
-
-	// badProof in a header's Extra makes testChain.VerifyHeaders refuse it,
-	// standing in for a block whose merged-mining proof does not verify.
-	// The faker engine inside core accepts it, so only the handler's own
-	// verification keeps such a block out of the database.
-	badProof = []byte("bad merged-mining proof")
-	errProof = errors.New("test: invalid proof")
-
-	testChainConfig = &params.ChainConfig{
-		ChainID:                 big.NewInt(1337),
-		HomesteadBlock:          big.NewInt(0),
-		EIP150Block:             big.NewInt(0),
-		EIP155Block:             big.NewInt(0),
-		EIP158Block:             big.NewInt(0),
-		ByzantiumBlock:          big.NewInt(0),
-		ConstantinopleBlock:     big.NewInt(0),
-		PetersburgBlock:         big.NewInt(0),
-		IstanbulBlock:           big.NewInt(0),
-		MuirGlacierBlock:        big.NewInt(0),
-		BerlinBlock:             big.NewInt(0),
-		LondonBlock:             big.NewInt(0),
-		ArrowGlacierBlock:       big.NewInt(0),
-		GrayGlacierBlock:        big.NewInt(0),
-		MergeNetsplitBlock:      big.NewInt(0),
-		ShanghaiTime:            new(uint64),
-		TerminalTotalDifficulty: big.NewInt(0),
-		Ethash:                  new(params.EthashConfig),
-	}
+	mainOnce   sync.Once
+	mainBlocks []*types.Block
 )
 
-func testGenesis(extra string) *core.Genesis {
-	return &core.Genesis{
-		Config:     testChainConfig,
-		Alloc:      types.GenesisAlloc{testAddr: {Balance: new(big.Int).Mul(big.NewInt(1000), big.NewInt(params.Ether))}},
-		Difficulty: common.Big0,
-		BaseFee:    big.NewInt(params.InitialBaseFee),
-		ExtraData:  []byte(extra),
+// mainChain is the chain the tests share, mainLength blocks on the dev
+// genesis; tests take prefixes of it. It is built once, by the first test
+// that asks, because every block costs execution and proof grinding.
+func mainChain(t testing.TB) []*types.Block {
+	t.Helper()
+	mainOnce.Do(func() { mainBlocks = buildBlocks(t, nil, mainLength, common.Address{}) })
+	if len(mainBlocks) != mainLength {
+		t.Fatal("the shared chain could not be built (see the first test that failed)")
 	}
+	return mainBlocks
 }
 
-func testEngine() *beacon.Beacon { return beacon.New(ethash.NewFaker()) }
+// sideCoinbase pays the blocks of side chains, which is what makes them
+// differ from the main chain's blocks at the same height.
+var sideCoinbase = common.Address{0x5d}
 
-// makeBlocks generates n blocks on the genesis, each with one transfer so that
-// every body has to be fetched. Blocks from fork on carry a different Extra,
-// so two calls with different forks share exactly the first fork blocks.
-func makeBlocks(t testing.TB, gspec *core.Genesis, n, fork int, forkExtra string) []*types.Block {
+// buildBlocks builds n blocks on the last of prefix (on the genesis if
+// prefix is empty), in a builder chain of their own since a block can only
+// be built on a parent whose state is at hand. Each pays coinbase and carries
+// one transfer from the first dev account, so that every body has to be
+// fetched.
+func buildBlocks(t testing.TB, prefix []*types.Block, n int, coinbase common.Address) []*types.Block {
 	t.Helper()
-	signer := types.LatestSigner(gspec.Config)
-	_, blocks, _ := core.GenerateChainWithGenesis(gspec, testEngine(), n, func(i int, b *core.BlockGen) {
-		if i >= fork {
-			b.SetExtra([]byte(forkExtra))
-		}
-		tx, err := types.SignNewTx(testKey, signer, &types.DynamicFeeTx{
-			ChainID:   gspec.Config.ChainID,
-			Nonce:     b.TxNonce(testAddr),
+	tc := testchain.New(t, testchain.Options{})
+	parent := tc.BlockChain().Genesis()
+	if len(prefix) > 0 {
+		tc.MustInsert(prefix...)
+		parent = prefix[len(prefix)-1]
+	}
+	cfg := tc.BlockChain().Config()
+	signer := types.LatestSigner(cfg)
+	blocks := make([]*types.Block, n)
+	for i := range blocks {
+		tx := types.MustSignNewTx(tc.Keys[0], signer, &types.DynamicFeeTx{
+			ChainID:   cfg.ChainID,
+			Nonce:     parent.NumberU64(), // one transfer in every block below
 			GasTipCap: big.NewInt(1),
-			GasFeeCap: new(big.Int).Mul(b.BaseFee(), big.NewInt(2)),
+			GasFeeCap: big.NewInt(params.GWei),
 			Gas:       params.TxGas,
 			To:        &common.Address{byte(i), 0xaa},
 			Value:     big.NewInt(1),
 		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		b.AddTx(tx)
-	})
+		blocks[i] = tc.Build(parent, testchain.Block{Coinbase: coinbase, Txs: []*types.Transaction{tx}})
+		tc.MustInsert(blocks[i])
+		parent = blocks[i]
+	}
 	return blocks
 }
 
-// testChain adapts a core.BlockChain to Chain the way the node will, with the
-// faker engine standing in for merged mining.
+// testChain is the chain as the mmg protocol sees it, shaped as the node's
+// syncChain: geth's BlockChain for reads; work, verification and imports
+// through chain.Chain.
 type testChain struct {
 	*core.BlockChain
+	tc           *testchain.Chain
 	bodiesServed atomic.Int64
 	// localFault makes imports fail as a full disk would: not the block's
 	// fault.
 	localFault atomic.Bool
 }
 
-// faultError marks an import failure as the block's fault, as the node's
-// chain does (chain.RuleError).
-type faultError struct{ error }
-
-func (e faultError) Unwrap() error { return e.error }
-func (faultError) BlockFault()     {}
-
 var errDiskFull = errors.New("disk full")
 
-func newTestChain(t testing.TB, gspec *core.Genesis, blocks []*types.Block) *testChain {
+// newTestChain is a dev chain holding blocks.
+func newTestChain(t testing.TB, blocks []*types.Block) *testChain {
 	t.Helper()
-	cfg := core.DefaultConfig()
-	cfg.SnapshotLimit = 0
-	bc, err := core.NewBlockChain(rawdb.NewMemoryDatabase(), gspec, testEngine(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bc.Stop)
+	tc := testchain.New(t, testchain.Options{})
 	if len(blocks) > 0 {
-		if i, err := bc.InsertChain(blocks); err != nil {
-			t.Fatalf("inserting test block %d: %v", i, err)
-		}
+		tc.MustInsert(blocks...)
 	}
-	return &testChain{BlockChain: bc}
+	return adaptChain(tc)
 }
 
-func (c *testChain) Work(hash common.Hash) *big.Int {
-	h := c.GetHeaderByHash(hash)
-	if h == nil {
-		return nil
-	}
-	return new(big.Int).Add(h.Number, common.Big1)
+func adaptChain(tc *testchain.Chain) *testChain {
+	return &testChain{BlockChain: tc.BlockChain(), tc: tc}
 }
+
+func (c *testChain) Work(hash common.Hash) *big.Int { return c.tc.WorkOf(hash) }
 
 func (c *testChain) VerifyHeaders(headers []*types.Header) error {
-	for _, h := range headers {
-		if bytes.Equal(h.Extra, badProof) {
-			return errProof
-		}
-	}
-	abort, results := c.Engine().VerifyHeaders(c.BlockChain, headers)
-	defer close(abort)
-	for range headers {
-		if err := <-results; err != nil {
-			return err
-		}
-	}
-	return nil
+	_, err := c.tc.VerifyHeaders(headers)
+	return err
 }
 
 func (c *testChain) InsertBlocks(blocks []*types.Block) (int, error) {
 	if c.localFault.Load() {
 		return 0, errDiskFull
 	}
-	n, err := c.InsertChain(blocks)
-	if err != nil {
-		err = faultError{err}
-	}
-	return n, err
+	return c.tc.Insert(blocks)
 }
 
 func (c *testChain) GetBody(hash common.Hash) *types.Body {
@@ -177,6 +133,20 @@ func (c *testChain) GetBody(hash common.Hash) *types.Body {
 
 func (c *testChain) headHash() common.Hash { return c.CurrentBlock().Hash() }
 
+func (c *testChain) network() uint64 { return c.tc.Spec.NetworkID }
+
+// genesisStatus is the status of a peer at the genesis of c's network.
+func (c *testChain) genesisStatus() *statusPacket {
+	genesis := c.Genesis().Hash()
+	return &statusPacket{
+		ProtocolVersion: ProtocolVersion,
+		NetworkID:       c.network(),
+		Genesis:         genesis,
+		Head:            genesis,
+		Work:            c.Work(genesis),
+	}
+}
+
 // testNode is a handler on a live p2p server.
 type testNode struct {
 	chain   *testChain
@@ -185,7 +155,7 @@ type testNode struct {
 }
 
 type nodeOpts struct {
-	network uint64
+	network uint64 // 0: the chain's network
 	pool    TxPool
 	noStart bool // leave the handler stopped until the test starts it
 }
@@ -193,7 +163,7 @@ type nodeOpts struct {
 func newTestNode(t testing.TB, chain *testChain, opts nodeOpts) *testNode {
 	t.Helper()
 	if opts.network == 0 {
-		opts.network = testNetwork
+		opts.network = chain.network()
 	}
 	h, err := New(Config{NetworkID: opts.network, Chain: chain, TxPool: opts.pool})
 	if err != nil {
@@ -320,17 +290,9 @@ func newRawPeer(t testing.TB, script func(rw gethp2p.MsgReadWriter) error) *rawP
 
 func (r *rawPeer) id() enode.ID { return r.server.Self().ID() }
 
-// rawHandshake exchanges statuses as if the raw peer were at genesis of the
-// given chain.
-func rawHandshake(rw gethp2p.MsgReadWriter, genesis common.Hash) error {
-	status := &statusPacket{
-		ProtocolVersion: ProtocolVersion,
-		NetworkID:       testNetwork,
-		Genesis:         genesis,
-		Head:            genesis,
-		Work:            big.NewInt(1),
-	}
-	if err := gethp2p.Send(rw, statusMsg, status); err != nil {
+// rawHandshake exchanges statuses as a peer at the genesis of c's network.
+func rawHandshake(rw gethp2p.MsgReadWriter, c *testChain) error {
+	if err := gethp2p.Send(rw, statusMsg, c.genesisStatus()); err != nil {
 		return err
 	}
 	msg, err := rw.ReadMsg()

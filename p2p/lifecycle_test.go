@@ -8,10 +8,9 @@ import (
 
 // Stop disconnects every peer, and a stopped handler refuses new ones.
 func TestStopDisconnectsPeers(t *testing.T) {
-	gspec := testGenesis("")
-	a := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
-	b := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
-	c := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+	a := newTestNode(t, newTestChain(t, nil), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, nil), nodeOpts{})
+	c := newTestNode(t, newTestChain(t, nil), nodeOpts{})
 	connect(t, a, b)
 	drops := watchDrops(t, b.server)
 

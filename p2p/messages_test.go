@@ -19,8 +19,7 @@ func testMsg(code uint64, payload []byte) gethp2p.Msg {
 
 // Every packet survives an encode/decode round trip through decodeMsg.
 func TestPacketRoundTrip(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 2, 2, "")
+	blocks := mainChain(t)[:2]
 	block := blocks[1]
 	tests := []struct {
 		code uint64
@@ -83,7 +82,7 @@ func TestPacketItemCaps(t *testing.T) {
 }
 
 func TestDecodeMsgRejects(t *testing.T) {
-	header := makeBlocks(t, testGenesis(""), 1, 1, "")[0].Header()
+	header := mainChain(t)[0].Header()
 	header.Number = new(big.Int).Lsh(common.Big1, 64)
 	tests := []struct {
 		name    string

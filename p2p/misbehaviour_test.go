@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"bytes"
+	"errors"
 	"math/big"
 	"testing"
 	"time"
@@ -10,6 +11,9 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/mergemine"
 )
 
 func mustEncode(t testing.TB, v any) []byte {
@@ -24,11 +28,10 @@ func mustEncode(t testing.TB, v any) []byte {
 // A peer sending malformed messages is dropped for breach of protocol, while
 // the node keeps its other peers and keeps importing their blocks.
 func TestMalformedMessagesDropPeer(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 3, 3, "")
-	genesis := gspec.ToBlock().Hash()
-	honest := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
-	b := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	blocks := mainChain(t)[:2]
+	honest := newTestNode(t, newTestChain(t, blocks[:1]), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, blocks[:1]), nodeOpts{})
+	genesis := b.chain.Genesis().Hash()
 	connect(t, honest, b)
 	drops := watchDrops(t, b.server)
 
@@ -53,7 +56,7 @@ func TestMalformedMessagesDropPeer(t *testing.T) {
 	for _, tt := range tests {
 		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
 			if !tt.noHello {
-				if err := rawHandshake(rw, genesis); err != nil {
+				if err := rawHandshake(rw, b.chain); err != nil {
 					return err
 				}
 			}
@@ -79,25 +82,27 @@ func TestMalformedMessagesDropPeer(t *testing.T) {
 // A peer sending a block that fails verification is dropped as useless and the
 // block never reaches the database.
 func TestInvalidBlockDropsPeer(t *testing.T) {
-	gspec := testGenesis("")
-	base := makeBlocks(t, gspec, 5, 5, "")
-	badProofBlock := makeBlocks(t, gspec, 6, 5, string(badProof))[5]
-	good := makeBlocks(t, gspec, 6, 6, "")[5]
+	blocks := mainChain(t)[:6]
+	base, good := blocks[:5], blocks[5]
 	// A correct header with a body it does not commit to.
 	wrongBody := types.NewBlockWithHeader(good.Header()).WithBody(types.Body{Withdrawals: []*types.Withdrawal{}})
 
-	genesis := gspec.ToBlock().Hash()
-	honest := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
-	b := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
+	honest := newTestNode(t, newTestChain(t, base), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, base), nodeOpts{})
+	badProofBlock := proofForAnotherBlock(t, honest.chain, base[4])
 	connect(t, honest, b)
 	drops := watchDrops(t, b.server)
+	// A claim no heavier than our head starts no sync with the raw peer, which
+	// would not answer and be dropped as useless for that: the drop must come
+	// from the block.
+	claimed := b.chain.Work(b.chain.headHash())
 
 	for name, block := range map[string]*types.Block{"bad proof": badProofBlock, "wrong body": wrongBody} {
 		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
-			if err := rawHandshake(rw, genesis); err != nil {
+			if err := rawHandshake(rw, b.chain); err != nil {
 				return err
 			}
-			return gethp2p.Send(rw, newBlockMsg, &newBlockPacket{Block: block, Work: big.NewInt(7)})
+			return gethp2p.Send(rw, newBlockMsg, &newBlockPacket{Block: block, Work: claimed})
 		})
 		raw.server.AddPeer(b.server.Self())
 		if reason := drops.wait(t, raw.id()); reason != gethp2p.DiscUselessPeer.Error() {
@@ -119,10 +124,9 @@ func TestInvalidBlockDropsPeer(t *testing.T) {
 // A peer whose valid block fails to import for a local reason (the
 // receiver's disk) keeps its connection; the block is not stored.
 func TestLocalImportFailureKeepsPeer(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 3, 3, "")
-	sender := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
-	receiver := newTestNode(t, newTestChain(t, gspec, blocks[:1]), nodeOpts{})
+	blocks := mainChain(t)[:3]
+	sender := newTestNode(t, newTestChain(t, blocks[:1]), nodeOpts{})
+	receiver := newTestNode(t, newTestChain(t, blocks[:1]), nodeOpts{})
 	receiver.chain.localFault.Store(true)
 	connect(t, sender, receiver)
 	drops := watchDrops(t, receiver.server)
@@ -146,4 +150,19 @@ func TestLocalImportFailureKeepsPeer(t *testing.T) {
 	}
 	sender.handler.BroadcastBlock(blocks[2])
 	waitFor(t, "import after the local fault", func() bool { return receiver.chain.headHash() == blocks[2].Hash() })
+}
+
+// proofForAnotherBlock is a child of parent, which c holds with its state,
+// whose merged-mining proof commits to another block: taken from the
+// engine's rule breakers, so the proof is broken as a miner's could be and
+// the block is otherwise valid.
+func proofForAnotherBlock(t testing.TB, c *testChain, parent *types.Block) *types.Block {
+	t.Helper()
+	for _, br := range c.tc.RuleBreakers(parent) {
+		if errors.Is(br.Want, consensus.ErrInvalidProof) && errors.Is(br.Also, mergemine.ErrMerkleRootMismatch) {
+			return br.Block
+		}
+	}
+	t.Fatal("testchain has no rule breaker with a proof for another block")
+	return nil
 }

@@ -9,14 +9,13 @@ import (
 // A block mined by A reaches its two peers, one as a whole block and one as an
 // announcement it fetches, and a node two hops away through the relay.
 func TestPropagation(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 12, 12, "")
+	blocks := mainChain(t)[:12]
 	base, mined := blocks[:10], blocks[10:]
 
-	a := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
-	b := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
-	c := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
-	d := newTestNode(t, newTestChain(t, gspec, base), nodeOpts{})
+	a := newTestNode(t, newTestChain(t, base), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, base), nodeOpts{})
+	c := newTestNode(t, newTestChain(t, base), nodeOpts{})
+	d := newTestNode(t, newTestChain(t, base), nodeOpts{})
 	connect(t, a, b)
 	connect(t, a, c)
 	connect(t, b, d)
@@ -42,10 +41,9 @@ func TestPropagation(t *testing.T) {
 // A propagated block whose parent is unknown is not imported but wakes the
 // sync loop: the sender is ahead of us.
 func TestUnknownParentRequestsSync(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 3, 3, "")
-	chain := newTestChain(t, gspec, blocks[:1])
-	h, err := New(Config{NetworkID: testNetwork, Chain: chain})
+	blocks := mainChain(t)[:3]
+	chain := newTestChain(t, blocks[:1])
+	h, err := New(Config{NetworkID: chain.network(), Chain: chain})
 	if err != nil {
 		t.Fatal(err)
 	}

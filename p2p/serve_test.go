@@ -12,18 +12,18 @@ import (
 // forking after block 10.
 func serveChain(t testing.TB) (*Handler, []*types.Block, []*types.Block) {
 	t.Helper()
-	gspec := testGenesis("")
-	main := makeBlocks(t, gspec, 32, 32, "")
-	side := makeBlocks(t, gspec, 18, 10, "side")[10:]
-	chain := newTestChain(t, gspec, nil)
-	// The side chain first: InsertChain makes whatever it inserts the head.
-	if _, err := chain.InsertChain(append(append([]*types.Block{}, main[:10]...), side...)); err != nil {
+	main := mainChain(t)[:32]
+	side := buildBlocks(t, main[:10], 8, sideCoinbase)
+	chain := newTestChain(t, main)
+	// Lighter than the head's chain, the side blocks are stored unexecuted,
+	// as a node stores a losing fork it hears of.
+	if _, err := chain.InsertBlocks(side); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chain.InsertChain(main[10:]); err != nil {
-		t.Fatal(err)
+	if chain.headHash() != main[31].Hash() {
+		t.Fatal("the lighter side chain became the head")
 	}
-	h, err := New(Config{NetworkID: testNetwork, Chain: chain})
+	h, err := New(Config{NetworkID: chain.network(), Chain: chain})
 	if err != nil {
 		t.Fatal(err)
 	}

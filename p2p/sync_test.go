@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"math/big"
+	"slices"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -10,14 +11,16 @@ import (
 
 // A fresh node syncs a 500-block chain from one peer.
 func TestSyncFromScratch(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 500, 500, "")
-	a := newTestNode(t, newTestChain(t, gspec, blocks), nodeOpts{})
-	b := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+	blocks := mainChain(t)[:500]
+	a := newTestNode(t, newTestChain(t, blocks), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, nil), nodeOpts{})
 
 	connect(t, b, a)
 	waitFor(t, "sync", func() bool { return b.chain.headHash() == a.chain.headHash() })
 	waitFor(t, "sync end", func() bool { syncing, _ := b.handler.Syncing(); return !syncing })
+	if got, want := b.chain.Work(b.chain.headHash()), a.chain.Work(a.chain.headHash()); got.Cmp(want) != 0 {
+		t.Errorf("synced head weighs %v, the peer's %v", got, want)
+	}
 
 	_, progress := b.handler.Syncing()
 	if want := (Progress{StartingBlock: 0, CurrentBlock: 500, HighestBlock: 500}); progress != want {
@@ -30,13 +33,12 @@ func TestSyncFromScratch(t *testing.T) {
 
 // A late node syncs from three peers and fetches bodies from all of them.
 func TestSyncBodiesFromSeveralPeers(t *testing.T) {
-	gspec := testGenesis("")
-	blocks := makeBlocks(t, gspec, 500, 500, "")
+	blocks := mainChain(t)[:500]
 	var servers []*testNode
 	for range 3 {
-		servers = append(servers, newTestNode(t, newTestChain(t, gspec, blocks), nodeOpts{}))
+		servers = append(servers, newTestNode(t, newTestChain(t, blocks), nodeOpts{}))
 	}
-	late := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{noStart: true})
+	late := newTestNode(t, newTestChain(t, nil), nodeOpts{noStart: true})
 	for _, s := range servers {
 		connect(t, late, s)
 	}
@@ -56,17 +58,16 @@ func TestSyncBodiesFromSeveralPeers(t *testing.T) {
 // heavier chain; the fork point is below the first probe, so the binary search
 // finds it.
 func TestSyncReorgsOntoHeavierChain(t *testing.T) {
-	gspec := testGenesis("")
-	main := makeBlocks(t, gspec, 300, 300, "")
+	main := mainChain(t)[:300]
 	for _, fork := range []int{0, 150} {
-		side := makeBlocks(t, gspec, fork+40, fork, "side chain")
-		a := newTestNode(t, newTestChain(t, gspec, main), nodeOpts{})
-		b := newTestNode(t, newTestChain(t, gspec, side), nodeOpts{})
-		if fork > 0 && side[fork-1].Hash() != main[fork-1].Hash() {
-			t.Fatalf("fork %d: chains differ below the fork point", fork)
-		}
+		side := append(slices.Clone(main[:fork]), buildBlocks(t, main[:fork], 40, sideCoinbase)...)
+		a := newTestNode(t, newTestChain(t, main), nodeOpts{})
+		b := newTestNode(t, newTestChain(t, side), nodeOpts{})
 		if side[fork].Hash() == main[fork].Hash() {
 			t.Fatalf("fork %d: chains agree above the fork point", fork)
+		}
+		if mainWork, sideWork := a.chain.Work(a.chain.headHash()), b.chain.Work(b.chain.headHash()); mainWork.Cmp(sideWork) <= 0 {
+			t.Fatalf("fork %d: main chain's work %v is not above the side chain's %v", fork, mainWork, sideWork)
 		}
 		connect(t, b, a)
 		waitFor(t, "reorg", func() bool { return b.chain.headHash() == a.chain.headHash() })
@@ -79,11 +80,12 @@ func TestSyncReorgsOntoHeavierChain(t *testing.T) {
 // A peer that claims more work than it can show is not synced from again
 // until it announces more, and is not dropped: it may simply have reorged.
 func TestSyncPeerWithoutChain(t *testing.T) {
-	gspec := testGenesis("")
-	genesis := gspec.ToBlock().Hash()
-	b := newTestNode(t, newTestChain(t, gspec, nil), nodeOpts{})
+	b := newTestNode(t, newTestChain(t, nil), nodeOpts{})
+	ourWork := b.chain.Work(b.chain.headHash())
 	liar := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
-		status := &statusPacket{ProtocolVersion: ProtocolVersion, NetworkID: testNetwork, Genesis: genesis, Head: common.Hash{1}, Number: 50, Work: big.NewInt(1000)}
+		// The work of 50 blocks on the genesis, at the genesis difficulty.
+		status := b.chain.genesisStatus()
+		status.Head, status.Number, status.Work = common.Hash{1}, 50, new(big.Int).Mul(ourWork, big.NewInt(51))
 		if err := gethp2p.Send(rw, statusMsg, status); err != nil {
 			return err
 		}
@@ -111,7 +113,7 @@ func TestSyncPeerWithoutChain(t *testing.T) {
 			return false
 		}
 		_, _, work := p.headInfo()
-		return work.Cmp(common.Big1) == 0
+		return work.Cmp(ourWork) == 0
 	})
 	if syncing, _ := b.handler.Syncing(); syncing {
 		t.Error("still syncing")

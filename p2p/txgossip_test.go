@@ -25,11 +25,10 @@ func newTestPool(t testing.TB, chain *testChain) *txpool.TxPool {
 
 // A transaction entering A's pool reaches B's pool through C, which relays it.
 func TestTransactionGossip(t *testing.T) {
-	gspec := testGenesis("")
 	var nodes []*testNode
 	var pools []*txpool.TxPool
 	for range 3 {
-		chain := newTestChain(t, gspec, nil)
+		chain := newTestChain(t, nil)
 		pool := newTestPool(t, chain)
 		pools = append(pools, pool)
 		nodes = append(nodes, newTestNode(t, chain, nodeOpts{pool: pool}))
@@ -37,8 +36,9 @@ func TestTransactionGossip(t *testing.T) {
 	connect(t, nodes[0], nodes[2])
 	connect(t, nodes[2], nodes[1])
 
-	tx, err := types.SignNewTx(testKey, types.LatestSigner(gspec.Config), &types.DynamicFeeTx{
-		ChainID:   gspec.Config.ChainID,
+	chain := nodes[0].chain
+	tx, err := types.SignNewTx(chain.tc.Keys[0], types.LatestSigner(chain.Config()), &types.DynamicFeeTx{
+		ChainID:   chain.Config().ChainID,
 		GasTipCap: big.NewInt(params.GWei),
 		GasFeeCap: big.NewInt(10 * params.GWei),
 		Gas:       params.TxGas,
