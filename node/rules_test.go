@@ -14,7 +14,6 @@ import (
 
 	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/internal/testchain"
-	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 )
 
 // TestRuleBreakersFromPeersAndFiles sends a real dev node each block of
@@ -68,27 +67,9 @@ func TestRuleBreakersFromPeersAndFiles(t *testing.T) {
 			reason = gethp2p.DiscProtocolError
 		}
 		t.Run("peer/"+br.Name, func(t *testing.T) {
-			attacker := startRawPeer(t, func(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
-				status := &wireStatus{ProtocolVersion: mmgp2p.ProtocolVersion, NetworkID: victim.cfg.Spec.NetworkID,
-					Genesis: genesisBlock.Hash(), Head: genesisBlock.Hash(), Work: genesisWork}
-				if err := gethp2p.Send(rw, wireStatusMsg, status); err != nil {
-					return err
-				}
-				if msg, err := rw.ReadMsg(); err != nil || msg.Code != wireStatusMsg {
-					return err
-				}
-				if err := gethp2p.Send(rw, wireNewBlockMsg, &wireNewBlock{Block: br.Block, Work: claimed}); err != nil {
-					return err
-				}
-				for {
-					msg, err := rw.ReadMsg()
-					if err != nil {
-						return err
-					}
-					msg.Discard()
-				}
-			})
-			attacker.AddPeer(victim.stack.Server().Self())
+			attacker := startRawPeerSending(t, victim, func(rw gethp2p.MsgReadWriter) error {
+				return gethp2p.Send(rw, wireNewBlockMsg, &wireNewBlock{Block: br.Block, Work: claimed})
+			}, genesisWork)
 			drop := waitDrop(t, events, attacker.Self().ID().String(), 20*time.Second)
 			if !strings.Contains(drop.Error, reason.String()) {
 				t.Errorf("peer dropped with %q, want %q", drop.Error, reason)
@@ -105,5 +86,11 @@ func TestRuleBreakersFromPeersAndFiles(t *testing.T) {
 			}
 			assertUntouched(t, br.Block)
 		})
+	}
+	// The same parent with every rule kept is accepted: the refusals were
+	// about the rules.
+	good := tc.Build(genesisBlock, testchain.Block{})
+	if _, err := victim.InsertBlocks([]*types.Block{good}); err != nil || victim.chain.CurrentBlock().Hash() != good.Hash() {
+		t.Fatalf("the valid block: %v", err)
 	}
 }

@@ -15,7 +15,6 @@ import (
 
 	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/internal/testchain"
-	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 )
 
 // TestSideBlocksFromPeerLeaveNetworkAlone builds a 1,010-block dev chain,
@@ -132,49 +131,4 @@ func TestSideBlocksFromPeerLeaveNetworkAlone(t *testing.T) {
 		t.Fatalf("mining after the attacks: %v", err)
 	}
 	waitHead(t, follower, next.Hash())
-}
-
-// startRawPeerSending connects a hand-driven mmg peer to n, completes the
-// handshake claiming work, runs send, then reads until dropped.
-func startRawPeerSending(t *testing.T, n *Node, send func(gethp2p.MsgReadWriter) error, work *big.Int) *gethp2p.Server {
-	t.Helper()
-	genesisHash := n.chain.Genesis().Hash()
-	srv := startRawPeer(t, func(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
-		status := &wireStatus{ProtocolVersion: mmgp2p.ProtocolVersion, NetworkID: n.cfg.Spec.NetworkID,
-			Genesis: genesisHash, Head: genesisHash, Work: work}
-		if err := gethp2p.Send(rw, wireStatusMsg, status); err != nil {
-			return err
-		}
-		if msg, err := rw.ReadMsg(); err != nil || msg.Code != wireStatusMsg {
-			return err
-		}
-		if err := send(rw); err != nil {
-			return err
-		}
-		for {
-			msg, err := rw.ReadMsg()
-			if err != nil {
-				return err
-			}
-			msg.Discard()
-		}
-	})
-	srv.AddPeer(n.stack.Server().Self())
-	return srv
-}
-
-func waitHead(t *testing.T, n *Node, hash common.Hash) {
-	t.Helper()
-	waitFor(t, "head "+hash.Hex(), func() bool { return n.chain.CurrentBlock().Hash() == hash })
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
