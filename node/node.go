@@ -48,6 +48,7 @@ type Node struct {
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
 	http    *httpRPC
+	apis    []gethrpc.API // every RPC service registered, whatever --http.api serves
 }
 
 // New assembles a node; Start opens its servers.
@@ -106,7 +107,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 }
 
 // ownNamespaces are the RPC namespaces mmgeth itself implements.
-var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "mnr"}
+var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "personal", "mnr"}
 
 // ownModules reports whether every module asked for over HTTP is one of
 // ours; others (admin, ...) only geth's node serves, so HTTP then goes
@@ -134,8 +135,8 @@ func listenHost(cfg *Config) string {
 }
 
 // httpModules are the namespaces served over HTTP (and, unless --ws.api
-// says otherwise, WS): the chosen ones, plus evm and hardhat in dev mode and
-// mnr when mining.
+// says otherwise, WS): the chosen ones, plus evm, hardhat and personal in
+// dev mode and mnr when mining.
 func httpModules(cfg *Config) (modules, extra []string) {
 	modules = cfg.HTTPModules
 	switch {
@@ -146,7 +147,7 @@ func httpModules(cfg *Config) (modules, extra []string) {
 		modules = DefaultHTTPModules
 	}
 	if cfg.Dev {
-		extra = append(extra, "evm", "hardhat")
+		extra = append(extra, "evm", "hardhat", "personal")
 	}
 	if cfg.Mine || cfg.Dev {
 		extra = append(extra, "mnr")
@@ -206,8 +207,10 @@ func (n *Node) setup() error {
 		return err
 	}
 	var devBackend rpc.Dev
+	var coinbase func() (common.Address, error)
 	if n.cfg.Mine || n.cfg.Dev {
 		n.setupMining()
+		coinbase = n.coinbase
 		if n.cfg.Dev {
 			devBackend = &devAPI{n: n}
 		}
@@ -226,8 +229,11 @@ func (n *Node) setup() error {
 		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
+		Coinbase:      coinbase,
 		PeerCount:     n.stack.Server().PeerCount,
 		Syncing:       n.syncing,
+
+		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
 	})
 	if err != nil {
 		return err
@@ -241,6 +247,7 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
+	n.apis = apis
 	if modules, extra := httpModules(&n.cfg); n.cfg.HTTP && ownModules(modules) {
 		vhosts := gethnode.DefaultConfig.HTTPVirtualHosts
 		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
@@ -277,6 +284,10 @@ func (n *Node) setupMining() {
 		n.stack.RegisterLifecycle(n.dev)
 	}
 }
+
+// coinbase is the address the blocks this node builds pay, for
+// eth_coinbase.
+func (n *Node) coinbase() (common.Address, error) { return n.cfg.Etherbase, nil }
 
 // blockFields adds the merged-mining fields to every block served over RPC,
 // in the encodings `mmgeth proof verify` takes.

@@ -31,6 +31,7 @@ var (
 	wsPort       = &cli.IntFlag{Name: "ws.port", Value: 8546, Usage: "WS-RPC listening port", Category: "API AND CONSOLE"}
 	wsAPI        = &cli.StringSliceFlag{Name: "ws.api", Usage: "APIs offered over WS (default: as --http.api)", Category: "API AND CONSOLE"}
 	ipcDisable   = &cli.BoolFlag{Name: "ipcdisable", Usage: "disable the IPC-RPC server", Category: "API AND CONSOLE"}
+	unprotected  = &cli.BoolFlag{Name: "rpc.allow-unprotected-txs", Usage: "allow transactions without EIP-155 replay protection over RPC (default false; true with --dev, for keyless deployers, unless set to false)", Category: "API AND CONSOLE"}
 	mineFlag     = &cli.BoolFlag{Name: "mine", Usage: "serve merge-mining work (mnr_*) to pools", Category: "MINER"}
 	etherbase    = &cli.StringFlag{Name: "miner.etherbase", Usage: "address the mined blocks' fees are paid to", Category: "MINER"}
 	gasLimit     = &cli.Uint64Flag{Name: "miner.gaslimit", Usage: "gas ceiling the miner steers block gas limits to (default: the network's)", Category: "MINER"}
@@ -49,7 +50,7 @@ var (
 func nodeFlags() []cli.Flag {
 	return []cli.Flag{
 		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
-		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable,
+		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable, unprotected,
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
 		metricsFlag, metricsAddr, metricsPort,
