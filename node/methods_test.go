@@ -72,7 +72,7 @@ func registeredMethods(n *Node) []string {
 
 // hookErrors are answers that mean a method is registered but not served:
 // geth's for an unknown method or namespace, and the ones a nil hook gives.
-var hookErrors = []string{"not available", "does not exist", "not supported", "does not build blocks", "cannot sign"}
+var hookErrors = []string{"not available", "does not exist", "not supported", "does not build blocks"}
 
 // logEmitter deploys code that emits one LOG0 on every call.
 var logEmitter = common.FromHex("0x6560006000a0006000526006601af3")

@@ -10,7 +10,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/big"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/accounts"
@@ -86,8 +88,8 @@ func (api *typedDataAPI) signTypedData(addr common.Address, raw json.RawMessage,
 		return nil, &invalidParamsError{"invalid typed data: " + err.Error()}
 	}
 	if !arrays {
-		for name, fields := range td.Types {
-			for _, f := range fields {
+		for _, name := range slices.Sorted(maps.Keys(td.Types)) {
+			for _, f := range td.Types[name] {
 				if strings.HasSuffix(f.Type, "]") {
 					return nil, &invalidParamsError{fmt.Sprintf("invalid typed data: %s.%s is an array (%s), which eth_signTypedData_v3 does not define; use eth_signTypedData_v4", name, f.Name, f.Type)}
 				}
@@ -135,7 +137,9 @@ func parseTypedData(raw json.RawMessage) (*apitypes.TypedData, error) {
 	if td.Message == nil {
 		return nil, fmt.Errorf("no message")
 	}
-	numbersToBig(td.Message)
+	if _, err := normalize(td.Message); err != nil {
+		return nil, err
+	}
 	// Without an EIP712Domain type, the domain's type is made of the fields
 	// it has, in EIP-712's order, as ethers and alloy (cast) derive it.
 	if _, ok := td.Types["EIP712Domain"]; !ok {
@@ -151,25 +155,34 @@ func parseTypedData(raw json.RawMessage) (*apitypes.TypedData, error) {
 	return &td, nil
 }
 
-// numbersToBig replaces, in place, the JSON numbers of a decoded message
-// with what geth's encoder takes: *big.Int for integers, float64 (which it
-// then refuses with a clear error) for the rest.
-func numbersToBig(v any) any {
+// normalize rewrites, in place, the values of a decoded message into what
+// geth's encoder takes: *big.Int for integers, float64 (which it then
+// refuses with a clear error) for the other numbers. It refuses a null
+// array element, on which geth's encoder panics (reflect.TypeOf(nil)).
+func normalize(v any) (any, error) {
+	var err error
 	switch v := v.(type) {
 	case json.Number:
-		if n, ok := new(big.Int).SetString(v.String(), 10); ok {
-			return n
+		if i, ok := new(big.Int).SetString(v.String(), 10); ok {
+			return i, nil
 		}
 		f, _ := v.Float64()
-		return f
+		return f, nil
 	case map[string]any:
 		for k, e := range v {
-			v[k] = numbersToBig(e)
+			if v[k], err = normalize(e); err != nil {
+				return nil, err
+			}
 		}
 	case []any:
 		for i, e := range v {
-			v[i] = numbersToBig(e)
+			if e == nil {
+				return nil, fmt.Errorf("null array element")
+			}
+			if v[i], err = normalize(e); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return v
+	return v, nil
 }

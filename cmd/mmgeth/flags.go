@@ -24,7 +24,7 @@ var (
 	httpFlag     = &cli.BoolFlag{Name: "http", Usage: "enable the HTTP-RPC server", Category: "API AND CONSOLE"}
 	httpAddr     = &cli.StringFlag{Name: "http.addr", Value: "127.0.0.1", Usage: "HTTP-RPC listening interface", Category: "API AND CONSOLE"}
 	httpPort     = &cli.IntFlag{Name: "http.port", Value: 8545, Usage: "HTTP-RPC listening port", Category: "API AND CONSOLE"}
-	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3; with --dev also txpool,debug,evm)", Category: "API AND CONSOLE"}
+	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3; with --dev also txpool,debug,evm,hardhat,personal)", Category: "API AND CONSOLE"}
 	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser", Category: "API AND CONSOLE"}
 	wsFlag       = &cli.BoolFlag{Name: "ws", Usage: "enable the WS-RPC server", Category: "API AND CONSOLE"}
 	wsAddr       = &cli.StringFlag{Name: "ws.addr", Value: "127.0.0.1", Usage: "WS-RPC listening interface", Category: "API AND CONSOLE"}
