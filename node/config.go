@@ -24,6 +24,9 @@ type Config struct {
 	WSPort      int
 	WSModules   []string
 	IPCDisable  bool
+	// AllowUnprotectedTxs takes pre-EIP-155 transactions over RPC (geth's
+	// --rpc.allow-unprotected-txs).
+	AllowUnprotectedTxs bool
 
 	// Dev seals blocks with the built-in merge-miner and serves the dev
 	// accounts; DevPeriod 0 seals a block for each batch of transactions.

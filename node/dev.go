@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"sync"
 
@@ -26,13 +27,30 @@ func (d *devAPI) Accounts() []common.Address {
 	return out
 }
 
-func (d *devAPI) SignTx(from common.Address, tx *types.Transaction) (*types.Transaction, error) {
+// key is from's private key, if from is a dev account.
+func (d *devAPI) key(from common.Address) (*ecdsa.PrivateKey, error) {
 	for _, k := range d.n.devKeys {
 		if crypto.PubkeyToAddress(k.PublicKey) == from {
-			return types.SignTx(tx, types.LatestSignerForChainID(d.n.chain.Config().ChainID), k)
+			return k, nil
 		}
 	}
 	return nil, fmt.Errorf("unknown account %s", from)
+}
+
+func (d *devAPI) SignTx(from common.Address, tx *types.Transaction) (*types.Transaction, error) {
+	k, err := d.key(from)
+	if err != nil {
+		return nil, err
+	}
+	return types.SignTx(tx, types.LatestSignerForChainID(d.n.chain.Config().ChainID), k)
+}
+
+func (d *devAPI) SignHash(from common.Address, hash []byte) ([]byte, error) {
+	k, err := d.key(from)
+	if err != nil {
+		return nil, err
+	}
+	return crypto.Sign(hash, k)
 }
 
 func (d *devAPI) Mine(ctx context.Context, timestamp uint64) (*types.Block, error) {

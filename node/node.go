@@ -48,6 +48,7 @@ type Node struct {
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
 	http    *httpRPC
+	apis    []gethrpc.API // every RPC service registered, whatever --http.api serves
 }
 
 // New assembles a node; Start opens its servers.
@@ -115,8 +116,8 @@ func listenHost(cfg *Config) string {
 }
 
 // httpModules are the namespaces served over HTTP (and, unless --ws.api
-// says otherwise, WS): the chosen ones, plus evm and hardhat in dev mode and
-// mnr when mining.
+// says otherwise, WS): the chosen ones, plus evm, hardhat and personal in
+// dev mode and mnr when mining.
 func httpModules(cfg *Config) (modules, extra []string) {
 	modules = cfg.HTTPModules
 	switch {
@@ -127,7 +128,7 @@ func httpModules(cfg *Config) (modules, extra []string) {
 		modules = DefaultHTTPModules
 	}
 	if cfg.Dev {
-		extra = append(extra, "evm", "hardhat")
+		extra = append(extra, "evm", "hardhat", "personal")
 	}
 	if cfg.Mine || cfg.Dev {
 		extra = append(extra, "mnr")
@@ -187,8 +188,10 @@ func (n *Node) setup() error {
 		return err
 	}
 	var devBackend rpc.Dev
+	var coinbase func() (common.Address, error)
 	if n.cfg.Mine || n.cfg.Dev {
 		n.setupMining()
+		coinbase = n.coinbase
 		if n.cfg.Dev {
 			devBackend = &devAPI{n: n}
 		}
@@ -207,8 +210,11 @@ func (n *Node) setup() error {
 		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
+		Coinbase:      coinbase,
 		PeerCount:     n.stack.Server().PeerCount,
 		Syncing:       n.syncing,
+
+		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
 	})
 	if err != nil {
 		return err
@@ -222,6 +228,7 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
+	n.apis = apis
 	if n.cfg.HTTP {
 		modules, extra := httpModules(&n.cfg)
 		// geth's in-process server holds geth's node APIs (admin, ...) too,
@@ -265,6 +272,10 @@ func (n *Node) setupMining() {
 		n.stack.RegisterLifecycle(n.dev)
 	}
 }
+
+// coinbase is the address the blocks this node builds pay, for
+// eth_coinbase.
+func (n *Node) coinbase() (common.Address, error) { return n.cfg.Etherbase, nil }
 
 // blockFields adds the merged-mining fields to every block served over RPC,
 // in the encodings `mmgeth proof verify` takes.

@@ -52,7 +52,8 @@ type Config struct {
 	ClientVersion string
 
 	// AllowUnprotectedTxs lets pre-EIP-155 transactions (no chain id in the
-	// signature) through eth_sendRawTransaction; dev mode always does.
+	// signature) through eth_sendRawTransaction (geth's
+	// --rpc.allow-unprotected-txs).
 	AllowUnprotectedTxs bool
 
 	// BlockFields returns the node's extra per-block JSON fields
@@ -73,24 +74,21 @@ type Config struct {
 }
 
 // Dev is the dev-mode node: unlocked accounts and manual block production.
-// The evm namespace and eth_sendTransaction/eth_signTransaction use it.
-// A Dev that also implements TextSigner serves eth_sign.
+// The evm namespace, the signing methods (eth_sendTransaction,
+// eth_signTransaction, eth_sign, personal_sign, eth_signTypedData_v3/_v4)
+// use it.
 type Dev interface {
 	Accounts() []common.Address
 	SignTx(from common.Address, tx *types.Transaction) (*types.Transaction, error)
+	// SignHash signs a 32-byte digest with from's key and returns the
+	// 65-byte [R || S || V] signature with V in {0, 1}, as crypto.Sign does;
+	// the RPC methods choose the digest (EIP-191, EIP-712).
+	SignHash(from common.Address, hash []byte) ([]byte, error)
 	Mine(ctx context.Context, timestamp uint64) (*types.Block, error) // seal one block now; timestamp 0 = default
 	Snapshot() uint64
 	Revert(id uint64) (bool, error)
 	IncreaseTime(seconds uint64) uint64 // returns the total offset
 	SetNextBlockTimestamp(t uint64) error
-}
-
-// TextSigner is optionally implemented by a Dev to serve eth_sign. SignText
-// signs keccak256("\x19Ethereum Signed Message:\n" + len(text) + text) and
-// returns the 65-byte [R || S || V] signature with V in {0, 1}, as geth's
-// accounts.Wallet.SignText does.
-type TextSigner interface {
-	SignText(from common.Address, text []byte) ([]byte, error)
 }
 
 // withDefaults checks cfg and fills its zero values.

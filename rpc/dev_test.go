@@ -5,11 +5,9 @@ import (
 	"math/big"
 	"testing"
 
-	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 )
 
 func TestDevAccounts(t *testing.T) {
@@ -50,18 +48,6 @@ func TestDevAccounts(t *testing.T) {
 	}
 	tc.wantError(codeServerError, "unknown account", "eth_sendTransaction", map[string]any{"from": addr4, "to": target})
 	tc.wantError(codeInvalidParams, "contract creation without any data", "eth_sendTransaction", map[string]any{"from": addr1})
-
-	// eth_sign: EIP-191 over the message, V in {27, 28}.
-	var sig hexutil.Bytes
-	tc.mustDecode(&sig, "eth_sign", addr2, "0xdeadbeef")
-	if len(sig) != 65 || (sig[64] != 27 && sig[64] != 28) {
-		t.Fatalf("signature %x", sig)
-	}
-	sig[64] -= 27
-	pub, err := crypto.SigToPub(accounts.TextHash(common.FromHex("0xdeadbeef")), sig)
-	if err != nil || crypto.PubkeyToAddress(*pub) != addr2 {
-		t.Errorf("eth_sign recovers to %v (%v), want %s", pub, err, addr2)
-	}
 
 	// eth_signTransaction returns a transaction signed by the account.
 	var signed struct {
@@ -135,11 +121,26 @@ func TestNoDevMode(t *testing.T) {
 	tc.wantError(-32601, "does not exist", "evm_mine")
 	tc.wantError(codeServerError, "unknown account", "eth_sendTransaction", map[string]any{"from": addr1, "to": addr2})
 	tc.wantError(codeServerError, "unknown account", "eth_sign", addr1, "0x00")
-	// A node without dev mode refuses unprotected transactions (see
-	// TestRejectedTransactions); in dev mode they pass, for keyless deployers.
-	dev := newTestChain(t, testOptions{dev: true})
-	unprotected := types.MustSignNewTx(key1, types.HomesteadSigner{}, &types.LegacyTx{
-		Nonce: dev.pool.PoolNonce(addr1), To: &addr2, Gas: 21_000, GasPrice: new(big.Int).Mul(dev.bc.CurrentBlock().BaseFee, big.NewInt(2)),
-	})
-	dev.mustCall("eth_sendRawTransaction", rawTx(t, unprotected))
+	tc.wantError(-32601, "does not exist", "personal_sign", "0x00", addr1)
+	tc.wantError(-32601, "does not exist", "eth_signTypedData_v4", addr1, "{}")
+}
+
+// TestUnprotectedTransactions: Config.AllowUnprotectedTxs alone decides
+// whether a pre-EIP-155 transaction is taken, dev mode or not.
+func TestUnprotectedTransactions(t *testing.T) {
+	for _, opts := range []testOptions{{}, {dev: true}, {allowUnprotected: true}, {dev: true, allowUnprotected: true}} {
+		tc := newTestChain(t, opts)
+		unprotected := types.MustSignNewTx(key1, types.HomesteadSigner{}, &types.LegacyTx{
+			Nonce: tc.pool.PoolNonce(addr1), To: &addr2, Gas: 21_000, GasPrice: new(big.Int).Mul(tc.bc.CurrentBlock().BaseFee, big.NewInt(2)),
+		})
+		if !opts.allowUnprotected {
+			tc.wantError(codeServerError, "only replay-protected (EIP-155) transactions allowed over RPC", "eth_sendRawTransaction", rawTx(t, unprotected))
+			continue
+		}
+		var hash common.Hash
+		tc.mustDecode(&hash, "eth_sendRawTransaction", rawTx(t, unprotected))
+		if hash != unprotected.Hash() {
+			t.Errorf("%+v: eth_sendRawTransaction = %s, want %s", opts, hash, unprotected.Hash())
+		}
+	}
 }

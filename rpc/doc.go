@@ -1,5 +1,5 @@
 // Package rpc serves the node's standard JSON-RPC namespaces: eth, net, web3,
-// txpool, debug and, in dev mode only, evm.
+// txpool, debug and, in dev mode only, evm and personal (personal_sign).
 //
 // It owns:
 //   - one backend adapter over core.BlockChain and txpool.TxPool that satisfies

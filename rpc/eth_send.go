@@ -5,7 +5,6 @@ package rpc
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/big"
 	"slices"
@@ -188,27 +187,4 @@ func (api *ethAPI) SignTransaction(ctx context.Context, args TransactionArgs) (*
 		return nil, err
 	}
 	return api.s.newTxResult(signed, args.from())
-}
-
-// Sign is EIP-191 personal_sign with a dev account: a 65-byte signature with
-// V = 27/28.
-func (api *ethAPI) Sign(addr common.Address, data hexutil.Bytes) (hexutil.Bytes, error) {
-	dev, err := api.s.devAccount(addr)
-	if err != nil {
-		return nil, err
-	}
-	signer, ok := dev.(TextSigner)
-	if !ok {
-		return nil, errors.New("this node cannot sign messages")
-	}
-	sig, err := signer.SignText(addr, data)
-	if err != nil {
-		return nil, err
-	}
-	if len(sig) != 65 {
-		return nil, fmt.Errorf("signer returned %d bytes, want 65", len(sig))
-	}
-	out := slices.Clone(sig)
-	out[64] += 27
-	return out, nil
 }

@@ -105,10 +105,9 @@ func (s *Service) submit(tx *types.Transaction) (common.Hash, error) {
 	if err := checkTxFee(tx.GasPrice(), tx.Gas(), s.cfg.TxFeeCap); err != nil {
 		return common.Hash{}, err
 	}
-	if !tx.Protected() && !s.cfg.AllowUnprotectedTxs && s.cfg.Dev == nil {
+	if !tx.Protected() && !s.cfg.AllowUnprotectedTxs {
 		// A transaction without EIP-155 replay protection could be replayed
-		// on any chain where its sender has funds. Dev mode takes them: the
-		// keyless deployers (CREATE2 factory...) are such transactions.
+		// on any chain where its sender has funds.
 		return common.Hash{}, &codedError{codeServerError, "only replay-protected (EIP-155) transactions allowed over RPC"}
 	}
 	if err := s.b.pool.Add([]*types.Transaction{tx}, false)[0]; err != nil {

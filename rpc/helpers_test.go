@@ -15,7 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/consensus"
@@ -133,9 +132,10 @@ type testChain struct {
 }
 
 type testOptions struct {
-	dev           bool
-	logRangeLimit uint64
-	batchItems    int // gethrpc batch item limit; 0 = none
+	dev              bool
+	allowUnprotected bool // Config.AllowUnprotectedTxs
+	logRangeLimit    uint64
+	batchItems       int // gethrpc batch item limit; 0 = none
 }
 
 // newTestChain builds the fixture chain and serves it over HTTP on 127.0.0.1.
@@ -192,6 +192,8 @@ func newTestChain(t *testing.T, opts testOptions) *testChain {
 		Syncing:   func() any { return false },
 		PeerCount: func() int { return 3 },
 		Coinbase:  func() (common.Address, error) { return testCoinbase, nil },
+
+		AllowUnprotectedTxs: opts.allowUnprotected,
 	}
 	if opts.dev {
 		tc.dev = &testDev{tc: tc, keys: map[common.Address]*ecdsa.PrivateKey{addr1: key1, addr2: key2, addr3: key3}}
@@ -422,12 +424,12 @@ func (d *testDev) SignTx(from common.Address, tx *types.Transaction) (*types.Tra
 	return types.SignTx(tx, d.tc.signer, key)
 }
 
-func (d *testDev) SignText(from common.Address, text []byte) ([]byte, error) {
+func (d *testDev) SignHash(from common.Address, hash []byte) ([]byte, error) {
 	key, ok := d.keys[from]
 	if !ok {
 		return nil, fmt.Errorf("no key for %s", from)
 	}
-	return crypto.Sign(accounts.TextHash(text), key)
+	return crypto.Sign(hash, key)
 }
 
 func (d *testDev) Mine(ctx context.Context, timestamp uint64) (*types.Block, error) {

@@ -72,7 +72,9 @@ func (s *Service) Stop() error {
 }
 
 // APIs lists the namespaces; the node registers them and filters them by its
-// --http.api/--ws.api lists. evm is present only in dev mode.
+// --http.api/--ws.api lists. evm, personal and the eth_signTypedData
+// methods are present only in dev mode: geth, which has no keys to sign
+// with there, has none of them.
 func (s *Service) APIs() []gethrpc.API {
 	apis := []gethrpc.API{
 		{Namespace: "eth", Service: &ethAPI{s}},
@@ -84,7 +86,11 @@ func (s *Service) APIs() []gethrpc.API {
 	}
 	apis = append(apis, tracers.APIs(s.b)...)
 	if s.cfg.Dev != nil {
-		apis = append(apis, gethrpc.API{Namespace: "evm", Service: &evmAPI{s}})
+		apis = append(apis,
+			gethrpc.API{Namespace: "evm", Service: &evmAPI{s}},
+			gethrpc.API{Namespace: "personal", Service: &personalAPI{s}},
+			gethrpc.API{Namespace: "eth", Service: &typedDataAPI{s}},
+		)
 	}
 	return apis
 }

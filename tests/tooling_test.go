@@ -314,7 +314,7 @@ func (tl *tooling) run(t *testing.T, dir string, env []string, tool string, args
 	var bin string
 	timeout := 3 * time.Minute
 	switch tool {
-	case "forge", "cast":
+	case "forge", "cast", "node":
 		bin = filepath.Join(tl.dir, "bin", tool)
 	case "hardhat":
 		bin = filepath.Join(dir, "node_modules", ".bin", "hardhat")

@@ -24,13 +24,14 @@ var (
 	httpFlag     = &cli.BoolFlag{Name: "http", Usage: "enable the HTTP-RPC server", Category: "API AND CONSOLE"}
 	httpAddr     = &cli.StringFlag{Name: "http.addr", Value: "127.0.0.1", Usage: "HTTP-RPC listening interface", Category: "API AND CONSOLE"}
 	httpPort     = &cli.IntFlag{Name: "http.port", Value: 8545, Usage: "HTTP-RPC listening port", Category: "API AND CONSOLE"}
-	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3; with --dev also txpool,debug,evm)", Category: "API AND CONSOLE"}
+	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3; with --dev also txpool,debug,evm,hardhat,personal)", Category: "API AND CONSOLE"}
 	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser", Category: "API AND CONSOLE"}
 	wsFlag       = &cli.BoolFlag{Name: "ws", Usage: "enable the WS-RPC server", Category: "API AND CONSOLE"}
 	wsAddr       = &cli.StringFlag{Name: "ws.addr", Value: "127.0.0.1", Usage: "WS-RPC listening interface", Category: "API AND CONSOLE"}
 	wsPort       = &cli.IntFlag{Name: "ws.port", Value: 8546, Usage: "WS-RPC listening port", Category: "API AND CONSOLE"}
 	wsAPI        = &cli.StringSliceFlag{Name: "ws.api", Usage: "APIs offered over WS (default: as --http.api)", Category: "API AND CONSOLE"}
 	ipcDisable   = &cli.BoolFlag{Name: "ipcdisable", Usage: "disable the IPC-RPC server", Category: "API AND CONSOLE"}
+	unprotected  = &cli.BoolFlag{Name: "rpc.allow-unprotected-txs", Usage: "allow transactions without EIP-155 replay protection over RPC (default false; true with --dev, for keyless deployers, unless set to false)", Category: "API AND CONSOLE"}
 	mineFlag     = &cli.BoolFlag{Name: "mine", Usage: "serve merge-mining work (mnr_*) to pools", Category: "MINER"}
 	etherbase    = &cli.StringFlag{Name: "miner.etherbase", Usage: "address the mined blocks' fees are paid to", Category: "MINER"}
 	gasLimit     = &cli.Uint64Flag{Name: "miner.gaslimit", Usage: "gas ceiling the miner steers block gas limits to (default: the network's)", Category: "MINER"}
@@ -49,7 +50,7 @@ var (
 func nodeFlags() []cli.Flag {
 	return []cli.Flag{
 		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
-		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable,
+		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable, unprotected,
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
 		metricsFlag, metricsAddr, metricsPort,

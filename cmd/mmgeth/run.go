@@ -51,6 +51,8 @@ func runNode(ctx *cli.Context) error {
 		Metrics:     ctx.Bool(metricsFlag.Name),
 		MetricsAddr: ctx.String(metricsAddr.Name),
 		MetricsPort: ctx.Int(metricsPort.Name),
+
+		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes
@@ -78,6 +80,12 @@ func runNode(ctx *cli.Context) error {
 		}
 		if !ctx.IsSet(portFlag.Name) {
 			cfg.ListenPort = -1
+		}
+		// Keyless deployments (the CREATE2 factory's, ERC-1820's) are
+		// pre-EIP-155 transactions that Foundry and Hardhat send to a dev
+		// node, and anvil takes them.
+		if !ctx.IsSet(unprotected.Name) {
+			cfg.AllowUnprotectedTxs = true
 		}
 	}
 	n, err := node.New(cfg)
