@@ -331,3 +331,50 @@ func TestDevSnapshotRevert(t *testing.T) {
 		t.Fatal("transfer after revert failed")
 	}
 }
+
+// TestRevertWhileAutomining runs 1,000 evm_snapshot/evm_revert pairs
+// against a dev node that keeps automining a stream of transactions (run
+// it with -race): rewinds and inserts take the chain's one lock, so the
+// head is always a stored block with its state and work, on an unbroken
+// canonical chain, and the node keeps mining afterwards.
+func TestRevertWhileAutomining(t *testing.T) {
+	d := startDev(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	from := crypto.PubkeyToAddress(d.keys[3].PublicKey)
+	to := common.HexToAddress("0x5a5b")
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			// Reverts drop pool state under the sender: errors are expected.
+			d.rpc.CallContext(ctx, nil, "eth_sendTransaction", map[string]any{"from": from, "to": to, "value": "0x1"})
+		}
+	}()
+	for i := range 1000 {
+		var id hexutil.Uint64
+		if err := d.rpc.Call(&id, "evm_snapshot"); err != nil {
+			t.Fatalf("snapshot %d: %v", i, err)
+		}
+		var ok bool
+		if err := d.rpc.Call(&ok, "evm_revert", id); err != nil || !ok {
+			t.Fatalf("revert %d: %v %v", i, ok, err)
+		}
+	}
+	cancel()
+	<-done
+	bc := d.Chain()
+	head := bc.CurrentBlock()
+	if !bc.HasBlockAndState(head.Hash(), head.Number.Uint64()) || d.mmchain.WorkOf(head.Hash()) == nil {
+		t.Fatalf("head #%d without state or work", head.Number)
+	}
+	for n := head.Number.Uint64(); n > 0; n-- {
+		if h := bc.GetHeaderByNumber(n); h == nil || bc.GetCanonicalHash(n-1) != h.ParentHash {
+			t.Fatalf("canonical chain broken at #%d", n)
+		}
+	}
+	tx := d.transfer(t, d.keys[6], to, big.NewInt(7))
+	if err := d.client.SendTransaction(context.Background(), tx); err != nil {
+		t.Fatal(err)
+	}
+	d.waitReceipt(t, tx.Hash())
+}

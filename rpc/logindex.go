@@ -87,9 +87,20 @@ func (li *logIndexer) loop() {
 		if h == nil || h.Hash() == last {
 			return
 		}
+		view := filtermaps.NewChainView(li.chain, h.Number.Uint64(), h.Hash())
+		if view == nil {
+			// h was deleted (a dev rewind) while its update waited; the
+			// view of a header that is gone is nil, which filtermaps does
+			// not accept. The current head supersedes it.
+			if h = li.chain.CurrentBlock(); h.Hash() == last {
+				return
+			}
+			if view = filtermaps.NewChainView(li.chain, h.Number.Uint64(), h.Hash()); view == nil {
+				return
+			}
+		}
 		last = h.Hash()
 		cutoff, _ := li.chain.HistoryPruningCutoff()
-		view := filtermaps.NewChainView(li.chain, h.Number.Uint64(), h.Hash())
 		li.fm.SetTarget(view, cutoff, li.finalNum(h.Number.Uint64()))
 	}
 	setHead(li.chain.CurrentBlock())
