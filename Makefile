@@ -44,6 +44,8 @@ fuzz:
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzVerifyInclusion -fuzztime $(FUZZTIME)
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzParseTx -fuzztime $(FUZZTIME)
 	$(GO) test ./rpc/ -run '^$$' -fuzz FuzzTypedData -fuzztime $(FUZZTIME)
+	$(GO) test ./evm/bridge/ -run '^$$' -fuzz '^FuzzDiffReceiveHeaders$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./evm/bridge/ -run '^$$' -fuzz '^FuzzDiffVerifyInclusion$$' -fuzztime $(FUZZTIME)
 	for f in FuzzParseDepositAddress FuzzVerifyDepositAddress FuzzFederationScript; do \
 		$(GO) test ./peg/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 

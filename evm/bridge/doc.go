@@ -100,6 +100,20 @@
 // transaction: about 100k, 112k at worst (a retarget boundary); a 1-deep
 // reorg header 165k, and about 33.5k more per extra level of depth.
 //
+// # Differential tests (PEG.md §10.4)
+//
+// diff_test.go runs the same calls through btcspv and through this bytecode
+// on an in-memory state and requires the same verdict, error class (one
+// table, diffRules, maps btcspv's sentinels to the custom errors) and error
+// values, and on acceptance the same best chain, BtcReorg events, mainChain
+// entries and headerInfo; for proofs the same confirmations.
+// diff_headers_test.go sends real mainnet headers and their systematic
+// mutations, forks and rule scenarios on regtest and on grindable
+// retargeting networks (testnet 20-minute rule, BIP-94), and holds
+// FuzzDiffReceiveHeaders, whose input is a program of header operations
+// (diff_gen_test.go); diff_inclusion_test.go mutates real proofs and holds
+// FuzzDiffVerifyInclusion. `make fuzz` runs both.
+//
 // # Where this departs from PEG.md, and what PEG.md gets wrong
 //
 //   - Hdr.prev is not written for tip extensions (above). PEG.md §2.5 counts
