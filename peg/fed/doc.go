@@ -30,7 +30,10 @@
 //     eth_estimateGas plus a margin, EIP-1559 fees, the account's nonce
 //     from the node, and waits for its receipt before the next.
 //
-// Run repeats rounds every interval; a failed round (either node down, a
+// Run repeats rounds every interval, and at once after a round that
+// submitted headers (blocks came meanwhile, or a long catch-up goes on); the
+// interval should be shorter than the sidechain's block time for BtcRelay
+// to stay within a block of the node. A failed round (either node down, a
 // revert, a receipt that does not come) is retried with exponential backoff
 // up to a minute, and the first success after failures is logged. With
 // transactions of its account still pending in the pool (sent before a

@@ -132,6 +132,11 @@ func (r *Relayer) Run(ctx context.Context) {
 			r.cfg.Log.Info("Relay recovered", "after", failures, "relay", round.Relay.Height, "bitcoin", round.BitcoinHeight)
 		}
 		failures, wait = 0, r.cfg.Interval
+		if round.Headers > 0 {
+			// Blocks that came while the transaction was mined, or the
+			// rest of a long catch-up, go in the next sidechain block.
+			wait = 0
+		}
 	}
 }
 
