@@ -12,6 +12,7 @@ export MMGETH_CACHE := $(CACHE)
 build:
 	$(GO) build -o $(BIN)/mmgeth ./cmd/mmgeth
 	$(GO) build -o $(BIN)/mmminer ./cmd/mmminer
+	$(GO) build -o $(BIN)/mmfed ./cmd/mmfed
 
 run: build
 	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port 8545 --ws

@@ -23,21 +23,33 @@ var wellKnownDev = []string{
 	"0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",
 }
 
+// TestDevKeysFollowTheMnemonic: dev and regtest prefund the same 20 public
+// accounts (regtest's pay the relayer's gas before any peg-in).
 func TestDevKeysFollowTheMnemonic(t *testing.T) {
-	spec, err := Load("dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := spec.DevKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(keys) != 20 {
-		t.Fatalf("%d dev keys, want 20", len(keys))
-	}
-	for i, want := range wellKnownDev {
-		if got := crypto.PubkeyToAddress(keys[i].PublicKey); got != common.HexToAddress(want) {
-			t.Errorf("account %d is %s, want %s", i, got, want)
+	for _, name := range []string{"dev", "regtest"} {
+		spec, err := Load(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := spec.DevKeys()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(keys) != 20 {
+			t.Fatalf("%s: %d dev keys, want 20", name, len(keys))
+		}
+		gen, err := spec.Genesis()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, want := range wellKnownDev {
+			addr := crypto.PubkeyToAddress(keys[i].PublicKey)
+			if addr != common.HexToAddress(want) {
+				t.Errorf("%s: account %d is %s, want %s", name, i, addr, want)
+			}
+			if bal := gen.Alloc[addr].Balance; bal == nil || bal.Cmp(evm.BTCToWei(10000)) != 0 {
+				t.Errorf("%s: account %d holds %v wei, want 10000 BTC", name, i, bal)
+			}
 		}
 	}
 }
@@ -120,7 +132,7 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
 		"dev":     "0x474766478826b97d847c651a599b919d0bee13bf4f5f4ec58d01e94295008ce5",
-		"regtest": "0xfd9539be1ad3661e09eba617aeee5a9662adb08e198a3c2076ee6c24472cc266",
+		"regtest": "0x8a1cd205eed67624c46f5cab18e49d12e189d3033d17e56290081acddff9d9e1",
 		"testnet": "0xb25567ec0b9a5be91756e377747ccf9201d146303fdba6483a39b983b77d758c",
 	}
 	for _, name := range Names() {

@@ -36,7 +36,9 @@ type Spec struct {
 	GenesisDifficulty *big.Int         `json:"genesisDifficulty"`
 	MergeMining       consensus.Params `json:"mergeMining"`
 	// DevMnemonic, DevAccounts and DevBalanceBTC prefund BIP-44 accounts of a
-	// well-known mnemonic, on dev networks only.
+	// well-known mnemonic, on local networks only (dev and regtest, where
+	// someone must hold BTC to pay gas before any peg-in, e.g. a relayer):
+	// their keys are public.
 	DevMnemonic   string   `json:"devMnemonic,omitempty"`
 	DevAccounts   int      `json:"devAccounts,omitempty"`
 	DevBalanceBTC int64    `json:"devBalanceBTC,omitempty"`

@@ -22,6 +22,7 @@
 // Files: template.go parses getblocktemplate, coinbase.go builds coinbases,
 // merkle.go computes the coinbase branch and root, target.go compares hashes
 // with targets, job.go assembles a job and its solutions, hasher.go and
-// worker.go grind, miner.go polls, schedules and submits, btcrpc.go and
-// siderpc.go are the two clients (HTTP only).
+// worker.go grind, miner.go polls, schedules and submits, siderpc.go is the
+// sidechain client; the Bitcoin node's is internal/btcrpc, shared with mmfed
+// (both HTTP only).
 package main

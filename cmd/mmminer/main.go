@@ -15,6 +15,8 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
 	"github.com/urfave/cli/v2"
+
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
 )
 
 func main() {
@@ -135,7 +137,7 @@ func payScript(addr string) ([]byte, error) {
 }
 
 func mine(ctx context.Context, cfg config, log *slog.Logger) error {
-	btc, err := newBTCRPC(cfg.btcRPC, cfg.btcUser, cfg.btcPass)
+	btc, err := btcrpc.New(cfg.btcRPC, cfg.btcUser, cfg.btcPass)
 	if err != nil {
 		return err
 	}
@@ -144,7 +146,7 @@ func mine(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer side.close()
-	log.Info("Starting mmminer", "btc", btc.url, "rpc", side.url, "threads", cfg.threads, "poll", cfg.poll)
+	log.Info("Starting mmminer", "btc", btc.URL(), "rpc", side.url, "threads", cfg.threads, "poll", cfg.poll)
 	newMiner(cfg, btc, side, log).run(ctx)
 	log.Info("Stopped")
 	return nil

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
 )
 
 const (
@@ -38,7 +40,7 @@ type config struct {
 type miner struct {
 	cfg  config
 	log  *slog.Logger
-	btc  *btcRPC
+	btc  *btcrpc.Client
 	side *sideRPC
 
 	extranonce atomic.Uint64
@@ -67,7 +69,7 @@ type miner struct {
 	sideOK, sideRejected, btcOK, btcRejected uint64
 }
 
-func newMiner(cfg config, btc *btcRPC, side *sideRPC, log *slog.Logger) *miner {
+func newMiner(cfg config, btc *btcrpc.Client, side *sideRPC, log *slog.Logger) *miner {
 	m := &miner{cfg: cfg, log: log, btc: btc, side: side}
 	// A random start keeps restarts and parallel miners off each other's
 	// coinbases.
@@ -112,7 +114,7 @@ func (m *miner) refresh(ctx context.Context, out chan<- *solution, now time.Time
 	forceNew := false
 	if m.btcRetry.due(now) {
 		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		res, err := m.btc.getBlockTemplate(cctx)
+		res, err := m.btc.BlockTemplate(cctx)
 		cancel()
 		var t *btcTemplate
 		if err == nil {
@@ -228,15 +230,15 @@ func (m *miner) submitBitcoin(ctx context.Context, s *solution) {
 		return
 	}
 	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-	err = m.btc.submitBlock(cctx, block)
+	err = m.btc.SubmitBlock(cctx, block)
 	cancel()
-	var nodeErr *btcRPCError
+	var nodeErr *btcrpc.Error
 	switch {
 	case err == nil:
 		m.btcOK++
 		m.btcSolved = s.job.tmpl.key
 		m.log.Info("Bitcoin block accepted", "height", s.job.tmpl.height, "hash", s.hash, "txs", len(block.Transactions))
-	case errors.Is(err, errBlockRejected) || errors.As(err, &nodeErr):
+	case errors.Is(err, btcrpc.ErrBlockRejected) || errors.As(err, &nodeErr):
 		m.btcRejected++
 		m.btcSolved = s.job.tmpl.key
 		m.log.Warn("Bitcoin block rejected", "height", s.job.tmpl.height, "hash", s.hash, "err", err)

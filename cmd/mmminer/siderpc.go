@@ -9,6 +9,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
 )
 
 // rootstockTag is the tag of a node whose mnr_getWork carries none (rskj).
@@ -57,7 +59,7 @@ type sideResult struct {
 // so a node that is down at start is retried like one that goes away later
 // (a WebSocket dial would fail at once).
 func newSideRPC(endpoint string) (*sideRPC, error) {
-	u, err := httpEndpoint("--rpc", endpoint)
+	u, err := btcrpc.Endpoint("--rpc", endpoint)
 	if err != nil {
 		return nil, err
 	}

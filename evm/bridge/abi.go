@@ -11,6 +11,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // BtcRelayAddress is where genesis places BtcRelay (PEG.md §1).
@@ -119,6 +120,27 @@ func UnpackReceiveHeaders(ret []byte) (accepted uint16, bestHeight uint32, err e
 		return 0, 0, err
 	}
 	return out[0].(uint16), out[1].(uint32), nil
+}
+
+// BtcReorg is the event BtcRelay emits when its best chain moves to
+// another branch (PEG.md §2.4).
+type BtcReorg struct {
+	OldBest, NewBest common.Hash
+	ForkHeight       uint32
+	Depth            uint32 // best-chain blocks that left it
+}
+
+// ParseBtcReorg decodes l when it is a BtcReorg log of BtcRelay.
+func ParseBtcReorg(l *types.Log) (BtcReorg, bool) {
+	ev := BtcRelayABI.Events["BtcReorg"]
+	if l.Address != BtcRelayAddress || len(l.Topics) != 3 || l.Topics[0] != ev.ID {
+		return BtcReorg{}, false
+	}
+	vals, err := ev.Inputs.NonIndexed().Unpack(l.Data)
+	if err != nil {
+		return BtcReorg{}, false
+	}
+	return BtcReorg{OldBest: l.Topics[1], NewBest: l.Topics[2], ForkHeight: vals[0].(uint32), Depth: vals[1].(uint32)}, true
 }
 
 // VerifyInclusionInput is the calldata of verifyInclusion(txid, p, minConfs).

@@ -362,18 +362,14 @@ func TestReorg(t *testing.T) {
 			t.Fatalf("blockHashAt(%d) = %v, want %v", height, got, hashOf(want))
 		}
 	}
-	ev := BtcRelayABI.Events["BtcReorg"]
-	var reorg []any
+	var reorg BtcReorg
 	for _, l := range r.logs {
-		if l.Topics[0] == ev.ID {
-			if l.Topics[1] != hashOf(a3) || l.Topics[2] != hashOf(b4) {
-				t.Fatalf("BtcReorg topics %v", l.Topics)
-			}
-			reorg, _ = ev.Inputs.NonIndexed().Unpack(l.Data)
+		if ev, ok := ParseBtcReorg(l); ok {
+			reorg = ev
 		}
 	}
-	if len(reorg) != 2 || reorg[0] != uint32(1) || reorg[1] != uint32(2) {
-		t.Fatalf("BtcReorg(forkHeight, depth) = %v, want (1, 2)", reorg)
+	if want := (BtcReorg{OldBest: hashOf(a3), NewBest: hashOf(b4), ForkHeight: 1, Depth: 2}); reorg != want {
+		t.Fatalf("BtcReorg %+v, want %+v", reorg, want)
 	}
 	for hdr, want := range map[*wire.BlockHeader]uint32{a2: 0, a3: 0, b2: 3, b4: 1, a1: 4} {
 		if got, _ := h.view.Confirmations(hashOf(hdr)); got != want {
@@ -537,9 +533,8 @@ func TestMinDifficultyReorgToShorterChain(t *testing.T) {
 	}
 	var found bool
 	for _, l := range r.logs {
-		if l.Topics[0] == BtcRelayABI.Events["BtcReorg"].ID {
-			vals, _ := BtcRelayABI.Events["BtcReorg"].Inputs.NonIndexed().Unpack(l.Data)
-			found = vals[0] == uint32(0) && vals[1] == uint32(3)
+		if ev, ok := ParseBtcReorg(l); ok {
+			found = ev.ForkHeight == 0 && ev.Depth == 3
 		}
 	}
 	if !found {

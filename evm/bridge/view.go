@@ -16,26 +16,35 @@ import (
 // about 60k, so this leaves room without letting a bad state spin forever.
 const viewGas = 10_000_000
 
-// View runs BtcRelay's view functions on a state. Go never reads the
-// contract's storage slots itself: the layout lives in Solidity only
-// (PEG.md §8). A View is not safe for concurrent use, and it must not share
-// its StateDB with a goroutine that writes it; give it a copy when in doubt.
+// View runs BtcRelay's view functions, either on a state (NewView, for the
+// node and tests) or through any other way of making a static call
+// (NewCallView: mmfed's eth_call). Go never reads the contract's storage
+// slots itself: the layout lives in Solidity only (PEG.md §8), and the
+// decoding of each view's output lives here only.
 type View struct {
-	state  *state.StateDB
-	config *params.ChainConfig
+	call func(input []byte) ([]byte, error)
 }
 
-// NewView returns a View over st, run under config's rules.
+// NewView returns a View over st, run under config's rules. It is not safe
+// for concurrent use, and it must not share its StateDB with a goroutine
+// that writes it; give it a copy when in doubt.
 func NewView(st *state.StateDB, config *params.ChainConfig) *View {
-	return &View{state: st, config: config}
+	return &View{call: func(input []byte) ([]byte, error) { return stateCall(st, config, input) }}
 }
 
-// call makes a static call and leaves the state as it found it (warm-slot
-// and other journal entries are reverted). A revert comes back as a
-// *RevertError.
-func (v *View) call(input []byte) ([]byte, error) {
-	snap := v.state.Snapshot()
-	defer v.state.RevertToSnapshot(snap)
+// NewCallView returns a View whose calls go through call, which runs a
+// static call of BtcRelay with input and returns its output; it must
+// return a revert as a *RevertError (DecodeRevert).
+func NewCallView(call func(input []byte) ([]byte, error)) *View {
+	return &View{call: call}
+}
+
+// stateCall makes a static call and leaves the state as it found it
+// (warm-slot and other journal entries are reverted). A revert comes back as
+// a *RevertError.
+func stateCall(st *state.StateDB, config *params.ChainConfig, input []byte) ([]byte, error) {
+	snap := st.Snapshot()
+	defer st.RevertToSnapshot(snap)
 	// No view reads a block field, so a fixed post-merge context serves.
 	blockCtx := vm.BlockContext{
 		CanTransfer: core.CanTransfer,
@@ -48,10 +57,10 @@ func (v *View) call(input []byte) ([]byte, error) {
 		BlobBaseFee: new(big.Int),
 		Random:      &common.Hash{},
 	}
-	e := vm.NewEVM(blockCtx, v.state, v.config, vm.Config{NoBaseFee: true})
+	e := vm.NewEVM(blockCtx, st, config, vm.Config{NoBaseFee: true})
 	defer e.Release()
 	ret, _, err := e.StaticCall(common.Address{}, BtcRelayAddress, input, vm.NewGasBudget(viewGas, 0))
-	if err := v.state.Error(); err != nil {
+	if err := st.Error(); err != nil {
 		return nil, err // a failed state read would otherwise look like a revert
 	}
 	if errors.Is(err, vm.ErrExecutionReverted) {

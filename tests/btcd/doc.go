@@ -9,5 +9,6 @@
 // and the first coinbase matures at 100 confirmations); the node is stopped
 // when the test ends. Proxy stands between a client and a node so that a
 // test can make the node go away and come back: restarting btcd itself
-// would wipe its regtest chain.
+// would wipe its regtest chain. Branch grinds regtest blocks on any parent,
+// for side branches and reorgs handed to btcd with submitblock.
 package btcd

@@ -1,0 +1,134 @@
+// Command mmfed is mmgeth's federator and relayer daemon (PEG.md §5.5), a
+// command line over peg/fed. Today it has one subcommand, relay: it keeps
+// the sidechain's Bitcoin light client (BtcRelay) in step with a Bitcoin
+// node, paying for the receiveHeaders transactions with its own key. Anyone
+// may run it; it needs no Bitcoin key.
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/ethereum/go-ethereum/ethclient"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/urfave/cli/v2"
+
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
+	"github.com/mmgeth/mmgeth/peg/fed"
+)
+
+func main() {
+	if err := newApp().Run(os.Args); err != nil {
+		fmt.Fprintln(os.Stderr, "mmfed:", err)
+		os.Exit(1)
+	}
+}
+
+var (
+	rpcFlag = &cli.StringFlag{
+		Name:  "rpc",
+		Usage: "mmgeth HTTP JSON-RPC endpoint, http(s)://host:port or host:port",
+		Value: "http://127.0.0.1:8545",
+	}
+	btcRPCFlag = &cli.StringFlag{
+		Name:  "btc.rpc",
+		Usage: "Bitcoin node JSON-RPC endpoint, http(s)://host:port or host:port (btcd or bitcoind)",
+		Value: "http://127.0.0.1:8332",
+	}
+	btcUserFlag = &cli.StringFlag{
+		Name:    "btc.user",
+		Usage:   "Bitcoin node RPC user",
+		EnvVars: []string{"MMFED_BTC_USER"},
+	}
+	btcPassFlag = &cli.StringFlag{
+		Name:    "btc.pass",
+		Usage:   "Bitcoin node RPC password",
+		EnvVars: []string{"MMFED_BTC_PASS"},
+	}
+	keyFlag = &cli.StringFlag{
+		Name:     "key",
+		Usage:    "file holding the key that pays the relay's gas: a hex private key, or a geth keystore JSON file with --password",
+		Required: true,
+	}
+	passwordFlag = &cli.StringFlag{
+		Name:  "password",
+		Usage: "file whose first line is the password of the --key keystore file",
+	}
+	intervalFlag = &cli.DurationFlag{
+		Name:  "interval",
+		Usage: "how often the Bitcoin node is polled for new blocks",
+		Value: 2 * time.Second,
+	}
+	verboseFlag = &cli.BoolFlag{
+		Name:  "verbose",
+		Usage: "log debug messages",
+	}
+)
+
+var relayCommand = &cli.Command{
+	Name:  "relay",
+	Usage: "keep BtcRelay, the sidechain's Bitcoin light client, in step with a Bitcoin node",
+	Description: "Each --interval, mmfed relay compares BtcRelay's best chain (eth_call on --rpc) with the Bitcoin " +
+		"node's (--btc.rpc), and sends the missing headers in receiveHeaders transactions signed with --key, " +
+		"following Bitcoin reorgs. It keeps no state: restart it at will.",
+	Flags:  []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, keyFlag, passwordFlag, intervalFlag, verboseFlag},
+	Action: runRelay,
+}
+
+func newApp() *cli.App {
+	return &cli.App{
+		Name:     "mmfed",
+		Usage:    "federator and relayer daemon of an mmgeth sidechain",
+		Commands: []*cli.Command{relayCommand},
+	}
+}
+
+func runRelay(c *cli.Context) error {
+	if c.Args().Present() {
+		return fmt.Errorf("unexpected arguments %q", c.Args().Slice())
+	}
+	interval := c.Duration(intervalFlag.Name)
+	if interval <= 0 {
+		return fmt.Errorf("--interval must be positive, got %v", interval)
+	}
+	btc, err := btcrpc.New(c.String(btcRPCFlag.Name), c.String(btcUserFlag.Name), c.String(btcPassFlag.Name))
+	if err != nil {
+		return err
+	}
+	sideURL, err := btcrpc.Endpoint("--rpc", c.String(rpcFlag.Name))
+	if err != nil {
+		return err
+	}
+	key, err := loadKey(c.String(keyFlag.Name), c.String(passwordFlag.Name))
+	if err != nil {
+		return err
+	}
+	// HTTP only: a client that connects per call retries a node that is
+	// down at start like one that goes away later.
+	rc, err := gethrpc.DialHTTP(sideURL)
+	if err != nil {
+		return fmt.Errorf("invalid --rpc %q: %v", sideURL, err)
+	}
+	side := ethclient.NewClient(rc)
+	defer side.Close()
+
+	level := slog.LevelInfo
+	if c.Bool(verboseFlag.Name) {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	r, err := fed.NewRelayer(fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log.Info("Starting mmfed relay", "rpc", sideURL, "btc", btc.URL(), "relayer", r.Address(), "interval", interval)
+	r.Run(ctx)
+	log.Info("Stopped")
+	return nil
+}

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/accounts/keystore"
+	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/google/uuid"
+)
+
+// devKey is the first account of the public dev mnemonic.
+const devKey = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80"
+
+func writeFile(t *testing.T, name, content string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestLoadKey(t *testing.T) {
+	want, _ := crypto.HexToECDSA(devKey)
+	for name, content := range map[string]string{"bare": devKey, "0x and newline": "0x" + devKey + "\n"} {
+		got, err := loadKey(writeFile(t, "key", content), "")
+		if err != nil || !got.Equal(want) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+
+	// A keystore file as geth writes it (light scrypt to keep the test fast).
+	ks, err := keystore.EncryptKey(&keystore.Key{Id: uuid.New(), Address: crypto.PubkeyToAddress(want.PublicKey), PrivateKey: want},
+		"s3cret", keystore.LightScryptN, keystore.LightScryptP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ksFile := writeFile(t, "keystore.json", string(ks))
+	got, err := loadKey(ksFile, writeFile(t, "pw", "s3cret\r\nignored second line\n"))
+	if err != nil || !got.Equal(want) {
+		t.Fatalf("keystore: %v", err)
+	}
+
+	for name, c := range map[string]struct{ key, password, want string }{
+		"no file":          {filepath.Join(t.TempDir(), "missing"), "", "--key: open"},
+		"not a key":        {writeFile(t, "key", "hello"), "", "neither a hex private key nor a keystore JSON file"},
+		"no password":      {ksFile, "", "give its password file with --password"},
+		"wrong password":   {ksFile, writeFile(t, "pw", "nope"), "could not decrypt key with given password"},
+		"password for hex": {writeFile(t, "key", devKey), writeFile(t, "pw", "x"), "--password is for a keystore file"},
+	} {
+		if _, err := loadKey(c.key, c.password); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", name, err, c.want)
+		} else if strings.Contains(err.Error(), devKey) {
+			t.Errorf("%s: the error quotes the key", name)
+		}
+	}
+}
+
+func TestRelayFlags(t *testing.T) {
+	key := writeFile(t, "key", devKey)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{nil, `Required flag "key" not set`},
+		{[]string{"--key", key, "--interval", "0s"}, "--interval must be positive"},
+		{[]string{"--key", key, "--btc.rpc", "ftp://x"}, "invalid --btc.rpc"},
+		{[]string{"--key", key, "--rpc", "ws://127.0.0.1:8546"}, "invalid --rpc"},
+		{[]string{"--key", writeFile(t, "bad", "zz")}, "neither a hex private key"},
+		{[]string{"--key", key, "extra"}, "unexpected arguments"},
+	} {
+		err := newApp().Run(append([]string{"mmfed", "relay"}, tt.args...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: got %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}

@@ -1,0 +1,44 @@
+// Package fed is the logic of mmfed, the federator and relayer daemon
+// (PEG.md §5.5), as a library that cmd/mmfed wraps and tests run in-process.
+// Today it holds the header relay; deposit proofs, signing, broadcasting and
+// votes join it with the peg.
+//
+// # Relay
+//
+// A Relayer keeps BtcRelay (0x…01000007) in step with one Bitcoin node. It
+// keeps no state of its own: each round derives everything from the two
+// chains, so a restart, a second relayer, a sidechain reorg that drops its
+// transactions, or a Bitcoin reorg are all the same case. A round:
+//
+//  1. reads BtcRelay's bestChain() and the node's best block; equal: done;
+//  2. finds the fork point, the highest height where BtcRelay's
+//     blockHashAt(h) equals the node's getblockhash(h), walking down from
+//     min(both heights), at most maxForkDepth below BtcRelay's tip (deeper,
+//     the node is on another Bitcoin network or BtcRelay cannot follow it:
+//     ErrDiverged);
+//  3. fetches the node's headers above the fork point, checking that each
+//     links to the one before (a node reorging meanwhile fails the round);
+//  4. when the node's branch would replace BtcRelay's best chain rather
+//     than extend it, and the fetched headers reach the node's tip, compares
+//     their chainwork with BtcRelay's: no more work (the node is behind, or
+//     holds an equal-work sibling) means nothing to submit, since BtcRelay
+//     keeps the first-seen of equal tips as Bitcoin Core does;
+//  5. submits the headers parent first in receiveHeaders transactions of
+//     at most maxHeadersPerCall (read from BtcRelay's params()), each
+//     pre-checked with eth_call (a revert is logged decoded, e.g.
+//     TimeTooNew(…), and fails the round without spending gas), gas from
+//     eth_estimateGas plus a margin, EIP-1559 fees, the account's nonce
+//     from the node, and waits for its receipt before the next.
+//
+// Run repeats rounds every interval, and at once after a round that
+// submitted headers (blocks came meanwhile, or a long catch-up goes on); the
+// interval should be shorter than the sidechain's block time for BtcRelay
+// to stay within a block of the node. A failed round (either node down, a
+// revert, a receipt that does not come) is retried with exponential backoff
+// up to a minute, and the first success after failures is logged. With
+// transactions of its account still pending in the pool (sent before a
+// restart, say), a round waits for them rather than stacking more.
+//
+// Headers are never trusted from the node: BtcRelay checks every rule, so a
+// lying node can waste the relayer's gas but not corrupt the light client.
+package fed

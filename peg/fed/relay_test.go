@@ -1,0 +1,256 @@
+package fed
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"errors"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/mmgeth/mmgeth/evm/bridge"
+	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
+	"github.com/mmgeth/mmgeth/node"
+	"github.com/mmgeth/mmgeth/tests/btcd"
+)
+
+func init() {
+	if os.Getenv("MMGETH_TEST_LOG") == "" {
+		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+	}
+}
+
+// devChain is an in-process mmgeth --dev node (a block per transaction
+// batch; BtcRelay follows regtest there too) and a funded dev key.
+type devChain struct {
+	client *ethclient.Client
+	key    *ecdsa.PrivateKey
+}
+
+func startDevChain(t *testing.T) *devChain {
+	t.Helper()
+	spec, err := genesis.Load("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := node.New(node.Config{Spec: spec, Dev: true, HTTP: true, HTTPAddr: "127.0.0.1", ListenPort: -1, IPCDisable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	client, err := ethclient.Dial(n.HTTPEndpoint())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(client.Close)
+	return &devChain{client: client, key: n.DevKeys()[1]}
+}
+
+func newTestRelayer(t *testing.T, btc *btcrpc.Client, side *devChain) *Relayer {
+	t.Helper()
+	r, err := NewRelayer(RelayConfig{Bitcoin: btc, Sidechain: side.client, Key: side.key, Interval: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func btcClient(t *testing.T, addr string, n *btcd.Node) *btcrpc.Client {
+	t.Helper()
+	c, err := btcrpc.New(addr, n.User, n.Pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// sync makes one round that must succeed and end in step with the node.
+func sync(t *testing.T, r *Relayer) *Round {
+	t.Helper()
+	rd, err := r.Sync(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rd.InSync() {
+		t.Fatalf("BtcRelay at %d %v, the node at %d %v", rd.Relay.Height, chainhash.Hash(rd.Relay.Hash), rd.BitcoinHeight, rd.Bitcoin)
+	}
+	return rd
+}
+
+func gasPerHeader(rd *Round) uint64 {
+	var gas uint64
+	for _, r := range rd.Receipts {
+		gas += r.GasUsed
+	}
+	return gas / uint64(rd.Headers)
+}
+
+// TestRelay follows a real btcd from BtcRelay's genesis checkpoint through
+// catch-up, single blocks, a reorg, a restart and the node going away.
+func TestRelay(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts btcd and a dev node")
+	}
+	ctx := context.Background()
+	node := btcd.Start(t)
+	proxy := btcd.StartProxy(t, node.RPCAddr)
+	btc := btcClient(t, proxy.Addr, node)
+	side := startDevChain(t)
+	r := newTestRelayer(t, btc, side)
+
+	// Catch-up: 101 headers above the checkpoint in one transaction.
+	rd := sync(t, r)
+	if rd.Headers != 101 || len(rd.Receipts) != 1 || rd.Relay.Height != 101 {
+		t.Fatalf("catch-up: %d headers in %d transactions to height %d; want 101 in 1 to 101", rd.Headers, len(rd.Receipts), rd.Relay.Height)
+	}
+	t.Logf("catch-up: 101 headers, %d gas per header", gasPerHeader(rd))
+	if again := sync(t, r); again.Headers != 0 {
+		t.Fatalf("a round in step submitted %d headers", again.Headers)
+	}
+
+	if _, err := btc.Generate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	rd = sync(t, r)
+	if rd.Headers != 1 || rd.Relay.Height != 102 {
+		t.Fatalf("one new block: %d headers, height %d", rd.Headers, rd.Relay.Height)
+	}
+	t.Logf("one header alone: %d gas", gasPerHeader(rd))
+
+	// A heavier branch from height 99 (three blocks leave the best
+	// chain), built here and handed to btcd, which reorgs to it.
+	forkHash, err := btc.BlockHash(ctx, 99)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forkHeader, err := btc.BlockHeader(ctx, forkHash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oldTip := rd.Relay.Hash
+	branch, err := btcd.Branch(forkHeader, 99, 4, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range branch {
+		if err := btc.SubmitBlock(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	newTip := branch[3].BlockHash()
+	if best, _ := btc.BestBlockHash(ctx); best != newTip {
+		t.Fatalf("btcd did not reorg to the heavier branch: best %v, want %v", best, newTip)
+	}
+	rd = sync(t, r)
+	if rd.Headers != 4 || rd.Relay.Height != 103 {
+		t.Fatalf("reorg: %d headers, height %d; want 4 to 103", rd.Headers, rd.Relay.Height)
+	}
+	var reorgs []bridge.BtcReorg
+	for _, l := range rd.Receipts[0].Logs {
+		if ev, ok := bridge.ParseBtcReorg(l); ok {
+			reorgs = append(reorgs, ev)
+		}
+	}
+	want := bridge.BtcReorg{OldBest: oldTip, NewBest: common.Hash(newTip), ForkHeight: 99, Depth: 3}
+	if len(reorgs) != 1 || reorgs[0] != want {
+		t.Fatalf("BtcReorg events %+v, want [%+v]", reorgs, want)
+	}
+
+	// A restarted relayer knows nothing and resumes from the chains.
+	r = newTestRelayer(t, btc, side)
+	if _, err := btc.Generate(ctx, 3); err != nil {
+		t.Fatal(err)
+	}
+	if rd = sync(t, r); rd.Headers != 3 || rd.Relay.Height != 106 {
+		t.Fatalf("after a restart: %d headers, height %d; want 3 to 106", rd.Headers, rd.Relay.Height)
+	}
+
+	// The node goes away: the round fails without a transaction; back, it
+	// catches up.
+	proxy.Down()
+	if _, err := node.Client.Generate(2); err != nil {
+		t.Fatal(err)
+	}
+	if rd, err := r.Sync(ctx); err == nil || !strings.Contains(err.Error(), "Bitcoin node") {
+		t.Fatalf("with the node away: %+v, %v; want a Bitcoin node error", rd, err)
+	}
+	proxy.Up(t)
+	if rd = sync(t, r); rd.Headers != 2 {
+		t.Fatalf("node back: %d headers, want 2", rd.Headers)
+	}
+}
+
+// TestRelayRefusals: a header BtcRelay would refuse is stopped by the
+// pre-check with its decoded error and costs nothing; a node of another
+// Bitcoin chain is told apart from a node that is behind.
+func TestRelayRefusals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts btcd and a dev node")
+	}
+	ctx := context.Background()
+	node := btcd.Start(t)
+	btc := btcClient(t, node.RPCAddr, node)
+	side := startDevChain(t)
+	r := newTestRelayer(t, btc, side)
+	rd := sync(t, r)
+
+	tip, err := btc.BlockHeader(ctx, rd.Bitcoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A child of the tip claiming mainnet's difficulty: its hash is far
+	// above that target.
+	bad := wire.BlockHeader{Version: 4, PrevBlock: rd.Bitcoin, Timestamp: tip.Timestamp.Add(time.Second), Bits: 0x1d00ffff}
+	nonce, _ := side.client.NonceAt(ctx, r.Address(), nil)
+	_, err = r.submit(ctx, []wire.BlockHeader{bad})
+	var revert *bridge.RevertError
+	if !errors.As(err, &revert) || revert.Name != "InsufficientPoW" || !strings.Contains(err.Error(), "pre-check (eth_call receiveHeaders): InsufficientPoW(hash=") {
+		t.Fatalf("bad header: %v, want the pre-check's InsufficientPoW", err)
+	}
+	if after, _ := side.client.NonceAt(ctx, r.Address(), nil); after != nonce {
+		t.Fatalf("a refused batch sent a transaction (nonce %d -> %d)", nonce, after)
+	}
+
+	// The node drops its tip (invalidateblock): it is behind BtcRelay on
+	// the same chain, and nothing is worth sending.
+	other := btcd.Start(t)
+	if err := btc.Call(ctx, "invalidateblock", []any{rd.Bitcoin.String()}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if behind, err := r.Sync(ctx); err != nil || !behind.NoMoreWork || behind.Headers != 0 || behind.Relay.Hash != rd.Relay.Hash {
+		t.Fatalf("node behind: %+v, %v; want NoMoreWork and BtcRelay unchanged", behind, err)
+	}
+	// It mines a sibling of the dropped tip: equal work, BtcRelay keeps the
+	// first seen, as Bitcoin does.
+	if _, err := btc.Generate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if sibling, err := r.Sync(ctx); err != nil || !sibling.NoMoreWork || sibling.Headers != 0 {
+		t.Fatalf("equal-work sibling: %+v, %v; want NoMoreWork", sibling, err)
+	}
+	// One more block: the node's branch is heavier and BtcRelay follows.
+	if _, err := btc.Generate(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if rd = sync(t, r); rd.Headers != 2 || rd.Relay.Height != 102 {
+		t.Fatalf("heavier branch: %d headers to %d, want 2 to 102", rd.Headers, rd.Relay.Height)
+	}
+
+	// A fresh btcd mined its own 101 blocks: nothing in common above the
+	// genesis, more than maxForkDepth (100) below BtcRelay's tip at 102.
+	r2 := newTestRelayer(t, btcClient(t, other.RPCAddr, other), side)
+	if rd, err := r2.Sync(ctx); !errors.Is(err, ErrDiverged) {
+		t.Fatalf("a node of another chain: %+v, %v; want ErrDiverged", rd, err)
+	}
+}
