@@ -44,6 +44,11 @@ type Config struct {
 	Bootnodes  []string
 	NodeKey    *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
+	// OverrideFinality lets fork choice adopt a heavier chain that forks
+	// below the Bitcoin-finalized block (--override.finality), which it
+	// otherwise refuses.
+	OverrideFinality bool
+
 	Metrics     bool
 	MetricsAddr string
 	MetricsPort int

@@ -23,6 +23,7 @@ import (
 
 	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/miner"
 	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 	"github.com/mmgeth/mmgeth/rpc"
@@ -179,7 +180,10 @@ func (n *Node) setup() error {
 	}
 	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
-	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg); err != nil {
+	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg, chain.FinalityConfig{
+		Bitcoin: spec.Finality.Mode == genesis.FinalityBitcoin, K: spec.Finality.K,
+		Confirmations: spec.Confirmations, Override: n.cfg.OverrideFinality,
+	}); err != nil {
 		return err
 	}
 	n.chain, n.engine = n.mmchain.BlockChain(), n.mmchain.Engine()
