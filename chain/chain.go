@@ -235,8 +235,8 @@ func (c *Chain) Insert(blocks []*types.Block) (n int, err error) {
 	// receipts clients have already seen. One WAL sync per inserted batch
 	// makes what was imported durable before anyone builds on it.
 	if n > 0 {
-		c.updateFinality()
 		c.flushState()
+		c.updateFinality()
 		if serr := c.db.SyncKeyValue(); serr != nil && err == nil {
 			return n, fmt.Errorf("syncing imported blocks to disk: %w", serr)
 		}

@@ -135,6 +135,15 @@ type finality struct {
 	finalizedBy *Anchor  // nil before the first anchor, and in depth mode
 	recent      []Anchor // anchors above finalized, ascending by number
 
+	// What the last walk saw: while BtcRelay's tip and the canonical chain
+	// below the head stay the same, no anchor the walk found short of K
+	// deep can have become deep, and only anchors stored since (fresh) need
+	// a look. A walk per block over every recent anchor would cost
+	// thousands of EVM calls per block while no relayer feeds BtcRelay.
+	lastBest common.Hash
+	lastHead *types.Header
+	fresh    []Anchor
+
 	conflicts atomic.Uint64
 }
 
@@ -159,7 +168,6 @@ func (c *Chain) loadFinality() error {
 		f.finalized = h
 		f.finalizedBy = &Anchor{Number: binary.BigEndian.Uint64(data[40:]), Hash: common.BytesToHash(data[48:80]), BtcHash: chainhash.Hash(data[80:112])}
 	}
-	c.bc.SetFinalized(f.finalized)
 	it := c.db.NewIterator(anchorPrefix, binary.BigEndian.AppendUint64(nil, f.finalized.Number.Uint64()+1))
 	defer it.Release()
 	for it.Next() {
@@ -219,6 +227,7 @@ func (c *Chain) noteAnchors(anchors []Anchor) {
 		f.recent = append(f.recent, Anchor{})
 		copy(f.recent[i+1:], f.recent[i:])
 		f.recent[i] = a
+		f.fresh = append(f.fresh, a)
 	}
 	if n := len(f.recent); n > maxRecentAnchors {
 		f.recent = f.recent[n-maxRecentAnchors:]
@@ -284,25 +293,33 @@ func (c *Chain) updateFinality() {
 		f.mu.Lock()
 		f.finalized, f.safe = depthRule, depthRule
 		f.mu.Unlock()
-		c.bc.SetFinalized(depthRule)
 		c.bc.SetSafe(depthRule)
+		c.syncFinalizedMarker()
 		return
 	}
-	f.mu.RLock()
+	f.mu.Lock()
 	finalized, by := f.finalized, f.finalizedBy
-	recent := append([]Anchor(nil), f.recent...)
-	f.mu.RUnlock()
+	recent, fresh, lastBest, lastHead := append([]Anchor(nil), f.recent...), f.fresh, f.lastBest, f.lastHead
+	f.fresh = nil
+	f.mu.Unlock()
 
 	if view, err := c.relayView(head); err != nil {
 		log.Warn("Finality not updated", "err", err)
 	} else if best, err := view.BestChain(); err != nil {
 		log.Warn("Finality not updated: BtcRelay unreadable", "err", err)
 	} else {
-		for i := len(recent) - 1; i >= 0 && recent[i].Number > finalized.Number.Uint64(); i-- {
-			a := recent[i]
+		candidates := recent
+		if best.Hash == lastBest && lastHead != nil && c.bc.GetCanonicalHash(lastHead.Number.Uint64()) == lastHead.Hash() {
+			candidates = fresh
+			sort.Slice(candidates, func(i, j int) bool { return candidates[i].Number < candidates[j].Number })
+		}
+		walked := true
+		for i := len(candidates) - 1; i >= 0 && candidates[i].Number > finalized.Number.Uint64(); i-- {
+			a := candidates[i]
 			_, depth, err := anchorDepth(view, best, a.BtcHash)
 			if err != nil {
 				log.Warn("Finality not updated: BtcRelay unreadable", "err", err)
+				walked = false
 				break
 			}
 			if uint64(depth) < f.cfg.K {
@@ -311,6 +328,11 @@ func (c *Chain) updateFinality() {
 			if h := c.canonicalAncestor(a.Number, a.Hash); h != nil && h.Number.Cmp(finalized.Number) > 0 {
 				finalized, by = h, &a
 			}
+		}
+		if walked {
+			f.mu.Lock()
+			f.lastBest, f.lastHead = best.Hash, head
+			f.mu.Unlock()
 		}
 	}
 	if err := c.setFinalized(finalized, by); err != nil {
@@ -324,6 +346,7 @@ func (c *Chain) updateFinality() {
 	f.safe = safe
 	f.mu.Unlock()
 	c.bc.SetSafe(safe)
+	c.syncFinalizedMarker()
 }
 
 // setFinalized records a new finalized block (persisted first, so a value
@@ -355,9 +378,30 @@ func (c *Chain) setFinalized(h *types.Header, by *Anchor) error {
 	i := sort.Search(len(f.recent), func(i int) bool { return f.recent[i].Number > n })
 	f.recent = append([]Anchor(nil), f.recent[i:]...)
 	f.mu.Unlock()
-	c.bc.SetFinalized(h)
 	log.Info("Finalized by a Bitcoin anchor", "number", n, "hash", h.Hash(), "anchor", a.Number, "btc", a.BtcHash)
 	return nil
+}
+
+// syncFinalizedMarker moves geth's finalized marker, which its filter maps
+// and RPC read, to the finalized block, capped at the newest block whose
+// state was flushed to disk. The cap is for geth's freezer, which moves
+// every block below the marker to the ancient store: after a crash geth
+// truncates its chain to the newest block with state on disk whenever that
+// is below the frozen blocks, so an uncapped marker (two blocks behind the
+// head in depth mode) would delete every unflushed block on each crash.
+// The marker only goes down when finalized does (an operator's override).
+func (c *Chain) syncFinalizedMarker() {
+	fin := c.Finalized()
+	target := fin
+	if fin.Number.Uint64() > c.flushed {
+		if target = c.bc.GetHeaderByNumber(c.flushed); target == nil {
+			return
+		}
+	}
+	cur := c.bc.CurrentFinalBlock()
+	if cur == nil || target.Number.Cmp(cur.Number) > 0 || fin.Number.Cmp(cur.Number) < 0 {
+		c.bc.SetFinalized(target)
+	}
 }
 
 // guardRefuses applies the reorg guard (PEG.md §6.3) to a heavier chain
