@@ -57,9 +57,10 @@ type Config struct {
 	Verbosity int
 }
 
-// Default HTTP/WS modules, as geth's; mnr is added when mining. Dev nodes
-// also serve txpool, debug (tracing, which Foundry and Hardhat use) and evm.
+// Default HTTP/WS modules, geth's and mm (light client, finality, anchor
+// proofs: read-only); mnr is added when mining. Dev nodes also serve
+// txpool, debug (tracing, which Foundry and Hardhat use) and evm.
 var (
-	DefaultHTTPModules = []string{"eth", "net", "web3"}
-	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug"}
+	DefaultHTTPModules = []string{"eth", "net", "web3", "mm"}
+	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug", "mm"}
 )

@@ -11,13 +11,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/btcsuite/btcd/blockchain"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/ethereum/go-ethereum/metrics/prometheus"
 
+	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
@@ -48,6 +48,14 @@ var (
 	difficultyGauge   = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/difficulty", nil)
 	hashrateGauge     = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/hashrate", nil) // hashes per second
 	bitcoinShareGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/bitcoinshare", nil)
+
+	// Bitcoin-anchored finality (PEG.md §6). The light client's lag behind
+	// a Bitcoin node is the relayer's to measure: this node has none.
+	lightClientGauge    = metrics.NewRegisteredGauge("mmgeth/btcrelay/height", nil)         // BtcRelay's best height at the head
+	finalityLagGauge    = metrics.NewRegisteredGauge("mmgeth/finality/lag", nil)            // head - finalized, in blocks
+	finalityLagSecGauge = metrics.NewRegisteredGauge("mmgeth/finality/lagseconds", nil)     // head time - finalized time
+	anchorsGauge        = metrics.NewRegisteredGauge("mmgeth/finality/anchorsperhour", nil) // canonical anchors in the hour before the head
+	conflictsGauge      = metrics.NewRegisteredGauge("mmgeth/finality/conflicts", nil)      // reorgs refused by the guard since start
 )
 
 var processMetricsOnce sync.Once
@@ -160,8 +168,10 @@ func (m *metricsService) refresh(mm *mergeMiningStats) {
 	pendingGauge.Update(int64(pending))
 	queuedGauge.Update(int64(queued))
 
+	conflictsGauge.Update(int64(m.n.mmchain.FinalityConflicts()))
 	if head.Hash() != mm.head {
 		*mm = measureMergeMining(m.n.chain, head, m.n.cfg.Spec.MergeMining.TargetSpacing)
+		m.measureFinality(head)
 	}
 	difficultyGauge.Update(mm.difficulty)
 	hashrateGauge.Update(mm.hashrate)
@@ -175,6 +185,22 @@ func (m *metricsService) refresh(mm *mergeMiningStats) {
 	proofAgeGauge.Update(age)
 }
 
+// measureFinality reads the finality gauges for a new head.
+func (m *metricsService) measureFinality(head *types.Header) {
+	c := m.n.mmchain
+	fin := c.Finalized()
+	finalityLagGauge.Update(int64(head.Number.Uint64() - min(head.Number.Uint64(), fin.Number.Uint64())))
+	finalityLagSecGauge.Update(int64(head.Time - min(head.Time, fin.Time)))
+	if view, _, err := c.HeadView(); err == nil {
+		if best, err := view.BestChain(); err == nil {
+			lightClientGauge.Update(int64(best.Height))
+		}
+	}
+	if n, err := c.AnchorsSince(head.Time - min(head.Time, 3600)); err == nil {
+		anchorsGauge.Update(int64(n))
+	}
+}
+
 // mergeMiningStats describe the proofs at and below a head. NaN marks what
 // no proof tells yet (a chain of only its genesis).
 type mergeMiningStats struct {
@@ -186,7 +212,7 @@ type mergeMiningStats struct {
 }
 
 // measureMergeMining reads at most bitcoinShareWindow headers back from head.
-func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint64) mergeMiningStats {
+func measureMergeMining(bc *core.BlockChain, head *types.Header, spacing uint64) mergeMiningStats {
 	s := mergeMiningStats{head: head.Hash(), difficulty: math.NaN(), hashrate: math.NaN(), bitcoinShare: math.NaN()}
 	if seal, err := consensus.DecodeSeal(head.Extra); err == nil && seal.Difficulty != nil {
 		s.difficulty, _ = new(big.Float).SetInt(seal.Difficulty).Float64()
@@ -198,8 +224,8 @@ func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint
 		}
 	}
 	proofs, blocks := 0, 0
-	for h := head; h != nil && proofs < bitcoinShareWindow; h = chain.GetHeader(h.ParentHash, h.Number.Uint64()-1) {
-		if isBlock, ok := isBitcoinBlock(h); ok {
+	for h := head; h != nil && proofs < bitcoinShareWindow; h = bc.GetHeader(h.ParentHash, h.Number.Uint64()-1) {
+		if isBlock, ok := chain.IsBitcoinBlock(h); ok {
 			proofs++
 			if isBlock {
 				blocks++
@@ -213,20 +239,4 @@ func measureMergeMining(chain *core.BlockChain, head *types.Header, spacing uint
 		s.bitcoinShare = float64(blocks) / float64(proofs)
 	}
 	return s
-}
-
-// isBitcoinBlock reports whether a header's proof also meets its Bitcoin
-// header's own nBits target, which makes it a block of that Bitcoin chain
-// rather than a share; ok is false when the header has no readable proof.
-func isBitcoinBlock(h *types.Header) (isBlock, ok bool) {
-	seal, err := consensus.DecodeSeal(h.Extra)
-	if err != nil || seal.Proof == nil {
-		return false, false
-	}
-	btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
-	if err != nil {
-		return false, false
-	}
-	hash := mergemine.HeaderHash(seal.Proof.BitcoinHeader)
-	return blockchain.HashToBig(&hash).Cmp(blockchain.CompactToBig(btc.Bits)) <= 0, true
 }

@@ -107,7 +107,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 }
 
 // ownNamespaces are the RPC namespaces mmgeth itself implements.
-var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "mnr"}
+var ownNamespaces = []string{"eth", "net", "web3", "txpool", "debug", "evm", "hardhat", "mnr", "mm"}
 
 // ownModules reports whether every module asked for over HTTP is one of
 // ours; others (admin, ...) only geth's node serves, so HTTP then goes
@@ -222,7 +222,8 @@ func (n *Node) setup() error {
 		TxPool:        n.pool,
 		ChainID:       new(big.Int).SetUint64(spec.ChainID),
 		NetworkID:     spec.NetworkID,
-		Confirmations: spec.Confirmations,
+		Finality:      n.mmchain,
+		MM:            &mmBackend{chain: n.mmchain},
 		GasCap:        50_000_000,
 		TxFeeCap:      1,
 		LogRangeLimit: 10_000,

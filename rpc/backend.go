@@ -29,7 +29,7 @@ type backend struct {
 	chain         *core.BlockChain
 	pool          *txpool.TxPool
 	db            ethdb.Database
-	confirmations uint64
+	finality      Finality
 	gasCap        uint64
 	logIndex      *logIndexer
 }
@@ -45,7 +45,7 @@ func newBackend(cfg Config) *backend {
 		chain:         cfg.Chain,
 		pool:          cfg.TxPool,
 		db:            cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
-		confirmations: cfg.Confirmations,
+		finality:      cfg.Finality,
 		gasCap:        cfg.GasCap,
 	}
 }
@@ -65,13 +65,8 @@ func (b *backend) HistoryPruningCutoff() uint64 {
 	return n
 }
 
-// finalNumber is the number of the "safe"/"finalized" block for a head.
-func (b *backend) finalNumber(head uint64) uint64 {
-	if head < b.confirmations {
-		return 0
-	}
-	return head - b.confirmations
-}
+// finalizedNumber is the number of the "finalized" block.
+func (b *backend) finalizedNumber() uint64 { return b.finality.Finalized().Number.Uint64() }
 
 // resolveNumber maps a block tag to a height. Pending is latest: this node
 // keeps no pending block.
@@ -80,8 +75,10 @@ func (b *backend) resolveNumber(n gethrpc.BlockNumber) (uint64, error) {
 	switch n {
 	case gethrpc.PendingBlockNumber, gethrpc.LatestBlockNumber:
 		return head, nil
-	case gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber:
-		return b.finalNumber(head), nil
+	case gethrpc.SafeBlockNumber:
+		return b.finality.Safe().Number.Uint64(), nil
+	case gethrpc.FinalizedBlockNumber:
+		return b.finalizedNumber(), nil
 	case gethrpc.EarliestBlockNumber:
 		return b.HistoryPruningCutoff(), nil
 	}

@@ -86,6 +86,9 @@ func (s *Service) APIs() []gethrpc.API {
 	if s.cfg.Dev != nil {
 		apis = append(apis, gethrpc.API{Namespace: "evm", Service: &evmAPI{s}})
 	}
+	if s.cfg.MM != nil {
+		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmAPI{s}})
+	}
 	return apis
 }
 

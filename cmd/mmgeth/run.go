@@ -51,6 +51,8 @@ func runNode(ctx *cli.Context) error {
 		Metrics:     ctx.Bool(metricsFlag.Name),
 		MetricsAddr: ctx.String(metricsAddr.Name),
 		MetricsPort: ctx.Int(metricsPort.Name),
+
+		OverrideFinality: ctx.Bool(overrideFin.Name),
 	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes
