@@ -26,12 +26,12 @@ import (
 // Header/block lookups by number return (nil, nil) for blocks that do not
 // exist, as geth's backend does: the callers turn that into null or an error.
 type backend struct {
-	chain         *core.BlockChain
-	pool          *txpool.TxPool
-	db            ethdb.Database
-	finality      Finality
-	gasCap        uint64
-	logIndex      *logIndexer
+	chain    *core.BlockChain
+	pool     *txpool.TxPool
+	db       ethdb.Database
+	finality Finality
+	gasCap   uint64
+	logIndex *logIndexer
 }
 
 var (
@@ -42,11 +42,11 @@ var (
 
 func newBackend(cfg Config) *backend {
 	return &backend{
-		chain:         cfg.Chain,
-		pool:          cfg.TxPool,
-		db:            cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
-		finality:      cfg.Finality,
-		gasCap:        cfg.GasCap,
+		chain:    cfg.Chain,
+		pool:     cfg.TxPool,
+		db:       cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
+		finality: cfg.Finality,
+		gasCap:   cfg.GasCap,
 	}
 }
 
