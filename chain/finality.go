@@ -290,11 +290,13 @@ func (c *Chain) updateFinality() {
 	headNumber := head.Number.Uint64()
 	depthRule := c.bc.GetHeaderByNumber(headNumber - min(headNumber, f.cfg.Confirmations))
 	if !f.cfg.Bitcoin {
+		// geth's finalized marker stays unset, as before this mode had a
+		// tracker: set, it would make geth's freezer move dev blocks to the
+		// ancient store two blocks behind the head, under evm_revert.
 		f.mu.Lock()
 		f.finalized, f.safe = depthRule, depthRule
 		f.mu.Unlock()
 		c.bc.SetSafe(depthRule)
-		c.syncFinalizedMarker()
 		return
 	}
 	f.mu.Lock()
@@ -387,8 +389,8 @@ func (c *Chain) setFinalized(h *types.Header, by *Anchor) error {
 // state was flushed to disk. The cap is for geth's freezer, which moves
 // every block below the marker to the ancient store: after a crash geth
 // truncates its chain to the newest block with state on disk whenever that
-// is below the frozen blocks, so an uncapped marker (two blocks behind the
-// head in depth mode) would delete every unflushed block on each crash.
+// is below the frozen blocks, so an uncapped marker would delete the blocks
+// finalized since the last flush on each crash.
 // The marker only goes down when finalized does (an operator's override).
 func (c *Chain) syncFinalizedMarker() {
 	fin := c.Finalized()

@@ -33,7 +33,7 @@ func newWorkFixture(t *testing.T) *workFixture {
 		t.Fatal(err)
 	}
 	gen, _ := spec.Genesis()
-	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil)
+	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil, mmchain.FinalityConfig{Confirmations: spec.Confirmations})
 	if err != nil {
 		t.Fatal(err)
 	}
