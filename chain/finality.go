@@ -47,10 +47,6 @@ type FinalityConfig struct {
 // the oldest go first, and the newest (which finalize the most) stay.
 const maxRecentAnchors = 4096
 
-// HistoryWindow is how many past block hashes the EIP-2935 history
-// contract serves from a block's state (geth params.HistoryServeWindow).
-const HistoryWindow = 8191
-
 // ErrNotAnchored: no anchor at or above the block is K deep in BtcRelay's
 // best chain (yet).
 var ErrNotAnchored = errors.New("no anchor at or above the block is K deep in the light client's best chain")
@@ -70,7 +66,6 @@ type AnchorStatus struct {
 	Anchor
 	BtcHeight uint32 // height in BtcRelay
 	Depth     uint32 // best height - BtcHeight + 1; 0 when not in the best chain
-	Header80  []byte // the Bitcoin header
 }
 
 // FinalityStatus is what mm_getFinality reports.
@@ -105,23 +100,23 @@ func anchorKey(number uint64, hash common.Hash) []byte {
 // header's own nBits target, which makes it a block of that Bitcoin chain
 // rather than a share; ok is false when the header has no readable proof.
 func IsBitcoinBlock(h *types.Header) (isBlock, ok bool) {
-	_, _, isBlock, ok = bitcoinBlock(h)
+	_, isBlock, ok = bitcoinBlock(h)
 	return isBlock, ok
 }
 
-func bitcoinBlock(h *types.Header) (header80 []byte, hash chainhash.Hash, isBlock, ok bool) {
+func bitcoinBlock(h *types.Header) (hash chainhash.Hash, isBlock, ok bool) {
 	seal, err := consensus.DecodeSeal(h.Extra)
 	if err != nil || seal.Proof == nil {
-		return nil, hash, false, false
+		return hash, false, false
 	}
 	btc, err := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
 	if err != nil {
-		return nil, hash, false, false
+		return hash, false, false
 	}
 	hash = mergemine.HeaderHash(seal.Proof.BitcoinHeader)
 	target := blockchain.CompactToBig(btc.Bits)
 	isBlock = target.Sign() > 0 && blockchain.HashToBig(&hash).Cmp(target) <= 0
-	return seal.Proof.BitcoinHeader, hash, isBlock, true
+	return hash, isBlock, true
 }
 
 // finality is the chain's finality state. Its fields are written with the
@@ -195,7 +190,7 @@ func decodeAnchor(key, value []byte) (Anchor, bool) {
 func indexAnchors(batch ethdb.KeyValueWriter, blocks []*types.Block) ([]Anchor, error) {
 	var anchors []Anchor
 	for _, b := range blocks {
-		_, btcHash, isBlock, _ := bitcoinBlock(b.Header())
+		btcHash, isBlock, _ := bitcoinBlock(b.Header())
 		if !isBlock {
 			continue
 		}
@@ -466,9 +461,6 @@ func (c *Chain) Safe() *types.Header {
 	return c.fin.safe
 }
 
-// FinalityConfig is the chain's finality configuration.
-func (c *Chain) FinalityConfig() FinalityConfig { return c.fin.cfg }
-
 // FinalityConflicts counts the heavier chains the reorg guard refused since
 // start-up.
 func (c *Chain) FinalityConflicts() uint64 { return c.fin.conflicts.Load() }
@@ -498,12 +490,7 @@ func (c *Chain) FinalityStatus() (*FinalityStatus, error) {
 		if err != nil {
 			return nil, err
 		}
-		h := c.bc.GetHeader(a.Hash, a.Number)
-		if h == nil {
-			return nil, fmt.Errorf("anchor %d %x not stored", a.Number, a.Hash)
-		}
-		header80, _, _, _ := bitcoinBlock(h)
-		return &AnchorStatus{Anchor: a, BtcHeight: height, Depth: depth, Header80: header80}, nil
+		return &AnchorStatus{Anchor: a, BtcHeight: height, Depth: depth}, nil
 	}
 	if by != nil {
 		if s.FinalizedBy, err = status(*by); err != nil {
@@ -562,8 +549,7 @@ func (c *Chain) AnchorFor(x *types.Header, accept func(anchor *types.Header) boo
 		if h == nil || (accept != nil && !accept(h)) {
 			continue
 		}
-		header80, _, _, _ := bitcoinBlock(h)
-		return &AnchorStatus{Anchor: a, BtcHeight: height, Depth: depth, Header80: header80}, h, nil
+		return &AnchorStatus{Anchor: a, BtcHeight: height, Depth: depth}, h, nil
 	}
 	if err := it.Error(); err != nil {
 		return nil, nil, err
