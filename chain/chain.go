@@ -76,6 +76,7 @@ type Chain struct {
 	bc     *core.BlockChain
 	db     ethdb.Database
 	engine *consensus.Engine
+	fin    finality
 
 	flushed uint64 // number of the head when state was last flushed to disk
 }
@@ -105,9 +106,10 @@ func DefaultConfig() *core.BlockChainConfig {
 }
 
 // New opens the chain in db (geth's BlockChain with the engine for params),
-// stores the genesis work of a new database and restores the head after an
-// unclean stop (Replay).
-func New(db ethdb.Database, genesis *core.Genesis, params consensus.Params, cfg *core.BlockChainConfig) (*Chain, error) {
+// stores the genesis work of a new database, restores the finalized block
+// and restores the head after an unclean stop (Replay), under the reorg
+// guard of fin.
+func New(db ethdb.Database, genesis *core.Genesis, params consensus.Params, cfg *core.BlockChainConfig, fin FinalityConfig) (*Chain, error) {
 	if cfg == nil {
 		cfg = DefaultConfig()
 	}
@@ -116,8 +118,12 @@ func New(db ethdb.Database, genesis *core.Genesis, params consensus.Params, cfg 
 	if err != nil {
 		return nil, err
 	}
-	c := &Chain{bc: bc, db: db, engine: engine}
+	c := &Chain{bc: bc, db: db, engine: engine, fin: finality{cfg: fin}}
 	if err := c.storeGenesisWork(); err != nil {
+		bc.Stop()
+		return nil, err
+	}
+	if err := c.loadFinality(); err != nil {
 		bc.Stop()
 		return nil, err
 	}
@@ -125,6 +131,9 @@ func New(db ethdb.Database, genesis *core.Genesis, params consensus.Params, cfg 
 		bc.Stop()
 		return nil, fmt.Errorf("replaying blocks after an unclean stop: %w", err)
 	}
+	c.mu.Lock()
+	c.updateFinality()
+	c.mu.Unlock()
 	return c, nil
 }
 
@@ -227,6 +236,7 @@ func (c *Chain) Insert(blocks []*types.Block) (n int, err error) {
 	// makes what was imported durable before anyone builds on it.
 	if n > 0 {
 		c.flushState()
+		c.updateFinality()
 		if serr := c.db.SyncKeyValue(); serr != nil && err == nil {
 			return n, fmt.Errorf("syncing imported blocks to disk: %w", serr)
 		}
@@ -285,9 +295,14 @@ func (c *Chain) extend(run []*types.Block, headWork *big.Int) (int, error) {
 	if err := writeHeaviest(batch, run[len(run)-1].Hash()); err != nil {
 		return 0, err
 	}
+	anchors, err := indexAnchors(batch, run)
+	if err != nil {
+		return 0, err
+	}
 	if err := batch.Write(); err != nil {
 		return 0, fmt.Errorf("store work: %w", err)
 	}
+	c.noteAnchors(anchors)
 	n, err := c.bc.InsertChain(run)
 	if err == nil && !c.bc.HasBlock(run[len(run)-1].Hash(), run[len(run)-1].NumberU64()) {
 		// geth returns no error when it stops mid-import for a shutdown.
@@ -333,9 +348,14 @@ func (c *Chain) storeSide(b *types.Block, head *types.Header, work *big.Int) err
 	if err := WriteWork(batch, b.Hash(), work); err != nil {
 		return err
 	}
+	anchors, err := indexAnchors(batch, []*types.Block{b})
+	if err != nil {
+		return err
+	}
 	if err := batch.Write(); err != nil {
 		return fmt.Errorf("store side block %d %x: %w", number, b.Hash(), err)
 	}
+	c.noteAnchors(anchors)
 	log.Debug("Stored side block", "number", number, "hash", b.Hash(), "work", work)
 	return nil
 }
@@ -372,15 +392,19 @@ func checkBody(b *types.Block) error {
 // the stored side blocks from the fork point up and b go through
 // InsertChain, which executes them (recovering the fork point's state from
 // history if it is old) and reorganises. If one of them turns out invalid,
-// the previous head is restored.
+// the previous head is restored. A chain forking below the finalized block
+// is refused by the reorg guard (guardRefuses) and b kept as a side block:
+// b is valid, so the refusal is no error and blames no peer.
 func (c *Chain) adopt(b *types.Block, work *big.Int) error {
 	branch := []*types.Block{b}
+	var fork *types.Block
 	for parent := b.Header(); ; {
 		p := c.bc.GetBlock(parent.ParentHash, parent.Number.Uint64()-1)
 		if p == nil {
 			return fmt.Errorf("%w: side chain parent %x not stored", gethconsensus.ErrUnknownAncestor, parent.ParentHash)
 		}
 		if c.bc.GetCanonicalHash(p.NumberU64()) == p.Hash() {
+			fork = p
 			break
 		}
 		if len(branch) > MaxSideDepth {
@@ -392,6 +416,12 @@ func (c *Chain) adopt(b *types.Block, work *big.Int) error {
 	for i, j := 0, len(branch)-1; i < j; i, j = i+1, j-1 {
 		branch[i], branch[j] = branch[j], branch[i]
 	}
+	if c.guardRefuses(b, fork.NumberU64()) {
+		if c.bc.HasBlock(b.Hash(), b.NumberU64()) {
+			return nil
+		}
+		return c.storeSide(b, c.bc.CurrentBlock(), work)
+	}
 	batch := c.db.NewBatch()
 	if err := WriteWork(batch, b.Hash(), work); err != nil {
 		return err
@@ -399,9 +429,14 @@ func (c *Chain) adopt(b *types.Block, work *big.Int) error {
 	if err := writeHeaviest(batch, b.Hash()); err != nil {
 		return err
 	}
+	anchors, err := indexAnchors(batch, []*types.Block{b})
+	if err != nil {
+		return err
+	}
 	if err := batch.Write(); err != nil {
 		return fmt.Errorf("store work: %w", err)
 	}
+	c.noteAnchors(anchors)
 	oldHead := c.bc.CurrentBlock()
 	n, err := c.bc.InsertChain(branch)
 	if err == nil && c.bc.CurrentBlock().Hash() != b.Hash() {
@@ -409,6 +444,7 @@ func (c *Chain) adopt(b *types.Block, work *big.Int) error {
 	}
 	if err == nil {
 		log.Info("Chain reorganised to a heavier chain", "number", b.NumberU64(), "hash", b.Hash(), "depth", len(branch), "work", work)
+		c.lowerFinalized(fork.Header())
 		return nil
 	}
 	err = c.failed(branch[n:], err)
@@ -434,6 +470,9 @@ func (c *Chain) failed(rejected []*types.Block, err error) error {
 		}
 		if derr := deleteWork(c.db, b.Hash()); derr != nil {
 			log.Warn("Failed to delete work of a rejected block", "hash", b.Hash(), "err", derr)
+		}
+		if derr := c.db.Delete(anchorKey(b.NumberU64(), b.Hash())); derr != nil {
+			log.Warn("Failed to delete the anchor entry of a rejected block", "hash", b.Hash(), "err", derr)
 		}
 	}
 	if herr := writeHeaviest(c.db, c.bc.CurrentBlock().Hash()); herr != nil {
@@ -470,11 +509,17 @@ func (c *Chain) flushState() {
 // It holds the insert lock, so no block is imported on a head being
 // rewound. The rewound blocks are deleted, and the heaviest-block record
 // follows the head: on a dev chain the operator's rewind, not work, decides.
+// A rewind below a Bitcoin-finalized block is refused: finality never goes
+// back.
 func (c *Chain) Rewind(number uint64) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if fin := c.Finalized().Number.Uint64(); c.fin.cfg.Bitcoin && number < fin {
+		return fmt.Errorf("rewind to %d: below the finalized block %d", number, fin)
+	}
 	if err := c.bc.SetHead(number); err != nil {
 		return err
 	}
+	c.updateFinality()
 	return writeHeaviest(c.db, c.bc.CurrentBlock().Hash())
 }

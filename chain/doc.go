@@ -32,6 +32,20 @@
 // head's state away. Side blocks are bounded: none more than MaxSideDepth
 // below the head, at most MaxPerHeight blocks stored per height.
 //
+// Finality (finality.go, PEG.md §6). Every stored block whose proof's
+// Bitcoin header meets its own nBits (a Bitcoin block, not a share) is an
+// anchor, indexed under "xmm-anchor-" by number and hash when it is stored,
+// side blocks included. After each import the anchors above the finalized
+// block are read against BtcRelay in the head's state (evm/bridge's View):
+// finalized is the newest canonical block at or below an anchor whose
+// Bitcoin block is K deep in BtcRelay's best chain; it is stored under
+// "xmm-finalized" and never goes down, and safe is max(finalized, head -
+// confirmations). The dev network's "depth" mode keeps both at head -
+// confirmations. The reorg guard: adopt refuses a heavier chain whose fork
+// point is below finalized, keeps its block as a side block, logs CRIT and
+// counts it, blaming no one; an operator's override lets it through and
+// lowers finalized to the fork point.
+//
 // Invariants callers rely on: every stored block has its work stored; a
 // block that fails verification leaves nothing on disk; the head is always a
 // block with its state; Insert and Rewind never run at once.

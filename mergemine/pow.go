@@ -1,8 +1,10 @@
 package mergemine
 
 import (
+	"encoding/binary"
 	"math/big"
 
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/holiman/uint256"
 )
 
@@ -81,4 +83,16 @@ func MeetsTarget(header80 []byte, target *big.Int) bool {
 		return target.Sign() > 0
 	}
 	return meetsTarget(header80, t)
+}
+
+// IsBitcoinBlock reports whether a proof's 80-byte Bitcoin header also meets
+// its own nBits target, which makes it a block of that Bitcoin chain (an
+// anchor candidate) rather than a pool share. A header whose bits encode no
+// positive target is never a block.
+func IsBitcoinBlock(header80 []byte) bool {
+	if len(header80) != HeaderSize {
+		return false
+	}
+	target := blockchain.CompactToBig(binary.LittleEndian.Uint32(header80[72:76]))
+	return target.Sign() > 0 && MeetsTarget(header80, target)
 }

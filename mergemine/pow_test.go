@@ -1,6 +1,7 @@
 package mergemine
 
 import (
+	"encoding/hex"
 	"math/big"
 	"slices"
 	"testing"
@@ -92,6 +93,40 @@ func TestMeetsTarget(t *testing.T) {
 	} {
 		if got := MeetsTarget(header, c.target); got != c.want {
 			t.Errorf("%s: MeetsTarget = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestIsBitcoinBlock(t *testing.T) {
+	// Mainnet headers (wire order), from testdata/bitcoin_mainnet.json.
+	const (
+		block100000 = "0100000050120119172a610421a6c3011dd330d9df07b63616c2cc1f1cd00200000000006657a9252aacd5c0b2940996ecff952228c3067cc38d4885efb5a4ac4247e9f337221b4d4c86041b0f2b5710"
+		block849134 = "0080b92c24f123130ae29e899f0cab72653722e54cdf3b30445202000000000000000000c72ead65a3b78ab637d1876c00414a77e47bcc5b52667ac1e573633563bea5a695aa7766255d031728d182a8"
+	)
+	mutate := func(h string, offset int, b ...byte) []byte {
+		out, _ := hex.DecodeString(h)
+		copy(out[offset:], b)
+		return out
+	}
+	raw := func(h string) []byte { out, _ := hex.DecodeString(h); return out }
+	cases := []struct {
+		name    string
+		header  []byte
+		isBlock bool
+	}{
+		{"mainnet block 100000", raw(block100000), true},
+		{"mainnet block 849134", raw(block849134), true},
+		// Another nonce: a share at best, nowhere near mainnet's target.
+		{"849134 with another nonce", mutate(block849134, 76, 0, 0, 0, 0), false},
+		// The header's own bits decide: at regtest's limit nearly any hash
+		// is a block of that chain.
+		{"849134 claiming regtest bits", mutate(block849134, 72, 0xff, 0xff, 0x7f, 0x20), true},
+		{"bits of a zero target", mutate(block849134, 72, 0, 0, 0, 0), false},
+		{"79 bytes", raw(block849134)[:79], false},
+	}
+	for _, c := range cases {
+		if got := IsBitcoinBlock(c.header); got != c.isBlock {
+			t.Errorf("%s: IsBitcoinBlock = %v, want %v", c.name, got, c.isBlock)
 		}
 	}
 }

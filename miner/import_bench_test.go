@@ -79,7 +79,7 @@ func buildImportFixture(tb testing.TB, blocks, senders int) importFixture {
 	}
 	gen.Alloc[tokenAddr] = types.Account{Code: tokenCode, Storage: storage, Balance: new(big.Int)}
 
-	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil)
+	fc, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil, mmchain.FinalityConfig{Confirmations: spec.Confirmations})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -166,7 +166,7 @@ func importOnce(b *testing.B, bare bool) time.Duration {
 		}
 		insert = func(blocks []*types.Block) (int, error) { return chain.InsertChain(blocks) }
 	} else {
-		c, err := mmchain.New(db, fixture.gen, fixture.engine.Params(), cfg)
+		c, err := mmchain.New(db, fixture.gen, fixture.engine.Params(), cfg, mmchain.FinalityConfig{})
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -5,7 +5,6 @@ import (
 	"math/big"
 	"time"
 
-	"github.com/btcsuite/btcd/blockchain"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 
@@ -61,7 +60,7 @@ func MeasureMergeMining(chain HeaderReader, head *types.Header, spacing uint64) 
 					s.ProofTime = btc.Timestamp.Unix()
 				}
 				proofs++
-				if isBitcoinBlock(seal.Proof.BitcoinHeader, btc.Bits) {
+				if mergemine.IsBitcoinBlock(seal.Proof.BitcoinHeader) {
 					blocks++
 				}
 			}
@@ -74,12 +73,4 @@ func MeasureMergeMining(chain HeaderReader, head *types.Header, spacing uint64) 
 		s.BitcoinShare = float64(blocks) / float64(proofs)
 	}
 	return s
-}
-
-// isBitcoinBlock reports whether a proof's Bitcoin header also meets its
-// own nBits target, which makes it a block of that Bitcoin chain rather
-// than a share.
-func isBitcoinBlock(header80 []byte, bits uint32) bool {
-	hash := mergemine.HeaderHash(header80)
-	return blockchain.HashToBig(&hash).Cmp(blockchain.CompactToBig(bits)) <= 0
 }

@@ -6,47 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ethereum/go-ethereum/common"
-
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
-
-// Bitcoin mainnet headers (wire order), from mergemine/testdata/bitcoin_mainnet.json.
-const (
-	btcBlock100000 = "0100000050120119172a610421a6c3011dd330d9df07b63616c2cc1f1cd00200000000006657a9252aacd5c0b2940996ecff952228c3067cc38d4885efb5a4ac4247e9f337221b4d4c86041b0f2b5710"
-	btcBlock849134 = "0080b92c24f123130ae29e899f0cab72653722e54cdf3b30445202000000000000000000c72ead65a3b78ab637d1876c00414a77e47bcc5b52667ac1e573633563bea5a695aa7766255d031728d182a8"
-)
-
-func TestIsBitcoinBlock(t *testing.T) {
-	mutate := func(hex string, offset int, b ...byte) []byte {
-		h := common.FromHex(hex)
-		copy(h[offset:], b)
-		return h
-	}
-	cases := []struct {
-		name    string
-		header  []byte
-		isBlock bool
-	}{
-		{"mainnet block 100000", common.FromHex(btcBlock100000), true},
-		{"mainnet block 849134", common.FromHex(btcBlock849134), true},
-		// Another nonce: a share at best, nowhere near mainnet's target.
-		{"849134 with another nonce", mutate(btcBlock849134, 76, 0, 0, 0, 0), false},
-		// The header's own bits decide: at regtest's limit nearly any hash
-		// is a block of that chain.
-		{"849134 claiming regtest bits", mutate(btcBlock849134, 72, 0xff, 0xff, 0x7f, 0x20), true},
-	}
-	for _, c := range cases {
-		btc, err := mergemine.ParseHeader(c.header)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := isBitcoinBlock(c.header, btc.Bits); got != c.isBlock {
-			t.Errorf("%s: isBitcoinBlock = %v, want %v", c.name, got, c.isBlock)
-		}
-	}
-}
 
 // TestMeasureMergeMining reads the statistics of a dev chain: the head's
 // seal difficulty, the hash rate it implies at a given spacing, its proof's
@@ -67,8 +29,7 @@ func TestMeasureMergeMining(t *testing.T) {
 			t.Fatal(err)
 		}
 		seal, _ := consensus.DecodeSeal(b.Extra())
-		btc, _ := mergemine.ParseHeader(seal.Proof.BitcoinHeader)
-		if isBitcoinBlock(seal.Proof.BitcoinHeader, btc.Bits) {
+		if mergemine.IsBitcoinBlock(seal.Proof.BitcoinHeader) {
 			bitcoinBlocks++
 		}
 	}

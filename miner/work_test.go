@@ -51,7 +51,7 @@ func newWorkFixtureOn(t *testing.T, db ethdb.Database, spec *genesis.Spec) *work
 	if err != nil {
 		t.Fatal(err)
 	}
-	fc, err := mmchain.New(db, gen, spec.MergeMining, nil)
+	fc, err := mmchain.New(db, gen, spec.MergeMining, nil, mmchain.FinalityConfig{Confirmations: spec.Confirmations})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,11 @@ type Config struct {
 	Bootnodes  []string
 	NodeKey    *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
+	// OverrideFinality lets fork choice adopt a heavier chain that forks
+	// below the Bitcoin-finalized block (--override.finality), which it
+	// otherwise refuses.
+	OverrideFinality bool
+
 	Metrics     bool
 	MetricsAddr string
 	MetricsPort int
@@ -55,9 +60,10 @@ type Config struct {
 	Verbosity int
 }
 
-// Default HTTP/WS modules, as geth's; mnr is added when mining. Dev nodes
-// also serve txpool, debug (tracing, which Foundry and Hardhat use) and evm.
+// Default HTTP/WS modules, geth's and mm (light client, finality, anchor
+// proofs: read-only); mnr is added when mining. Dev nodes also serve
+// txpool, debug (tracing, which Foundry and Hardhat use) and evm.
 var (
-	DefaultHTTPModules = []string{"eth", "net", "web3"}
-	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug"}
+	DefaultHTTPModules = []string{"eth", "net", "web3", "mm"}
+	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug", "mm"}
 )

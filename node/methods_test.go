@@ -419,7 +419,11 @@ var methodCalls = map[string]methodCall{
 	"evm_snapshot":        {params: noParams, check: nonEmpty},
 	"hardhat_getAutomine": {params: noParams, check: equals(func(*methodsNode) any { return true })},
 
-	"mnr_getWork": {params: noParams, check: nonEmpty},
+	// Neither node has relayed Bitcoin headers, so no block is anchored.
+	"mm_getAnchorProof":    {params: func(*methodsNode) []any { return []any{"latest"} }, wantErr: "no anchor at or above the block"},
+	"mm_getBtcLightClient": {params: noParams, check: nonEmpty},
+	"mm_getFinality":       {params: noParams, check: nonEmpty},
+	"mnr_getWork":          {params: noParams, check: nonEmpty},
 	"mnr_submitBitcoinBlock": {params: func(m *methodsNode) []any {
 		block, _ := poolBlock(m.t, m.work())
 		return []any{block}
@@ -488,7 +492,7 @@ func TestEveryMethodOnRealNodes(t *testing.T) {
 		spec.MergeMining.MaxFutureDrift = 0 // blocks here come faster than one a second
 		// What an operator who wants every namespace asks for.
 		m := startMethodsNode(t, Config{Spec: spec, Mine: true, Etherbase: common.HexToAddress("0xfee"),
-			HTTPModules: []string{"eth", "net", "web3", "txpool", "debug"}})
+			HTTPModules: []string{"eth", "net", "web3", "txpool", "debug", "mm"}})
 		callEveryMethod(t, m, called)
 	})
 	for method := range methodCalls {

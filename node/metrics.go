@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/metrics"
 	"github.com/ethereum/go-ethereum/metrics/prometheus"
@@ -38,6 +39,13 @@ var (
 	difficultyGauge   = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/difficulty", nil)
 	hashrateGauge     = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/hashrate", nil) // hashes per second
 	bitcoinShareGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/bitcoinshare", nil)
+	// Bitcoin-anchored finality (PEG.md §6). The light client's lag behind
+	// a Bitcoin node is the relayer's to measure: this node has none.
+	lightClientGauge    = metrics.NewRegisteredGauge("mmgeth/btcrelay/height", nil)         // BtcRelay's best height at the head
+	finalityLagGauge    = metrics.NewRegisteredGauge("mmgeth/finality/lag", nil)            // head - finalized, in blocks
+	finalityLagSecGauge = metrics.NewRegisteredGauge("mmgeth/finality/lagseconds", nil)     // head time - finalized time
+	anchorsGauge        = metrics.NewRegisteredGauge("mmgeth/finality/anchorsperhour", nil) // canonical anchors in the hour before the head
+	conflictsGauge      = metrics.NewRegisteredGauge("mmgeth/finality/conflicts", nil)      // reorgs refused by the guard since start
 )
 
 var processMetricsOnce sync.Once
@@ -150,11 +158,29 @@ func (m *metricsService) refresh(mm *miner.MergeMiningStats) {
 	pendingGauge.Update(int64(pending))
 	queuedGauge.Update(int64(queued))
 
+	conflictsGauge.Update(int64(m.n.mmchain.FinalityConflicts()))
 	if head.Hash() != mm.Head {
 		*mm = miner.MeasureMergeMining(m.n.chain, head, m.n.cfg.Spec.MergeMining.TargetSpacing)
+		m.measureFinality(head)
 	}
 	difficultyGauge.Update(mm.Difficulty)
 	hashrateGauge.Update(mm.Hashrate)
 	bitcoinShareGauge.Update(mm.BitcoinShare)
 	proofAgeGauge.Update(mm.ProofAge(time.Now()))
+}
+
+// measureFinality reads the finality gauges for a new head.
+func (m *metricsService) measureFinality(head *types.Header) {
+	c := m.n.mmchain
+	fin := c.Finalized()
+	finalityLagGauge.Update(int64(head.Number.Uint64() - min(head.Number.Uint64(), fin.Number.Uint64())))
+	finalityLagSecGauge.Update(int64(head.Time - min(head.Time, fin.Time)))
+	if view, _, err := c.HeadView(); err == nil {
+		if best, err := view.BestChain(); err == nil {
+			lightClientGauge.Update(int64(best.Height))
+		}
+	}
+	if n, err := c.AnchorsSince(head.Time - min(head.Time, 3600)); err == nil {
+		anchorsGauge.Update(int64(n))
+	}
 }

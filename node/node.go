@@ -23,6 +23,7 @@ import (
 
 	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/miner"
 	mmgp2p "github.com/mmgeth/mmgeth/p2p"
 	"github.com/mmgeth/mmgeth/rpc"
@@ -161,7 +162,10 @@ func (n *Node) setup() error {
 	}
 	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
-	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg); err != nil {
+	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg, chain.FinalityConfig{
+		Bitcoin: spec.Finality.Mode == genesis.FinalityBitcoin, K: spec.Finality.K,
+		Confirmations: spec.Confirmations, Override: n.cfg.OverrideFinality,
+	}); err != nil {
 		return err
 	}
 	n.chain, n.engine = n.mmchain.BlockChain(), n.mmchain.Engine()
@@ -202,7 +206,8 @@ func (n *Node) setup() error {
 		TxPool:        n.pool,
 		ChainID:       new(big.Int).SetUint64(spec.ChainID),
 		NetworkID:     spec.NetworkID,
-		Confirmations: spec.Confirmations,
+		Finality:      n.mmchain,
+		MM:            &mmBackend{chain: n.mmchain},
 		GasCap:        50_000_000,
 		TxFeeCap:      1,
 		LogRangeLimit: 10_000,

@@ -26,12 +26,12 @@ import (
 // Header/block lookups by number return (nil, nil) for blocks that do not
 // exist, as geth's backend does: the callers turn that into null or an error.
 type backend struct {
-	chain         *core.BlockChain
-	pool          *txpool.TxPool
-	db            ethdb.Database
-	confirmations uint64
-	gasCap        uint64
-	logIndex      *logIndexer
+	chain    *core.BlockChain
+	pool     *txpool.TxPool
+	db       ethdb.Database
+	finality Finality
+	gasCap   uint64
+	logIndex *logIndexer
 }
 
 var (
@@ -42,11 +42,11 @@ var (
 
 func newBackend(cfg Config) *backend {
 	return &backend{
-		chain:         cfg.Chain,
-		pool:          cfg.TxPool,
-		db:            cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
-		confirmations: cfg.Confirmations,
-		gasCap:        cfg.GasCap,
+		chain:    cfg.Chain,
+		pool:     cfg.TxPool,
+		db:       cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
+		finality: cfg.Finality,
+		gasCap:   cfg.GasCap,
 	}
 }
 
@@ -65,13 +65,8 @@ func (b *backend) HistoryPruningCutoff() uint64 {
 	return n
 }
 
-// finalNumber is the number of the "safe"/"finalized" block for a head.
-func (b *backend) finalNumber(head uint64) uint64 {
-	if head < b.confirmations {
-		return 0
-	}
-	return head - b.confirmations
-}
+// finalizedNumber is the number of the "finalized" block.
+func (b *backend) finalizedNumber() uint64 { return b.finality.Finalized().Number.Uint64() }
 
 // resolveNumber maps a block tag to a height. Pending is latest: this node
 // keeps no pending block.
@@ -80,8 +75,10 @@ func (b *backend) resolveNumber(n gethrpc.BlockNumber) (uint64, error) {
 	switch n {
 	case gethrpc.PendingBlockNumber, gethrpc.LatestBlockNumber:
 		return head, nil
-	case gethrpc.SafeBlockNumber, gethrpc.FinalizedBlockNumber:
-		return b.finalNumber(head), nil
+	case gethrpc.SafeBlockNumber:
+		return b.finality.Safe().Number.Uint64(), nil
+	case gethrpc.FinalizedBlockNumber:
+		return b.finalizedNumber(), nil
 	case gethrpc.EarliestBlockNumber:
 		return b.HistoryPruningCutoff(), nil
 	}

@@ -34,10 +34,15 @@ type Config struct {
 	ChainID   *big.Int // must match Chain.Config().ChainID; nil takes it from there
 	NetworkID uint64
 
-	// Confirmations is the depth at which a block counts as "safe" and
-	// "finalized": head - Confirmations, clamped at genesis. Finality comes
-	// from the Bitcoin work piled on top of a block, not from a beacon chain.
+	// Finality gives the "safe" and "finalized" blocks of every method that
+	// takes a block tag (the chain's Bitcoin-anchored finality). nil means
+	// the depth rule: both are head - Confirmations, clamped at genesis.
+	Finality      Finality
 	Confirmations uint64
+
+	// MM serves the mm namespace (light client, finality, anchor proofs);
+	// nil leaves the namespace out.
+	MM MMBackend
 
 	GasCap        uint64  // eth_call/eth_estimateGas/eth_simulateV1 gas cap; 0 = DefaultGasCap
 	TxFeeCap      float64 // BTC; sends whose gasPrice*gas exceed it are refused; 0 = DefaultTxFeeCap, < 0 = no cap
@@ -122,6 +127,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MinTip == nil {
 		cfg.MinTip = DefaultMinTip
+	}
+	if cfg.Finality == nil {
+		cfg.Finality = depthFinality{chain: cfg.Chain, confirmations: cfg.Confirmations}
 	}
 	return cfg, nil
 }

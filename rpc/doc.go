@@ -12,9 +12,14 @@
 //     access lists, proofs, eth_simulateV1, transaction defaults and the error
 //     codes clients rely on (3 with revert data, -32602, -380xx...).
 //
-// Block tags: "pending" is "latest" (there is no pending block), and "safe" and
-// "finalized" are the block buried under Config.Confirmations blocks, because
-// finality on this chain comes from accumulated Bitcoin work.
+// Block tags: "pending" is "latest" (there is no pending block); "safe" and
+// "finalized" are what Config.Finality says: the node passes the chain's
+// Bitcoin-anchored finality (PEG.md §6), and without one both are the block
+// buried under Config.Confirmations blocks.
+//
+// The mm namespace (mm.go: mm_getBtcLightClient, mm_getFinality,
+// mm_getAnchorProof) reads the node through the MMBackend interface it
+// defines; its answers are the JSON types of mm.go.
 //
 // The mining namespace (mnr) is not here: it lives beside the work server in
 // package miner. This package imports no mmgeth package; the node fills the

@@ -24,7 +24,7 @@ const indexDelay = 200 * time.Millisecond
 type logIndexer struct {
 	chain     *core.BlockChain
 	fm        *filtermaps.FilterMaps
-	finalNum  func(head uint64) uint64
+	finalNum  func() uint64
 	quit      chan struct{}
 	done      chan struct{}
 	startOnce sync.Once
@@ -33,17 +33,16 @@ type logIndexer struct {
 
 func newLogIndexer(b *backend, disabled bool) (*logIndexer, error) {
 	chain := b.chain
-	head := chain.CurrentBlock()
 	cfg := filtermaps.Config{HashScheme: chain.TrieDB().Scheme() == rawdb.HashScheme, Disabled: disabled}
 	fm, err := filtermaps.NewFilterMaps(b.db, b.CurrentView(), b.HistoryPruningCutoff(),
-		b.finalNumber(head.Number.Uint64()), filtermaps.DefaultParams, cfg)
+		b.finalizedNumber(), filtermaps.DefaultParams, cfg)
 	if err != nil {
 		return nil, err
 	}
 	return &logIndexer{
 		chain:    chain,
 		fm:       fm,
-		finalNum: b.finalNumber,
+		finalNum: b.finalizedNumber,
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}, nil
@@ -101,7 +100,7 @@ func (li *logIndexer) loop() {
 		}
 		last = h.Hash()
 		cutoff, _ := li.chain.HistoryPruningCutoff()
-		li.fm.SetTarget(view, cutoff, li.finalNum(h.Number.Uint64()))
+		li.fm.SetTarget(view, cutoff, li.finalNum())
 	}
 	setHead(li.chain.CurrentBlock())
 	recheck := time.NewTicker(headRecheck)

@@ -36,11 +36,11 @@ func TestBlockTags(t *testing.T) {
 			t.Errorf("%s: totalDifficulty present", tt.tag)
 		}
 	}
-	// safe/finalized never go below genesis.
-	b := tc.svc.b
-	for head, want := range map[uint64]uint64{0: 0, 1: 0, 2: 0, 3: 1, 100: 98} {
-		if got := b.finalNumber(head); got != want {
-			t.Errorf("finalNumber(%d) = %d, want %d", head, got, want)
+	// The depth rule never goes below genesis.
+	for confirmations, want := range map[uint64]uint64{0: 5, 2: 3, 5: 0, 100: 0} {
+		d := depthFinality{chain: tc.bc, confirmations: confirmations}
+		if got := d.Finalized().Number.Uint64(); got != want || d.Safe().Number.Uint64() != want {
+			t.Errorf("depth rule with %d confirmations: finalized %d, want %d", confirmations, got, want)
 		}
 	}
 }

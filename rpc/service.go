@@ -92,6 +92,9 @@ func (s *Service) APIs() []gethrpc.API {
 			gethrpc.API{Namespace: "eth", Service: &typedDataAPI{s}},
 		)
 	}
+	if s.cfg.MM != nil {
+		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmAPI{s}})
+	}
 	return apis
 }
 

@@ -24,7 +24,7 @@ var (
 	httpFlag     = &cli.BoolFlag{Name: "http", Usage: "enable the HTTP-RPC server", Category: "API AND CONSOLE"}
 	httpAddr     = &cli.StringFlag{Name: "http.addr", Value: "127.0.0.1", Usage: "HTTP-RPC listening interface", Category: "API AND CONSOLE"}
 	httpPort     = &cli.IntFlag{Name: "http.port", Value: 8545, Usage: "HTTP-RPC listening port", Category: "API AND CONSOLE"}
-	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3; with --dev also txpool,debug,evm,hardhat,personal)", Category: "API AND CONSOLE"}
+	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3,mm; with --dev also txpool,debug,evm,hardhat,personal)", Category: "API AND CONSOLE"}
 	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser", Category: "API AND CONSOLE"}
 	wsFlag       = &cli.BoolFlag{Name: "ws", Usage: "enable the WS-RPC server", Category: "API AND CONSOLE"}
 	wsAddr       = &cli.StringFlag{Name: "ws.addr", Value: "127.0.0.1", Usage: "WS-RPC listening interface", Category: "API AND CONSOLE"}
@@ -44,6 +44,7 @@ var (
 	metricsFlag  = &cli.BoolFlag{Name: "metrics", Usage: "serve Prometheus metrics", Category: "METRICS"}
 	metricsAddr  = &cli.StringFlag{Name: "metrics.addr", Value: "127.0.0.1", Usage: "metrics HTTP listening interface", Category: "METRICS"}
 	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
+	overrideFin  = &cli.BoolFlag{Name: "override.finality", Usage: "adopt a heavier chain that forks below the Bitcoin-finalized block (refused otherwise, with a CRIT log line): only after checking which chain is right", Category: "ETHEREUM"}
 	networkFlags = []cli.Flag{devFlag, testnetFlag, regtestFlag, dataDirFlag}
 )
 
@@ -53,7 +54,7 @@ func nodeFlags() []cli.Flag {
 		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable, unprotected,
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
-		metricsFlag, metricsAddr, metricsPort,
+		metricsFlag, metricsAddr, metricsPort, overrideFin,
 	}
 }
 

@@ -23,8 +23,8 @@ const (
 
 var proofCommand = &cli.Command{
 	Name:        "proof",
-	Usage:       "Work with merged-mining proofs",
-	Subcommands: []*cli.Command{proofVerifyCommand},
+	Usage:       "Work with merged-mining and anchor proofs",
+	Subcommands: []*cli.Command{proofVerifyCommand, proofVerifyAnchorCommand},
 }
 
 var proofVerifyCommand = &cli.Command{

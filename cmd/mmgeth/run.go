@@ -53,6 +53,7 @@ func runNode(ctx *cli.Context) error {
 		MetricsPort: ctx.Int(metricsPort.Name),
 
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
+		OverrideFinality:    ctx.Bool(overrideFin.Name),
 	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes

@@ -46,6 +46,10 @@ type Options struct {
 	// Config is geth's chain configuration; nil means chain.DefaultConfig
 	// with synchronous trie flushes.
 	Config *core.BlockChainConfig
+	// OverrideFinality lets fork choice reorganise below the finalized
+	// block (--override.finality). The rest of the finality configuration
+	// comes from Spec.
+	OverrideFinality bool
 }
 
 // Chain is a chain.Chain under test with its genesis and a block builder.
@@ -89,7 +93,10 @@ func New(t testing.TB, o Options) *Chain {
 		cfg = chain.DefaultConfig().WithNoAsyncFlush(true)
 		cfg.SlowBlockThreshold = -1
 	}
-	c, err := chain.New(db, gen, spec.MergeMining, cfg)
+	c, err := chain.New(db, gen, spec.MergeMining, cfg, chain.FinalityConfig{
+		Bitcoin: spec.Finality.Mode == genesis.FinalityBitcoin, K: spec.Finality.K,
+		Confirmations: spec.Confirmations, Override: o.OverrideFinality,
+	})
 	if err != nil {
 		t.Fatalf("new chain: %v", err)
 	}
@@ -113,6 +120,11 @@ type Block struct {
 	Mutate func(h *types.Header)
 	// BitcoinTimeOffset moves the Bitcoin header's time from the block's.
 	BitcoinTimeOffset int64
+	// BitcoinPrev is the Bitcoin parent of the proof's header; nil means
+	// the parent's Bitcoin header (MixDigest), so that consecutive blocks'
+	// proofs form one regtest Bitcoin chain. Naming a block BtcRelay knows
+	// makes the proof a Bitcoin block the light client can take.
+	BitcoinPrev *chainhash.Hash
 	// Unsealed leaves the seal without proof; PostSeal edits the sealed
 	// header (breaking the proof or the seal itself).
 	Unsealed bool
@@ -188,7 +200,11 @@ func (c *Chain) Build(parent *types.Block, spec Block) *types.Block {
 	if spec.Unsealed {
 		return block
 	}
-	block = c.Seal(block, int64(block.Time())+spec.BitcoinTimeOffset)
+	prev := chainhash.Hash(block.MixDigest())
+	if spec.BitcoinPrev != nil {
+		prev = *spec.BitcoinPrev
+	}
+	block = c.seal(block, prev, int64(block.Time())+spec.BitcoinTimeOffset)
 	if spec.PostSeal != nil {
 		h := block.Header()
 		spec.PostSeal(h)
@@ -202,13 +218,22 @@ func (c *Chain) Build(parent *types.Block, spec Block) *types.Block {
 // Bitcoin time btcTime.
 func (c *Chain) Seal(block *types.Block, btcTime int64) *types.Block {
 	c.t.Helper()
+	return c.seal(block, chainhash.Hash(block.MixDigest()), btcTime)
+}
+
+// seal merge-mines a block on the Bitcoin block prev. The synthetic header
+// claims regtest's nBits (0x207fffff), which any share at a sidechain
+// difficulty of 2 or more meets: every block so sealed is a regtest Bitcoin
+// block, an anchor candidate.
+func (c *Chain) seal(block *types.Block, prev chainhash.Hash, btcTime int64) *types.Block {
+	c.t.Helper()
 	h := block.Header()
 	seal, err := consensus.DecodeSeal(h.Extra)
 	if err != nil {
 		c.t.Fatalf("template seal: %v", err)
 	}
 	tag := []byte(c.Spec.MergeMining.Tag)
-	header80, coinbase, err := mergemine.SyntheticShare(consensus.SealHash(h), seal.Difficulty, tag, chainhash.Hash(h.MixDigest), uint32(btcTime))
+	header80, coinbase, err := mergemine.SyntheticShare(consensus.SealHash(h), seal.Difficulty, tag, prev, uint32(btcTime))
 	if err != nil {
 		c.t.Fatal(err)
 	}
