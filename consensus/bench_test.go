@@ -1,31 +1,23 @@
-package consensus
+package consensus_test
 
 import (
-	"math/big"
 	"testing"
+
+	"github.com/mmgeth/mmgeth/internal/testchain"
 )
 
 // BenchmarkVerifyHeader measures the full header check of one block: seal
 // decoding, the DAA, the structural rules and the merged-mining proof.
 func BenchmarkVerifyHeader(b *testing.B) {
-	c := newTestChain(b, nil)
-	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	c.insert(b1)
-	h := c.mine(b1, blockSpec{}).Header()
+	c := testchain.NewEngineNet(b, nil)
+	bc := c.BlockChain()
+	b1 := c.Build(bc.Genesis(), testchain.Block{})
+	c.MustInsert(b1)
+	h := c.Build(b1, testchain.Block{}).Header()
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := c.engine.VerifyHeader(c.bc, h); err != nil {
+		if err := c.Engine().VerifyHeader(bc, h); err != nil {
 			b.Fatal(err)
 		}
-	}
-}
-
-// BenchmarkASERT measures one difficulty computation.
-func BenchmarkASERT(b *testing.B) {
-	p := testParams
-	anchor := big.NewInt(1 << 40)
-	b.ReportAllocs()
-	for b.Loop() {
-		p.asertDifficulty(anchor, testGenesisTime, 123_456, testGenesisTime+1_234_567)
 	}
 }

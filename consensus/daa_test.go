@@ -83,6 +83,10 @@ func mustUint(t *testing.T, s string) uint64 {
 	return v
 }
 
+// testGenesisTime is a genesis time of today's order, which the DAA's
+// arithmetic must handle.
+const testGenesisTime = 1_700_000_000
+
 // TestASERTSchedule checks the genesis-anchored difficulty in difficulty
 // space: on schedule it stays, each half-life late halves it, each early
 // doubles it, with the floor at MinDifficulty and the ceiling at 2^256.
@@ -162,5 +166,15 @@ func TestASERTTruncatesTowardZero(t *testing.T) {
 	}
 	if got.Cmp(truncated) != 0 {
 		t.Errorf("target %v, want that of exponent -21845: %v", got, truncated)
+	}
+}
+
+// BenchmarkASERT measures one difficulty computation.
+func BenchmarkASERT(b *testing.B) {
+	p := Params{TargetSpacing: 10, HalfLife: 60, MinDifficulty: big.NewInt(1000)}
+	anchor := big.NewInt(1 << 40)
+	b.ReportAllocs()
+	for b.Loop() {
+		p.asertDifficulty(anchor, testGenesisTime, 123_456, testGenesisTime+1_234_567)
 	}
 }

@@ -1,4 +1,4 @@
-package consensus
+package consensus_test
 
 import (
 	"bytes"
@@ -10,15 +10,18 @@ import (
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/internal/testchain"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
 
 func TestPrepare(t *testing.T) {
-	c := newTestChain(t, nil)
-	genesis := c.bc.Genesis()
-	b1 := c.mine(genesis, blockSpec{time: testGenesisTime + 1}) // 9 s early
-	c.insert(b1)
-	b1Seal, err := DecodeSeal(b1.Extra())
+	c := testchain.NewEngineNet(t, nil)
+	bc := c.BlockChain()
+	genesis := bc.Genesis()
+	b1 := c.Build(genesis, testchain.Block{Time: testchain.EngineGenesisTime + 1}) // 9 s early
+	c.MustInsert(b1)
+	b1Seal, err := consensus.DecodeSeal(b1.Extra())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,7 +32,7 @@ func TestPrepare(t *testing.T) {
 		mix        common.Hash
 		difficulty *big.Int
 	}{
-		{"child of genesis", genesis, nil, common.Hash{}, testGenesisDifficulty},
+		{"child of genesis", genesis, nil, common.Hash{}, big.NewInt(testchain.EngineGenesisDifficulty)},
 		// 4000 * 2^(9/60) = 4438.4; the exponent -9830.4/65536 truncates
 		// to -9830/65536, and the integer target gives 4437.
 		{"child of an early block", b1, []byte("pool"), common.Hash(mergemine.HeaderHash(b1Seal.Proof.BitcoinHeader)), big.NewInt(4437)},
@@ -45,10 +48,10 @@ func TestPrepare(t *testing.T) {
 				Nonce:      types.EncodeNonce(99),
 				MixDigest:  common.Hash{99},
 			}
-			if err := c.engine.Prepare(c.bc, h); err != nil {
+			if err := c.Engine().Prepare(bc, h); err != nil {
 				t.Fatal(err)
 			}
-			s, err := DecodeSeal(h.Extra)
+			s, err := consensus.DecodeSeal(h.Extra)
 			if err != nil {
 				t.Fatalf("prepared seal: %v", err)
 			}
@@ -58,21 +61,21 @@ func TestPrepare(t *testing.T) {
 			if s.Proof != nil || s.Difficulty.Cmp(tt.difficulty) != 0 || !bytes.Equal(s.Vanity, tt.vanity) {
 				t.Errorf("seal %+v; want difficulty %v, vanity %q, no proof", s, tt.difficulty, tt.vanity)
 			}
-			if SealHash(h) != h.Hash() {
+			if consensus.SealHash(h) != h.Hash() {
 				t.Error("a template's seal hash is not its hash")
 			}
 		})
 	}
 
 	t.Run("vanity too long", func(t *testing.T) {
-		h := &types.Header{ParentHash: genesis.Hash(), Number: big.NewInt(1), Extra: make([]byte, MaxVanitySize+1)}
-		if err := c.engine.Prepare(c.bc, h); !errors.Is(err, ErrVanityTooLong) {
+		h := &types.Header{ParentHash: genesis.Hash(), Number: big.NewInt(1), Extra: make([]byte, consensus.MaxVanitySize+1)}
+		if err := c.Engine().Prepare(bc, h); !errors.Is(err, consensus.ErrVanityTooLong) {
 			t.Errorf("got %v", err)
 		}
 	})
 	t.Run("unknown parent", func(t *testing.T) {
 		h := &types.Header{ParentHash: common.Hash{1}, Number: big.NewInt(1)}
-		if err := c.engine.Prepare(c.bc, h); !errors.Is(err, gethconsensus.ErrUnknownAncestor) {
+		if err := c.Engine().Prepare(bc, h); !errors.Is(err, gethconsensus.ErrUnknownAncestor) {
 			t.Errorf("got %v", err)
 		}
 	})
@@ -81,18 +84,18 @@ func TestPrepare(t *testing.T) {
 // TestEngineFixedAnswers covers the Engine methods that do not depend on
 // the chain.
 func TestEngineFixedAnswers(t *testing.T) {
-	e := New(testParams, testGenesis().ToBlock().Header())
-	h := &types.Header{Coinbase: common.Address{7}, Number: big.NewInt(1), Extra: (&Seal{Version: 1, Difficulty: big.NewInt(5)}).Bytes()}
+	e := consensus.New(testchain.EngineParams, testchain.NewEngineNet(t, nil).BlockChain().Genesis().Header())
+	h := &types.Header{Coinbase: common.Address{7}, Number: big.NewInt(1), Extra: (&consensus.Seal{Version: 1, Difficulty: big.NewInt(5)}).Bytes()}
 	if a, err := e.Author(h); err != nil || a != h.Coinbase {
 		t.Errorf("Author = %x, %v", a, err)
 	}
-	if err := e.Seal(nil, types.NewBlockWithHeader(h), nil, nil); !errors.Is(err, ErrSealNotSupported) {
+	if err := e.Seal(nil, types.NewBlockWithHeader(h), nil, nil); !errors.Is(err, consensus.ErrSealNotSupported) {
 		t.Errorf("Seal = %v", err)
 	}
 	if d := e.CalcDifficulty(nil, 0, h); d.Sign() != 0 {
 		t.Errorf("CalcDifficulty = %v", d)
 	}
-	if e.SealHash(h) != SealHash(h) {
+	if e.SealHash(h) != consensus.SealHash(h) {
 		t.Error("Engine.SealHash differs from SealHash")
 	}
 	if err := e.Close(); err != nil {
@@ -100,36 +103,36 @@ func TestEngineFixedAnswers(t *testing.T) {
 	}
 	p := e.Params()
 	p.MinDifficulty.SetInt64(1)
-	if e.Params().MinDifficulty.Cmp(testParams.MinDifficulty) != 0 {
+	if e.Params().MinDifficulty.Cmp(testchain.EngineParams.MinDifficulty) != 0 {
 		t.Error("Params exposes the engine's MinDifficulty")
 	}
 }
 
 func TestParamsValidate(t *testing.T) {
-	edit := func(f func(p *Params)) Params {
-		p := testParams
+	edit := func(f func(p *consensus.Params)) consensus.Params {
+		p := testchain.EngineParams
 		f(&p)
 		return p
 	}
 	tests := []struct {
 		name  string
-		p     Params
+		p     consensus.Params
 		valid bool
 	}{
-		{"test network", testParams, true},
-		{"no tag", edit(func(p *Params) { p.Tag = "" }), false},
-		{"no spacing", edit(func(p *Params) { p.TargetSpacing = 0 }), false},
-		{"no half-life", edit(func(p *Params) { p.HalfLife = 0 }), false},
-		{"no min difficulty", edit(func(p *Params) { p.MinDifficulty = nil }), false},
-		{"zero min difficulty", edit(func(p *Params) { p.MinDifficulty = new(big.Int) }), false},
-		{"min difficulty above 2^256", edit(func(p *Params) { p.MinDifficulty = new(big.Int).Lsh(big.NewInt(1), 257) }), false},
-		{"no extra size", edit(func(p *Params) { p.MaxExtraSize = 0 }), false},
-		{"drift checks off", edit(func(p *Params) { p.MaxFutureDrift, p.MaxBitcoinTimeDrift = 0, 0 }), true},
+		{"test network", testchain.EngineParams, true},
+		{"no tag", edit(func(p *consensus.Params) { p.Tag = "" }), false},
+		{"no spacing", edit(func(p *consensus.Params) { p.TargetSpacing = 0 }), false},
+		{"no half-life", edit(func(p *consensus.Params) { p.HalfLife = 0 }), false},
+		{"no min difficulty", edit(func(p *consensus.Params) { p.MinDifficulty = nil }), false},
+		{"zero min difficulty", edit(func(p *consensus.Params) { p.MinDifficulty = new(big.Int) }), false},
+		{"min difficulty above 2^256", edit(func(p *consensus.Params) { p.MinDifficulty = new(big.Int).Lsh(big.NewInt(1), 257) }), false},
+		{"no extra size", edit(func(p *consensus.Params) { p.MaxExtraSize = 0 }), false},
+		{"drift checks off", edit(func(p *consensus.Params) { p.MaxFutureDrift, p.MaxBitcoinTimeDrift = 0, 0 }), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.p.Validate()
-			if tt.valid != (err == nil) || (err != nil && !errors.Is(err, ErrInvalidParams)) {
+			if tt.valid != (err == nil) || (err != nil && !errors.Is(err, consensus.ErrInvalidParams)) {
 				t.Errorf("Validate = %v, want valid=%v", err, tt.valid)
 			}
 		})
@@ -139,20 +142,21 @@ func TestParamsValidate(t *testing.T) {
 // TestInvalidParamsRefuseEverything: an engine built from bad parameters
 // does not panic; it refuses every header and template.
 func TestInvalidParamsRefuseEverything(t *testing.T) {
-	c := newTestChain(t, nil)
-	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	bad := New(Params{}, c.bc.Genesis().Header())
-	if err := bad.VerifyHeader(c.bc, b1.Header()); !errors.Is(err, ErrInvalidParams) {
+	c := testchain.NewEngineNet(t, nil)
+	bc := c.BlockChain()
+	b1 := c.Build(bc.Genesis(), testchain.Block{})
+	bad := consensus.New(consensus.Params{}, bc.Genesis().Header())
+	if err := bad.VerifyHeader(bc, b1.Header()); !errors.Is(err, consensus.ErrInvalidParams) {
 		t.Errorf("VerifyHeader = %v", err)
 	}
-	_, results := bad.VerifyHeaders(c.bc, []*types.Header{b1.Header()})
-	if err := <-results; !errors.Is(err, ErrInvalidParams) {
+	_, results := bad.VerifyHeaders(bc, []*types.Header{b1.Header()})
+	if err := <-results; !errors.Is(err, consensus.ErrInvalidParams) {
 		t.Errorf("VerifyHeaders = %v", err)
 	}
-	if err := bad.Prepare(c.bc, &types.Header{ParentHash: c.bc.Genesis().Hash(), Number: big.NewInt(1)}); !errors.Is(err, ErrInvalidParams) {
+	if err := bad.Prepare(bc, &types.Header{ParentHash: bc.Genesis().Hash(), Number: big.NewInt(1)}); !errors.Is(err, consensus.ErrInvalidParams) {
 		t.Errorf("Prepare = %v", err)
 	}
-	if _, err := bad.NextDifficulty(c.bc.Genesis().Header()); !errors.Is(err, ErrInvalidParams) {
+	if _, err := bad.NextDifficulty(bc.Genesis().Header()); !errors.Is(err, consensus.ErrInvalidParams) {
 		t.Errorf("NextDifficulty = %v", err)
 	}
 }
@@ -161,7 +165,7 @@ func TestInvalidParamsRefuseEverything(t *testing.T) {
 // schedule keep the genesis difficulty, late ones lower it down to the
 // floor (TestPrepare has an early one raise it).
 func TestDifficultyFollowsBlockTimes(t *testing.T) {
-	c := newTestChain(t, nil)
+	c := testchain.NewEngineNet(t, nil)
 	steps := []struct {
 		offset uint64 // block time - genesis time
 		want   int64  // difficulty of the next block
@@ -171,11 +175,11 @@ func TestDifficultyFollowsBlockTimes(t *testing.T) {
 		{90, 2000},  // one half-life late
 		{220, 1000}, // three half-lives late: the floor (500 < 1000)
 	}
-	parent := c.bc.Genesis()
+	parent := c.BlockChain().Genesis()
 	for _, s := range steps {
-		b := c.mine(parent, blockSpec{time: testGenesisTime + s.offset})
-		c.insert(b)
-		got, err := c.engine.NextDifficulty(b.Header())
+		b := c.Build(parent, testchain.Block{Time: testchain.EngineGenesisTime + s.offset})
+		c.MustInsert(b)
+		got, err := c.Engine().NextDifficulty(b.Header())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package consensus
+package consensus_test
 
 import (
 	"math/big"
@@ -6,6 +6,8 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/mmgeth/mmgeth/internal/testchain"
 )
 
 // TestSupplyConserved imports blocks of EIP-1559 transactions through the
@@ -13,18 +15,18 @@ import (
 // all balances never changes: the base fee, which geth would burn, goes to
 // the coinbase with the tips.
 func TestSupplyConserved(t *testing.T) {
-	c := newTestChain(t, nil)
-	genesis := testGenesis()
+	c := testchain.NewEngineNet(t, nil)
+	bc := c.BlockChain()
 	var (
 		recipient = common.HexToAddress("0x00000000000000000000000000000000000be5e1")
-		coinbases = []common.Address{{0xc1}, {0xc2}, addrB}
+		coinbases = []common.Address{{0xc1}, {0xc2}, testchain.AddrB}
 		accounts  = []common.Address{recipient, coinbases[0], coinbases[1]}
 	)
-	for addr := range genesis.Alloc {
+	for addr := range c.Genesis.Alloc {
 		accounts = append(accounts, addr)
 	}
 	total := func(b *types.Block) *big.Int {
-		st, err := c.bc.StateAt(b.Root(), b.Number(), b.Time())
+		st, err := bc.StateAt(b.Root(), b.Number(), b.Time())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -35,23 +37,23 @@ func TestSupplyConserved(t *testing.T) {
 		return sum
 	}
 	balance := func(b *types.Block, addr common.Address) *big.Int {
-		st, err := c.bc.StateAt(b.Root(), b.Number(), b.Time())
+		st, err := bc.StateAt(b.Root(), b.Number(), b.Time())
 		if err != nil {
 			t.Fatal(err)
 		}
 		return st.GetBalance(addr).ToBig()
 	}
 
-	parent := c.bc.Genesis()
+	parent := bc.Genesis()
 	supply := total(parent)
 	for i, coinbase := range coinbases {
 		txs := []*types.Transaction{
-			transferTx(t, keyA, uint64(2*i), recipient, 1e15),
-			logTx(t, keyA, uint64(2*i+1)),
-			logTx(t, keyB, uint64(i)),
+			testchain.TransferTx(t, testchain.KeyA, uint64(2*i), recipient, 1e15),
+			testchain.LogTx(t, testchain.KeyA, uint64(2*i+1)),
+			testchain.LogTx(t, testchain.KeyB, uint64(i)),
 		}
-		b := c.mine(parent, blockSpec{coinbase: coinbase, txs: txs})
-		c.insert(b)
+		b := c.Build(parent, testchain.Block{Coinbase: coinbase, Txs: txs})
+		c.MustInsert(b)
 		if got := total(b); got.Cmp(supply) != 0 {
 			t.Fatalf("block %d: supply %v, want %v", b.NumberU64(), got, supply)
 		}
@@ -62,10 +64,10 @@ func TestSupplyConserved(t *testing.T) {
 		if baseFees.Sign() <= 0 {
 			t.Fatalf("block %d burns nothing to credit: base fee %v, gas %d", b.NumberU64(), b.BaseFee(), b.GasUsed())
 		}
-		receipts := c.bc.GetReceiptsByHash(b.Hash())
+		receipts := bc.GetReceiptsByHash(b.Hash())
 		fees := new(big.Int)
 		for j, r := range receipts {
-			if sender, _ := types.Sender(types.LatestSigner(c.bc.Config()), b.Transactions()[j]); sender == coinbase {
+			if sender, _ := types.Sender(types.LatestSigner(bc.Config()), b.Transactions()[j]); sender == coinbase {
 				continue
 			}
 			fees.Add(fees, new(big.Int).Mul(r.EffectiveGasPrice, new(big.Int).SetUint64(r.GasUsed)))

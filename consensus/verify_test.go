@@ -1,4 +1,4 @@
-package consensus
+package consensus_test
 
 import (
 	"errors"
@@ -12,6 +12,8 @@ import (
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 
+	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/internal/testchain"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
 
@@ -19,8 +21,8 @@ import (
 // stored: the headers link to each other, results come in order, and a bad
 // header fails alone, its child then lacking a known parent.
 func TestVerifyHeadersBatch(t *testing.T) {
-	peer := newTestChain(t, nil)
-	blocks := peer.extend(peer.bc.Genesis(), 8, testParams.TargetSpacing)
+	peer := testchain.NewEngineNet(t, nil)
+	blocks := peer.Extend(peer.BlockChain().Genesis(), 8, 0)
 	headers := make([]*types.Header, len(blocks))
 	for i, b := range blocks {
 		headers[i] = b.Header()
@@ -35,15 +37,15 @@ func TestVerifyHeadersBatch(t *testing.T) {
 		want    []error
 	}{
 		{"all valid", headers, make([]error, 8)},
-		{"one bad", mixed, []error{nil, nil, nil, ErrTimestamp, gethconsensus.ErrUnknownAncestor, nil, nil, nil}},
-		{"number skips", []*types.Header{headers[0], withNumber(headers[1], 3)}, []error{nil, ErrInvalidNumber}},
+		{"one bad", mixed, []error{nil, nil, nil, consensus.ErrTimestamp, gethconsensus.ErrUnknownAncestor, nil, nil, nil}},
+		{"number skips", []*types.Header{headers[0], withNumber(headers[1], 3)}, []error{nil, consensus.ErrInvalidNumber}},
 		{"unknown first parent", headers[1:3], []error{gethconsensus.ErrUnknownAncestor, nil}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			// A fresh engine each time: verdicts are cached by hash.
-			local := newTestChain(t, nil)
-			abort, results := local.engine.VerifyHeaders(local.bc, tt.headers)
+			local := testchain.NewEngineNet(t, nil)
+			abort, results := local.Engine().VerifyHeaders(local.BlockChain(), tt.headers)
 			defer close(abort)
 			for i, want := range tt.want {
 				if err := <-results; !errors.Is(err, want) || (want == nil && err != nil) {
@@ -63,12 +65,13 @@ func withNumber(h *types.Header, n int64) *types.Header {
 // TestProofTag checks that a proof committing under another network's tag
 // does not count.
 func TestProofTag(t *testing.T) {
-	c := newTestChain(t, nil)
-	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	other := testParams
+	c := testchain.NewEngineNet(t, nil)
+	bc := c.BlockChain()
+	b1 := c.Build(bc.Genesis(), testchain.Block{})
+	other := testchain.EngineParams
 	other.Tag = "OTHERNET:"
-	err := New(other, c.bc.Genesis().Header()).VerifyHeader(c.bc, b1.Header())
-	if !errors.Is(err, ErrInvalidProof) || !errors.Is(err, mergemine.ErrTagMissing) {
+	err := consensus.New(other, bc.Genesis().Header()).VerifyHeader(bc, b1.Header())
+	if !errors.Is(err, consensus.ErrInvalidProof) || !errors.Is(err, mergemine.ErrTagMissing) {
 		t.Fatalf("got %v, want %v", err, mergemine.ErrTagMissing)
 	}
 }
@@ -79,22 +82,23 @@ func TestProofTag(t *testing.T) {
 // (valid) proof checked once and the drift every time; a broken proof is
 // checked every time.
 func TestVerifiedHeadersCached(t *testing.T) {
-	c := newTestChain(t, nil)
-	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	drifted := c.mine(c.bc.Genesis(), blockSpec{btcTimeOffset: 400})
-	broken := c.mine(c.bc.Genesis(), blockSpec{postSeal: func(h *types.Header) {
-		seal, _ := DecodeSeal(h.Extra)
+	c := testchain.NewEngineNet(t, nil)
+	bc, engine := c.BlockChain(), c.Engine()
+	b1 := c.Build(bc.Genesis(), testchain.Block{})
+	drifted := c.Build(bc.Genesis(), testchain.Block{BitcoinTimeOffset: 400})
+	broken := c.Build(bc.Genesis(), testchain.Block{PostSeal: func(h *types.Header) {
+		seal, _ := consensus.DecodeSeal(h.Extra)
 		seal.Proof.BitcoinHeader[76] ^= 0xff // another nonce: not enough work
 		h.Extra = seal.Bytes()
 	}})
-	before := c.engine.ProofChecks()
+	before := engine.ProofChecks()
 	for range 3 {
-		if err := c.engine.VerifyHeader(c.bc, b1.Header()); err != nil {
+		if err := engine.VerifyHeader(bc, b1.Header()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	c.insert(b1)
-	if got := c.engine.ProofChecks() - before; got != 1 {
+	c.MustInsert(b1)
+	if got := engine.ProofChecks() - before; got != 1 {
 		t.Errorf("valid header: %d proof checks for 3 verifications and an import, want 1", got)
 	}
 	for _, tc := range []struct {
@@ -103,16 +107,16 @@ func TestVerifiedHeadersCached(t *testing.T) {
 		want   error
 		checks uint64
 	}{
-		{"drifted", drifted.Header(), ErrBitcoinTimeDrift, 1},
+		{"drifted", drifted.Header(), consensus.ErrBitcoinTimeDrift, 1},
 		{"broken proof", broken.Header(), mergemine.ErrPoW, 2},
 	} {
-		before = c.engine.ProofChecks()
+		before = engine.ProofChecks()
 		for range 2 {
-			if err := c.engine.VerifyHeader(c.bc, tc.header); !errors.Is(err, tc.want) {
+			if err := engine.VerifyHeader(bc, tc.header); !errors.Is(err, tc.want) {
 				t.Fatalf("%s: %v, want %v", tc.name, err, tc.want)
 			}
 		}
-		if got := c.engine.ProofChecks() - before; got != tc.checks {
+		if got := engine.ProofChecks() - before; got != tc.checks {
 			t.Errorf("%s: %d proof checks for 2 verifications, want %d", tc.name, got, tc.checks)
 		}
 	}
@@ -123,35 +127,36 @@ func TestVerifiedHeadersCached(t *testing.T) {
 // does not check the proof again, and the same proof at another difficulty
 // or for another seal hash is not taken as checked.
 func TestVerifyProofAheadOfHeader(t *testing.T) {
-	c := newTestChain(t, nil)
-	b1 := c.mine(c.bc.Genesis(), blockSpec{})
-	seal, err := DecodeSeal(b1.Header().Extra)
+	c := testchain.NewEngineNet(t, nil)
+	bc, engine := c.BlockChain(), c.Engine()
+	b1 := c.Build(bc.Genesis(), testchain.Block{})
+	seal, err := consensus.DecodeSeal(b1.Header().Extra)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sh := SealHash(b1.Header())
-	before := c.engine.ProofChecks()
-	if err := c.engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()); err != nil {
+	sh := consensus.SealHash(b1.Header())
+	before := engine.ProofChecks()
+	if err := engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.engine.VerifyHeader(c.bc, b1.Header()); err != nil {
+	if err := engine.VerifyHeader(bc, b1.Header()); err != nil {
 		t.Fatal(err)
 	}
-	if got := c.engine.ProofChecks() - before; got != 1 {
+	if got := engine.ProofChecks() - before; got != 1 {
 		t.Errorf("%d proof checks for a proof checked ahead of its header, want 1", got)
 	}
 	harder := new(big.Int).Lsh(seal.Difficulty, 64)
-	if err := c.engine.VerifyProof(seal.Proof, sh, harder, b1.Time()); !errors.Is(err, mergemine.ErrPoW) {
+	if err := engine.VerifyProof(seal.Proof, sh, harder, b1.Time()); !errors.Is(err, mergemine.ErrPoW) {
 		t.Errorf("the proof at a far higher difficulty: %v, want %v", err, mergemine.ErrPoW)
 	}
-	if err := c.engine.VerifyProof(seal.Proof, common.Hash{1}, seal.Difficulty, b1.Time()); !errors.Is(err, mergemine.ErrCommitmentMismatch) {
+	if err := engine.VerifyProof(seal.Proof, common.Hash{1}, seal.Difficulty, b1.Time()); !errors.Is(err, mergemine.ErrCommitmentMismatch) {
 		t.Errorf("the proof for another seal hash: %v, want %v", err, mergemine.ErrCommitmentMismatch)
 	}
-	if err := c.engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()+400); !errors.Is(err, ErrBitcoinTimeDrift) {
-		t.Errorf("the proof for a block 400 s later: %v, want %v", err, ErrBitcoinTimeDrift)
+	if err := engine.VerifyProof(seal.Proof, sh, seal.Difficulty, b1.Time()+400); !errors.Is(err, consensus.ErrBitcoinTimeDrift) {
+		t.Errorf("the proof for a block 400 s later: %v, want %v", err, consensus.ErrBitcoinTimeDrift)
 	}
-	if err := c.engine.VerifyProof(seal.Proof, sh, nil, b1.Time()); !errors.Is(err, ErrSealDifficulty) {
-		t.Errorf("no difficulty: %v, want %v", err, ErrSealDifficulty)
+	if err := engine.VerifyProof(seal.Proof, sh, nil, b1.Time()); !errors.Is(err, consensus.ErrSealDifficulty) {
+		t.Errorf("no difficulty: %v, want %v", err, consensus.ErrSealDifficulty)
 	}
 }
 
@@ -172,14 +177,15 @@ func TestFieldTable(t *testing.T) {
 			}
 		}
 	}
-	c := newTestChain(t, nil)
+	c := testchain.NewEngineNet(t, nil)
+	bc := c.BlockChain()
 	for name, mutate := range map[string]func(h *types.Header){
 		"BlockAccessListHash": func(h *types.Header) { h.BlockAccessListHash = &common.Hash{} },
 		"SlotNumber":          func(h *types.Header) { h.SlotNumber = new(uint64) },
 	} {
-		b := c.mine(c.bc.Genesis(), blockSpec{mutate: mutate})
-		if err := c.engine.VerifyHeader(c.bc, b.Header()); !errors.Is(err, ErrForkFields) {
-			t.Errorf("%s set: %v, want %v", name, err, ErrForkFields)
+		b := c.Build(bc.Genesis(), testchain.Block{Mutate: mutate})
+		if err := c.Engine().VerifyHeader(bc, b.Header()); !errors.Is(err, consensus.ErrForkFields) {
+			t.Errorf("%s set: %v, want %v", name, err, consensus.ErrForkFields)
 		}
 	}
 }

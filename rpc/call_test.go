@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/json"
+	"maps"
 	"math/big"
 	"strings"
 	"testing"
@@ -264,6 +265,38 @@ func TestSimulate(t *testing.T) {
 	tc.mustDecode(&bal, "eth_getBalance", fresh, "latest")
 	if bal.ToInt().Sign() != 0 {
 		t.Errorf("simulation changed real state: balance %v", bal.ToInt())
+	}
+
+	// Simulated blocks run the engine's Finalize: the base fee of block 6's
+	// transfer, which geth would burn, is credited to its fee recipient,
+	// whose balance block 7 reads (the transfer tips nothing).
+	recipient := common.HexToAddress("0x00000000000000000000000000000000000fee00")
+	var credited []struct {
+		BaseFee hexutil.Big    `json:"baseFeePerGas"`
+		GasUsed hexutil.Uint64 `json:"gasUsed"`
+		Calls   []simCall      `json:"calls"`
+	}
+	fees := map[string]any{"maxFeePerGas": "0x174876e800", "maxPriorityFeePerGas": "0x0"}
+	with := func(call map[string]any) map[string]any {
+		maps.Copy(call, fees)
+		return call
+	}
+	tc.mustDecode(&credited, "eth_simulateV1", map[string]any{"validation": true, "blockStateCalls": []any{
+		map[string]any{
+			"blockOverrides": map[string]any{"feeRecipient": recipient},
+			"calls":          []any{with(map[string]any{"from": addr1, "to": fresh, "value": "0x1"})},
+		},
+		map[string]any{
+			"stateOverrides": map[string]any{x.Hex(): map[string]any{"code": hexutil.Bytes(returnBalanceOf(recipient))}},
+			"calls":          []any{with(map[string]any{"from": addr2, "to": x})},
+		},
+	}}, "latest")
+	if len(credited) != 2 {
+		t.Fatalf("%d simulated blocks, want 2", len(credited))
+	}
+	baseFees := new(big.Int).Mul(credited[0].BaseFee.ToInt(), new(big.Int).SetUint64(uint64(credited[0].GasUsed)))
+	if got := new(big.Int).SetBytes(credited[1].Calls[0].ReturnData); baseFees.Sign() == 0 || got.Cmp(baseFees) != 0 {
+		t.Errorf("fee recipient's balance after a simulated block: %v, want its base fees %v", got, baseFees)
 	}
 
 	// Validation mode checks what a real block would.

@@ -22,6 +22,11 @@ func TestDevAccounts(t *testing.T) {
 	target := common.Address{0x7a}
 	var hash common.Hash
 	tc.mustDecode(&hash, "eth_sendTransaction", map[string]any{"from": addr1, "to": target, "value": "0x7"})
+	// The pool sorts new transactions into pending and queued in the
+	// background; the counts below are those after it has.
+	if err := tc.pool.Sync(); err != nil {
+		t.Fatal(err)
+	}
 	var status map[string]hexutil.Uint
 	tc.mustDecode(&status, "txpool_status")
 	if status["pending"] != 1 || status["queued"] != 0 {

@@ -7,10 +7,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/params"
 )
 
 func TestGetLogs(t *testing.T) {
@@ -63,18 +61,13 @@ func TestGetLogs(t *testing.T) {
 func TestLogLimits(t *testing.T) {
 	tc := newTestChain(t, testOptions{logRangeLimit: 2})
 	// Block 6 holds three logs: more than the limit of two.
-	blocks := tc.extend(tc.blocks[4], 1, func(_ int, b *core.BlockGen) {
-		fee := new(big.Int).Add(new(big.Int).Mul(b.BaseFee(), big.NewInt(2)), big.NewInt(params.GWei))
+	block := tc.mine(tc.Chain, tc.blocks[4], testCoinbase, func(nonce func(common.Address) uint64) []*types.Transaction {
+		var txs []*types.Transaction
 		for i, key := range []*ecdsa.PrivateKey{key1, key2, key3} {
-			b.AddTx(types.MustSignNewTx(key, tc.signer, &types.DynamicFeeTx{
-				ChainID: testChainID, Nonce: b.TxNonce(crypto.PubkeyToAddress(key.PublicKey)), To: &loggerAddr, Gas: 100_000,
-				GasFeeCap: fee, GasTipCap: big.NewInt(params.GWei), Data: word(int64(10 + i)),
-			}))
+			txs = append(txs, tc.dynTx(key, nonce(crypto.PubkeyToAddress(key.PublicKey)), loggerAddr, nil, word(int64(10+i))))
 		}
+		return txs
 	})
-	if _, err := tc.bc.InsertChain(blocks); err != nil {
-		t.Fatal(err)
-	}
 	var logs []types.Log
 	tc.mustDecode(&logs, "eth_getLogs", map[string]any{"fromBlock": "0x4", "toBlock": "0x5"})
 	if len(logs) != 2 {
@@ -82,7 +75,7 @@ func TestLogLimits(t *testing.T) {
 	}
 	tc.wantError(codeInvalidParams, "more than 2 blocks", "eth_getLogs", map[string]any{"fromBlock": "0x3", "toBlock": "0x5"})
 	tc.wantError(codeInvalidParams, "more than 2 blocks", "eth_getLogs", map[string]any{"fromBlock": "0x0"})
-	tc.wantError(codeLimitExceeded, "more than 2 results", "eth_getLogs", map[string]any{"blockHash": blocks[0].Hash()})
+	tc.wantError(codeLimitExceeded, "more than 2 results", "eth_getLogs", map[string]any{"blockHash": block.Hash()})
 	tc.wantError(codeLimitExceeded, "more than 2 results", "eth_getLogs", map[string]any{"fromBlock": "0x6"})
 	var id string
 	tc.mustDecode(&id, "eth_newFilter", map[string]any{"fromBlock": "0x6", "toBlock": "0x6"})

@@ -17,24 +17,24 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
-	"github.com/ethereum/go-ethereum/consensus"
-	"github.com/ethereum/go-ethereum/consensus/beacon"
-	"github.com/ethereum/go-ethereum/consensus/ethash"
 	"github.com/ethereum/go-ethereum/core"
-	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/tracing"
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
-	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/params"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/holiman/uint256"
+
+	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/internal/testchain"
 )
 
-// The test chain: a real core.BlockChain (path scheme, in memory) under
-// geth's beacon engine over the ethash faker, all forks through Prague and
-// Osaka at genesis, built by core.GenerateChain. Blocks:
+// The test chain: the product's chain from internal/testchain (the dev
+// network's chain configuration, the merged-mining engine, fork choice by
+// work, blocks sealed with real proofs) in memory, with the fixture's
+// accounts funded at genesis. Blocks:
 //
 //	1: key1 deploys the logger (legacy EIP-155 tx), key2 the reverter (1559)
 //	2: key1 calls the logger with word 1 (1559); key2 sends 1 wei with an access list (2930)
@@ -43,7 +43,8 @@ import (
 //	5: key1 calls the logger with word 3
 //
 // The logger stores calldata word 0 in slot 0 and logs the calldata under
-// loggerTopic; the reverter reverts with Error("nope").
+// loggerTopic; the reverter reverts with Error("nope"). Every block pays
+// testCoinbase, which the engine's Finalize credits with the base fees.
 
 var (
 	key1, _ = crypto.HexToECDSA("b71c71a67e1177ad4e901695e1b4b9ee17ae16c6668d313eac2f96dbcda3f291")
@@ -55,7 +56,7 @@ var (
 	addr3   = crypto.PubkeyToAddress(key3.PublicKey)
 	addr4   = crypto.PubkeyToAddress(key4.PublicKey)
 
-	testChainID  = big.NewInt(31337)
+	testChainID  = devChainID()
 	testCoinbase = common.HexToAddress("0x00000000000000000000000000000000c0ffee00")
 	loggerTopic  = common.HexToHash("0x1111111111111111111111111111111111111111111111111111111111111111")
 	loggerAddr   = crypto.CreateAddress(addr1, 0)
@@ -84,41 +85,19 @@ func deployCode(runtime []byte) []byte {
 
 func word(n int64) []byte { return common.BigToHash(big.NewInt(n)).Bytes() }
 
-func testChainConfig() *params.ChainConfig {
-	zero := uint64(0)
-	return &params.ChainConfig{
-		ChainID:                 testChainID,
-		HomesteadBlock:          big.NewInt(0),
-		EIP150Block:             big.NewInt(0),
-		EIP155Block:             big.NewInt(0),
-		EIP158Block:             big.NewInt(0),
-		ByzantiumBlock:          big.NewInt(0),
-		ConstantinopleBlock:     big.NewInt(0),
-		PetersburgBlock:         big.NewInt(0),
-		IstanbulBlock:           big.NewInt(0),
-		MuirGlacierBlock:        big.NewInt(0),
-		BerlinBlock:             big.NewInt(0),
-		LondonBlock:             big.NewInt(0),
-		ArrowGlacierBlock:       big.NewInt(0),
-		GrayGlacierBlock:        big.NewInt(0),
-		MergeNetsplitBlock:      big.NewInt(0),
-		ShanghaiTime:            &zero,
-		CancunTime:              &zero,
-		PragueTime:              &zero,
-		OsakaTime:               &zero,
-		TerminalTotalDifficulty: big.NewInt(0),
-		BlobScheduleConfig: &params.BlobScheduleConfig{
-			Cancun: params.DefaultCancunBlobConfig,
-			Prague: params.DefaultPragueBlobConfig,
-		},
+// devChainID is the dev network's chain id, which the fixture's
+// transactions are signed for.
+func devChainID() *big.Int {
+	spec, err := genesis.Load("dev")
+	if err != nil {
+		panic(err)
 	}
+	return new(big.Int).SetUint64(spec.ChainID)
 }
 
 type testChain struct {
+	*testchain.Chain
 	t       *testing.T
-	cfg     *params.ChainConfig
-	engine  consensus.Engine
-	gendb   ethdb.Database // GenerateChain's database: holds every generated block's state
 	bc      *core.BlockChain
 	pool    *txpool.TxPool
 	svc     *Service
@@ -141,35 +120,11 @@ type testOptions struct {
 // newTestChain builds the fixture chain and serves it over HTTP on 127.0.0.1.
 func newTestChain(t *testing.T, opts testOptions) *testChain {
 	t.Helper()
-	tc := &testChain{t: t, cfg: testChainConfig(), engine: beacon.New(ethash.NewFaker()), txs: make(map[string]*types.Transaction), options: opts}
-	tc.signer = types.LatestSigner(tc.cfg)
-	funds := new(big.Int).Mul(oneBTC, big.NewInt(1000))
-	alloc := types.GenesisAlloc{
-		addr1: {Balance: funds},
-		addr2: {Balance: funds},
-		addr3: {Balance: funds},
-	}
-	maps.Copy(alloc, core.SystemContractAllocs())
-	genesis := &core.Genesis{Config: tc.cfg, Alloc: alloc, GasLimit: 30_000_000, Timestamp: 1_700_000_000, BaseFee: big.NewInt(params.InitialBaseFee)}
-
-	var blocks []*types.Block
-	tc.gendb, blocks, _ = core.GenerateChainWithGenesis(genesis, tc.engine, 5, tc.fixtureBlock)
-	tc.blocks = blocks
-
-	db := rawdb.NewMemoryDatabase()
-	bcCfg := core.DefaultConfig().WithStateScheme(rawdb.PathScheme)
-	bcCfg.TxLookupLimit = 0
-	bcCfg.SlowBlockThreshold = -1
-	bc, err := core.NewBlockChain(db, genesis, tc.engine, bcCfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(bc.Stop)
-	if n, err := bc.InsertChain(blocks); err != nil {
-		t.Fatalf("insert block %d: %v", n, err)
-	}
-	tc.bc = bc
-
+	c := newChain(t)
+	tc := &testChain{Chain: c, t: t, bc: c.BlockChain(), txs: make(map[string]*types.Transaction), options: opts}
+	tc.signer = types.LatestSigner(tc.bc.Config())
+	tc.buildFixture()
+	bc := tc.bc
 	poolCfg := legacypool.DefaultConfig
 	poolCfg.Journal = ""
 	pool, err := txpool.New(0, bc, []txpool.SubPool{legacypool.New(poolCfg, bc)})
@@ -227,23 +182,63 @@ func newTestChain(t *testing.T, opts testOptions) *testChain {
 	return tc
 }
 
-// fixtureBlock is the GenerateChain callback of the fixture (see the top).
-func (tc *testChain) fixtureBlock(i int, b *core.BlockGen) {
-	b.SetCoinbase(testCoinbase)
-	fee := new(big.Int).Add(new(big.Int).Mul(b.BaseFee(), big.NewInt(2)), big.NewInt(params.GWei))
+// waitLogIndex waits until the log index has indexed head. The index
+// follows the chain a little behind it (indexDelay), and geth's log search
+// fails rather than waits while the index rewinds after a reorg.
+func (tc *testChain) waitLogIndex(ctx context.Context, head *types.Block) {
+	tc.t.Helper()
+	mb := tc.svc.b.logIndex.fm.NewMatcherBackend()
+	defer mb.Close()
+	for {
+		r, err := mb.SyncLogIndex(ctx)
+		if err != nil {
+			tc.t.Fatalf("log index never reached block %d: %v", head.NumberU64(), err)
+		}
+		if v := r.IndexedView; v != nil && v.HeadNumber() == head.NumberU64() && v.BlockHash(head.NumberU64()) == head.Hash() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// newChain opens a chain with the fixture's accounts funded.
+func newChain(t *testing.T) *testchain.Chain {
+	funds := new(big.Int).Mul(oneBTC, big.NewInt(1000))
+	return testchain.New(t, testchain.Options{Alloc: types.GenesisAlloc{
+		addr1: {Balance: funds},
+		addr2: {Balance: funds},
+		addr3: {Balance: funds},
+	}})
+}
+
+// buildFixture builds and inserts the fixture's blocks (see the top).
+func (tc *testChain) buildFixture() {
+	parent := tc.bc.Genesis()
+	for i := range 5 {
+		tc.blocks = append(tc.blocks, tc.mine(tc.Chain, parent, testCoinbase, func(nonce func(common.Address) uint64) []*types.Transaction {
+			return tc.fixtureTxs(i, parent, nonce)
+		}))
+		parent = tc.blocks[i]
+	}
+}
+
+// fixtureTxs are the transactions of fixture block i+1, named in tc.txs.
+func (tc *testChain) fixtureTxs(i int, parent *types.Block, nonce func(common.Address) uint64) []*types.Transaction {
+	fee := new(big.Int).Add(new(big.Int).Mul(parent.BaseFee(), big.NewInt(2)), big.NewInt(params.GWei))
 	dyn := func(key *ecdsa.PrivateKey, to *common.Address, data []byte) *types.Transaction {
 		return types.MustSignNewTx(key, tc.signer, &types.DynamicFeeTx{
-			ChainID: testChainID, Nonce: b.TxNonce(crypto.PubkeyToAddress(key.PublicKey)), To: to,
+			ChainID: testChainID, Nonce: nonce(crypto.PubkeyToAddress(key.PublicKey)), To: to,
 			Gas: 200_000, GasFeeCap: fee, GasTipCap: big.NewInt(params.GWei), Data: data,
 		})
 	}
 	legacy := func(key *ecdsa.PrivateKey, to *common.Address, data []byte) *types.Transaction {
 		return types.MustSignNewTx(key, tc.signer, &types.LegacyTx{
-			Nonce: b.TxNonce(crypto.PubkeyToAddress(key.PublicKey)), To: to, Gas: 200_000, GasPrice: fee, Data: data,
+			Nonce: nonce(crypto.PubkeyToAddress(key.PublicKey)), To: to, Gas: 200_000, GasPrice: fee, Data: data,
 		})
 	}
+	var txs []*types.Transaction
 	add := func(name string, tx *types.Transaction) {
-		b.AddTx(tx)
+		txs = append(txs, tx)
 		tc.txs[name] = tx
 	}
 	switch i {
@@ -253,17 +248,17 @@ func (tc *testChain) fixtureBlock(i int, b *core.BlockGen) {
 	case 1:
 		add("log1", dyn(key1, &loggerAddr, word(1)))
 		add("accessList", types.MustSignNewTx(key2, tc.signer, &types.AccessListTx{
-			ChainID: testChainID, Nonce: b.TxNonce(addr2), To: &addr3, Value: big.NewInt(1),
+			ChainID: testChainID, Nonce: nonce(addr2), To: &addr3, Value: big.NewInt(1),
 			Gas: 30_000, GasPrice: fee, AccessList: types.AccessList{{Address: loggerAddr, StorageKeys: []common.Hash{{}}}},
 		}))
 	case 2:
 		add("revert", legacy(key1, &reverterAddr, nil))
 		auth, err := types.SignSetCode(key4, types.SetCodeAuthorization{ChainID: *uint256.MustFromBig(testChainID), Address: loggerAddr, Nonce: 0})
 		if err != nil {
-			panic(err)
+			tc.t.Fatal(err)
 		}
 		add("setCode", types.MustSignNewTx(key3, tc.signer, &types.SetCodeTx{
-			ChainID: uint256.MustFromBig(testChainID), Nonce: b.TxNonce(addr3), To: addr4,
+			ChainID: uint256.MustFromBig(testChainID), Nonce: nonce(addr3), To: addr4,
 			Gas: 100_000, GasFeeCap: uint256.MustFromBig(fee), GasTipCap: uint256.NewInt(params.GWei),
 			AuthList: []types.SetCodeAuthorization{auth},
 		}))
@@ -272,12 +267,37 @@ func (tc *testChain) fixtureBlock(i int, b *core.BlockGen) {
 	case 4:
 		add("log3", dyn(key1, &loggerAddr, word(3)))
 	}
+	return txs
 }
 
-// extend generates n more blocks on top of parent (from gendb) with gen.
-func (tc *testChain) extend(parent *types.Block, n int, gen func(int, *core.BlockGen)) []*types.Block {
-	blocks, _ := core.GenerateChain(tc.cfg, parent, tc.engine, tc.gendb, n, gen)
-	return blocks
+// mine builds a block on parent in c, paying coinbase, with the
+// transactions txs signs, and inserts it. txs gets each account's next
+// nonce, from the parent's state on, since Build executes on that state.
+func (tc *testChain) mine(c *testchain.Chain, parent *types.Block, coinbase common.Address, txs func(nonce func(common.Address) uint64) []*types.Transaction) *types.Block {
+	tc.t.Helper()
+	st, err := c.BlockChain().StateAt(parent.Root(), parent.Number(), parent.Time())
+	if err != nil {
+		tc.t.Fatal(err)
+	}
+	nonce := func(addr common.Address) uint64 {
+		n := st.GetNonce(addr)
+		st.SetNonce(addr, n+1, tracing.NonceChangeUnspecified)
+		return n
+	}
+	b := c.Build(parent, testchain.Block{Coinbase: coinbase, Txs: txs(nonce)})
+	c.MustInsert(b)
+	return b
+}
+
+// peer is a chain of its own holding the fixture's first n blocks, on which
+// a test builds blocks that the served chain will see as a side chain:
+// Build needs its parent's state, and the served chain stores lighter side
+// blocks without executing them.
+func (tc *testChain) peer(n int) *testchain.Chain {
+	tc.t.Helper()
+	peer := newChain(tc.t)
+	peer.MustInsert(tc.blocks[:n]...)
+	return peer
 }
 
 // nextDynTx signs a 1559 transaction from key at its pool nonce.
@@ -402,8 +422,9 @@ func (tc *testChain) wantError(code int, want string, method string, params ...a
 	return rerr
 }
 
-// testDev is a dev node for tests: real keys, and blocks mined with
-// GenerateChain from the pool's pending transactions.
+// testDev is a dev node for tests: real keys, and blocks built from the
+// pool's pending transactions and imported through the chain's door, as the
+// node's dev miner does.
 type testDev struct {
 	tc      *testChain
 	keys    map[common.Address]*ecdsa.PrivateKey
@@ -438,27 +459,25 @@ func (d *testDev) Mine(ctx context.Context, timestamp uint64) (*types.Block, err
 		return nil, err
 	}
 	pending, _ := tc.pool.Pending(txpool.PendingFilter{})
-	head := tc.bc.GetBlockByHash(tc.bc.CurrentBlock().Hash())
+	var txs []*types.Transaction
+	for _, list := range pending {
+		for _, lazy := range list {
+			txs = append(txs, lazy.Resolve())
+		}
+	}
+	head := tc.HeadBlock()
 	if timestamp == 0 {
 		timestamp, d.next = d.next, 0
 	}
-	blocks := tc.extend(head, 1, func(_ int, b *core.BlockGen) {
-		b.SetCoinbase(testCoinbase)
-		if timestamp != 0 {
-			b.OffsetTime(int64(timestamp) - int64(b.Timestamp()))
-		}
-		b.OffsetTime(int64(d.offset - d.applied))
-		for _, txs := range pending {
-			for _, lazy := range txs {
-				b.AddTx(lazy.Resolve())
-			}
-		}
-	})
-	if _, err := tc.bc.InsertChain(blocks); err != nil {
+	if timestamp == 0 {
+		timestamp = head.Time() + tc.Spec.MergeMining.TargetSpacing
+	}
+	block := tc.Build(head, testchain.Block{Time: timestamp + d.offset - d.applied, Coinbase: testCoinbase, Txs: txs})
+	if _, err := tc.Insert([]*types.Block{block}); err != nil {
 		return nil, err
 	}
 	d.applied = d.offset
-	return blocks[0], nil
+	return block, nil
 }
 
 func (d *testDev) Snapshot() uint64 { return d.tc.bc.CurrentBlock().Number.Uint64() }
@@ -467,7 +486,7 @@ func (d *testDev) Revert(id uint64) (bool, error) {
 	if id > d.tc.bc.CurrentBlock().Number.Uint64() {
 		return false, nil
 	}
-	return true, d.tc.bc.SetHead(id)
+	return true, d.tc.Rewind(id)
 }
 
 func (d *testDev) IncreaseTime(seconds uint64) uint64 {

@@ -57,7 +57,7 @@ func TestNetWeb3TxPool(t *testing.T) {
 		{"net_peerCount", nil, `"0x3"`},
 		{"web3_clientVersion", nil, `"mmgeth/test"`},
 		{"web3_sha3", []any{"0x68656c6c6f20776f726c64"}, `"0x47173285a8d7341e5e972fc677286384f802f8ef42a5ec5f03bbfa254cb01fad"`},
-		{"eth_chainId", nil, `"0x7a69"`},
+		{"eth_chainId", nil, `"0x1e5d"`}, // the dev network's 7773
 		{"eth_syncing", nil, `false`},
 		{"eth_coinbase", nil, `"` + strings.ToLower(testCoinbase.Hex()) + `"`},
 		{"eth_getUncleCountByBlockNumber", []any{"0x2"}, `"0x0"`},
@@ -73,6 +73,11 @@ func TestNetWeb3TxPool(t *testing.T) {
 	gapped := tc.dynTx(key2, next.Nonce()+2, common.Address{}, big.NewInt(2), nil)
 	for _, tx := range []string{rawTx(t, next), rawTx(t, gapped)} {
 		tc.mustCall("eth_sendRawTransaction", tx)
+	}
+	// The pool sorts new transactions into pending and queued in the
+	// background; the counts below are those after it has.
+	if err := tc.pool.Sync(); err != nil {
+		t.Fatal(err)
 	}
 	var status map[string]hexutil.Uint
 	tc.mustDecode(&status, "txpool_status")
@@ -180,9 +185,7 @@ func TestNew(t *testing.T) {
 // error; the blocks themselves stay readable.
 func TestPrunedState(t *testing.T) {
 	tc := newTestChain(t, testOptions{})
-	if _, err := tc.bc.InsertChain(tc.extend(tc.blocks[4], 130, nil)); err != nil {
-		t.Fatal(err)
-	}
+	tc.Extend(tc.blocks[4], 130, 0)
 	tc.wantError(codeServerError, "historical state of block 1 is not available", "eth_getBalance", addr1, "0x1")
 	tc.wantError(codeServerError, "not available", "eth_call", map[string]any{"to": loggerAddr}, "0x2")
 	tc.wantError(codeServerError, "not available", "debug_traceTransaction", tc.txs["log1"].Hash())

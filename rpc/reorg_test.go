@@ -9,17 +9,15 @@ import (
 
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
-	"github.com/ethereum/go-ethereum/params"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 )
 
 // A reorg seen over RPC: a side chain forking after block 3 overtakes blocks
-// 4-5 through SetCanonical, as the node's fork choice will do. A logs
-// subscription must report the logs of 4-5 again with removed:true, then the
-// side chain's logs; reads must follow the new chain.
+// 4-5 through the chain's fork choice, once its third block makes it the
+// heavier. A logs subscription must report the logs of 4-5 again with
+// removed:true, then the side chain's logs; reads must follow the new chain.
 func TestReorgRemovedLogs(t *testing.T) {
 	tc := newTestChain(t, testOptions{})
 	client := gethrpc.DialInProc(tc.srv)
@@ -43,22 +41,16 @@ func TestReorgRemovedLogs(t *testing.T) {
 
 	// key3 (not key1, whose transactions fill 4-5) calls the logger with
 	// words 100, 101, 102 in blocks 4', 5', 6'.
-	side := tc.extend(tc.blocks[2], 3, func(i int, b *core.BlockGen) {
-		b.SetCoinbase(common.Address{0x5e})
-		fee := new(big.Int).Add(new(big.Int).Mul(b.BaseFee(), big.NewInt(2)), big.NewInt(params.GWei))
-		b.AddTx(types.MustSignNewTx(key3, tc.signer, &types.DynamicFeeTx{
-			ChainID: testChainID, Nonce: b.TxNonce(addr3), To: &loggerAddr, Gas: 100_000,
-			GasFeeCap: fee, GasTipCap: big.NewInt(params.GWei), Data: word(int64(100 + i)),
-		}))
-	})
-	for _, b := range side {
-		if _, err := tc.bc.InsertBlockWithoutSetHead(ctx, b, false); err != nil {
-			t.Fatal(err)
-		}
+	peer := tc.peer(3)
+	var side []*types.Block
+	parent := tc.blocks[2]
+	for i := range 3 {
+		parent = tc.mine(peer, parent, common.Address{0x5e}, func(nonce func(common.Address) uint64) []*types.Transaction {
+			return []*types.Transaction{tc.dynTx(key3, nonce(addr3), loggerAddr, nil, word(int64(100+i)))}
+		})
+		side = append(side, parent)
 	}
-	if _, err := tc.bc.SetCanonical(side[2]); err != nil {
-		t.Fatal(err)
-	}
+	tc.MustInsert(side...)
 
 	removed := map[common.Hash]bool{} // block hash -> seen removed
 	added := map[common.Hash]bool{}   // block hash -> seen added
@@ -89,16 +81,21 @@ func TestReorgRemovedLogs(t *testing.T) {
 			t.Errorf("no log for new block %d", b.NumberU64())
 		}
 	}
-	select {
-	case h := <-heads:
-		if h.Hash() != side[2].Hash() {
-			t.Errorf("newHeads: got block %d %x, want the new head", h.Number, h.Hash())
+	// newHeads reports each block the new chain adds, in order, up to its
+	// head: fork choice imports the side chain as one run of blocks.
+	for _, want := range side {
+		select {
+		case h := <-heads:
+			if h.Hash() != want.Hash() {
+				t.Errorf("newHeads: got block %d %x, want %d %x", h.Number, h.Hash(), want.NumberU64(), want.Hash())
+			}
+		case <-ctx.Done():
+			t.Fatalf("no newHeads notification for block %d", want.NumberU64())
 		}
-	case <-ctx.Done():
-		t.Fatal("no newHeads notification")
 	}
 
 	// Reads follow the new chain.
+	tc.waitLogIndex(ctx, side[2])
 	var head string
 	tc.mustDecode(&head, "eth_blockNumber")
 	if head != "0x6" {

@@ -68,10 +68,7 @@ func New(t testing.TB, o Options) *Chain {
 	t.Helper()
 	spec := o.Spec
 	if spec == nil {
-		var err error
-		if spec, err = genesis.Load("dev"); err != nil {
-			t.Fatal(err)
-		}
+		spec = devSpec(t)
 	}
 	gen, err := spec.Genesis()
 	if err != nil {
