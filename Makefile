@@ -43,6 +43,7 @@ fuzz:
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzReceiveHeaders -fuzztime $(FUZZTIME)
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzVerifyInclusion -fuzztime $(FUZZTIME)
 	$(GO) test ./btcspv/ -run '^$$' -fuzz FuzzParseTx -fuzztime $(FUZZTIME)
+	$(GO) test ./evm/bridge/ -run '^$$' -fuzz FuzzParseTxDifferential -fuzztime $(FUZZTIME)
 	for f in FuzzParseDepositAddress FuzzVerifyDepositAddress FuzzFederationScript; do \
 		$(GO) test ./peg/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
