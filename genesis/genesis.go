@@ -2,9 +2,9 @@ package genesis
 
 import (
 	"fmt"
+	"maps"
 	"math/big"
 
-	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
@@ -15,18 +15,20 @@ import (
 )
 
 // TotalSupplyBTC is the BTC that can ever exist on the sidechain: Bitcoin's.
-const TotalSupplyBTC = 21_000_000
+const TotalSupplyBTC = evmbridge.TotalSupplyBTC
 
 // BridgeAddress holds the supply not yet pegged in (Rootstock's address).
-var BridgeAddress = common.HexToAddress("0x0000000000000000000000000000000001000006")
+var BridgeAddress = evmbridge.BridgeAddress
 
 // Genesis builds the genesis block definition: the chain config, the seal
 // that anchors the difficulty, geth's system contracts (Prague refuses to run
-// without the EIP-7002/7251 ones), the BTC supply and the Bitcoin light
-// client (BtcRelay, its storage made by running its constructor).
+// without the EIP-7002/7251 ones), the dev allocations, the peg (the Bridge
+// holding the rest of the BTC supply, and its federation script account) and
+// the Bitcoin light client; the contracts' storage is made by running their
+// constructors.
 func (s *Spec) Genesis() (*core.Genesis, error) {
 	alloc := core.SystemContractAllocs()
-	bridge := evm.BTCToWei(TotalSupplyBTC)
+	unbacked := new(big.Int)
 	if s.DevAccounts > 0 {
 		keys, err := s.DevKeys()
 		if err != nil {
@@ -35,10 +37,18 @@ func (s *Spec) Genesis() (*core.Genesis, error) {
 		each := evm.BTCToWei(s.DevBalanceBTC)
 		for _, k := range keys {
 			alloc[crypto.PubkeyToAddress(k.PublicKey)] = types.Account{Balance: new(big.Int).Set(each)}
-			bridge.Sub(bridge, each)
+			unbacked.Add(unbacked, each)
 		}
 	}
-	alloc[BridgeAddress] = types.Account{Balance: bridge}
+	params, err := s.PegParams()
+	if err != nil {
+		return nil, err
+	}
+	pegAlloc, _, err := evmbridge.DeployPeg(uint32(s.ChainID), params, unbacked)
+	if err != nil {
+		return nil, fmt.Errorf("deploying the Bridge: %w", err)
+	}
+	maps.Copy(alloc, pegAlloc)
 	btcNet, err := s.Bitcoin.Params()
 	if err != nil {
 		return nil, err

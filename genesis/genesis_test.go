@@ -1,19 +1,27 @@
 package genesis
 
 import (
+	"bytes"
 	"math/big"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/tracing"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/holiman/uint256"
 
 	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/evm"
 	evmbridge "github.com/mmgeth/mmgeth/evm/bridge"
+	"github.com/mmgeth/mmgeth/peg"
 )
 
 // The first accounts of "test test ... junk", as Hardhat and anvil list them.
@@ -98,7 +106,11 @@ func TestEveryNetworkHoldsTheWholeSupply(t *testing.T) {
 func TestParseRejectsBadSpecs(t *testing.T) {
 	good := `{"name":"x","chainId":1,"networkId":1,"gasLimit":30000000,"baseFee":1,"genesisDifficulty":10,
 	  "mergeMining":{"tag":"T:","targetSpacing":1,"halfLife":10,"minDifficulty":1,"maxExtraSize":4096},
-	  "bitcoin":{"network":"regtest","maxForkDepth":100,"maxHeadersPerCall":200},"finality":{"mode":"bitcoin","k":2}}`
+	  "bitcoin":{"network":"regtest","maxForkDepth":100,"maxHeadersPerCall":200},"finality":{"mode":"bitcoin","k":2},
+	  "peg":{"federation":{"threshold":2,"members":["020960c3b3fa7a53d760def1912f62db1f339e8fe33b8b8cdf86be6e5b20fc3bc9",
+	    "02889b9cfa74fe7f30365f5d8d4d49608ca44fe30575c8b41bd05dc781905ee090","03074bee7e2d6b425da3b04b4f139585e1dfd562ef4f9224a274e7efe1ee81dba5"],
+	    "emergencyThreshold":1,"emergency":["034f23735c89167a0c6ddb1afa8ad9b0bdce5d1ff9d1da422ed59b2e5485e65dae"],"csvDelayBlocks":144},
+	    "refreshAgeBlocks":72,"pegInConfirmations":3,"minPegInSat":10000,"maxInputs":50,"maxOutputs":50}}`
 	if _, err := Parse([]byte(good)); err != nil {
 		t.Fatalf("good spec rejected: %v", err)
 	}
@@ -114,6 +126,10 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 		"no fork depth":    {`"maxForkDepth":100`, `"maxForkDepth":0`, "maxForkDepth"},
 		"finality mode":    {`"mode":"bitcoin"`, `"mode":"votes"`, "finality"},
 		"bitcoin k of 0":   {`"k":2`, `"k":0`, "finality"},
+		"peg network":      {`"refreshAgeBlocks":72`, `"refreshAgeBlocks":72,"network":"regtest"`, "bitcoin and finality sections"},
+		"peg no confs":     {`"pegInConfirmations":3`, `"pegInConfirmations":0`, "pegInConfirmations"},
+		"peg 1-of-3":       {`"threshold":2`, `"threshold":1`, "threshold"},
+		"peg refresh age":  {`"refreshAgeBlocks":72`, `"refreshAgeBlocks":140`, "refreshBeforeCsv"},
 	} {
 		_, err := Parse([]byte(strings.Replace(good, c.from, c.to, 1)))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -131,9 +147,9 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 // not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"dev":     "0x474766478826b97d847c651a599b919d0bee13bf4f5f4ec58d01e94295008ce5",
-		"regtest": "0x8a1cd205eed67624c46f5cab18e49d12e189d3033d17e56290081acddff9d9e1",
-		"testnet": "0xb25567ec0b9a5be91756e377747ccf9201d146303fdba6483a39b983b77d758c",
+		"dev":     "0x727799ac203992c05b62febbdbfadca74aadf655299783352197bacfa3f3fbdd",
+		"regtest": "0x56ab520633c8a4ea947d80685794575a9540530c24b8279187f5e21900919ccd",
+		"testnet": "0x25fd81f1f8ca5f30dfee4e4b6bab34e1847e0adcdad399806871528cb190a15c",
 	}
 	for _, name := range Names() {
 		spec, err := Load(name)
@@ -170,4 +186,105 @@ func TestLocalNetworks(t *testing.T) {
 			t.Errorf("%s: local %v, want %v", name, spec.Local, local)
 		}
 	}
+}
+
+// TestGenesisPeg: every network's genesis holds the peg its spec names
+// (PEG.md §1, §4.5): the Bridge with the rest of the supply, its policy,
+// chain id and federation; the FedScript account with 0x00 ‖ the
+// federation script; a ledger whose invariant holds with nothing pegged in;
+// and a policy that passes every check of §7 on the values the contracts
+// hold. Dev and regtest use the dev federation; testnet's is the 3-of-5
+// placeholder derived from the same public mnemonic.
+func TestGenesisPeg(t *testing.T) {
+	devFed, _, err := peg.DevFederation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	placeholder, _, err := peg.DeriveFederation(peg.DevMnemonic, 3, 5, 2, 3, 4320)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantFed := map[string]*peg.Federation{"dev": devFed, "regtest": devFed, "testnet": placeholder}
+	wantConfs := map[string]uint32{"dev": 1, "regtest": 3, "testnet": 10}
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			spec, err := Load(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(&spec.Peg.Federation, wantFed[name]) {
+				t.Fatalf("federation %+v, want %+v", spec.Peg.Federation, wantFed[name])
+			}
+			gen, err := spec.Genesis()
+			if err != nil {
+				t.Fatal(err)
+			}
+			st := genesisState(t, gen)
+			view := evmbridge.NewView(st, gen.Config)
+
+			pol, err := view.Policy()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if uint64(pol.ChainID) != spec.ChainID || pol.PegInConfirmations != wantConfs[name] || pol.MinPegInSat != spec.Peg.MinPegInSat {
+				t.Errorf("policy %+v", pol)
+			}
+			params, err := spec.PegParams()
+			if err != nil {
+				t.Fatal(err)
+			}
+			derived, err := peg.DerivePolicy(uint32(spec.ChainID), params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fed, err := view.Federation(0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			code := st.GetCode(fed.FedScript)
+			if fed.FedScript != common.Address(peg.FedScriptAddress(0)) || len(code) == 0 || code[0] != 0 ||
+				!bytes.Equal(code[1:], derived.Federation.WitnessScript) {
+				t.Fatalf("FedScript at %v: %x", fed.FedScript, code)
+			}
+			// The policy as mm_getPegPolicy will build it: on-chain values in.
+			derived.Federation.FedScriptCodeHash = st.GetCodeHash(fed.FedScript)
+			derived.Federation.ChangeProgram = fed.ChangeProgram[:]
+			for i := range derived.Federation.Members {
+				derived.Federation.Members[i].Signer = fed.Signers[i]
+			}
+			if failed := peg.CheckPolicy(derived).Failed(); len(failed) > 0 {
+				t.Errorf("policy checks fail on genesis: %v", failed)
+			}
+
+			acct, err := view.Accounting()
+			if err != nil {
+				t.Fatal(err)
+			}
+			dev := new(big.Int).Mul(big.NewInt(int64(spec.DevAccounts)), evm.BTCToWei(spec.DevBalanceBTC))
+			if !acct.InvariantHolds || acct.ExcessWei.Sign() != 0 || acct.BackedWei.Sign() != 0 || acct.UnbackedGenesisWei.Cmp(dev) != 0 ||
+				new(big.Int).Add(acct.BalanceWei, dev).Cmp(evm.BTCToWei(TotalSupplyBTC)) != 0 {
+				t.Errorf("genesis accounting %+v", acct)
+			}
+		})
+	}
+}
+
+// genesisState is the state a node starts from: gen's alloc applied.
+func genesisState(t *testing.T, gen *core.Genesis) *state.StateDB {
+	t.Helper()
+	st, err := state.New(types.EmptyRootHash, state.NewDatabaseForTesting())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for addr, acct := range gen.Alloc {
+		st.SetCode(addr, acct.Code, tracing.CodeChangeGenesis)
+		st.SetNonce(addr, acct.Nonce, tracing.NonceChangeGenesis)
+		for k, v := range acct.Storage {
+			st.SetState(addr, k, v)
+		}
+		if acct.Balance != nil {
+			st.SetBalance(addr, uint256.MustFromBig(acct.Balance), tracing.BalanceIncreaseGenesisBalance)
+		}
+	}
+	return st
 }

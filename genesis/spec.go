@@ -5,14 +5,17 @@ import (
 	"embed"
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/big"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/v2"
 
 	"github.com/mmgeth/mmgeth/consensus"
+	"github.com/mmgeth/mmgeth/peg"
 )
 
 //go:embed specs/*.json
@@ -52,6 +55,38 @@ type Spec struct {
 	Bitcoin BitcoinSpec `json:"bitcoin"`
 	// Finality chooses how `safe` and `finalized` are computed.
 	Finality FinalitySpec `json:"finality"`
+	// Peg is the two-way peg's section (PEG.md §4.5): the federation and the
+	// peg-in and peg-out parameters the Bridge is deployed with. Its light
+	// client and finality fields come from the bitcoin and finality
+	// sections and must be left out here (PegParams fills them). Dev and
+	// regtest use peg.DevFederation; testnet's 3-of-5 is a placeholder
+	// derived the same way from the public dev mnemonic
+	// (peg.DeriveFederation(peg.DevMnemonic, 3, 5, 2, 3, 4320)), to be
+	// replaced by the real federators' keys before launch.
+	Peg peg.Params `json:"peg"`
+}
+
+// PegParams is the peg section completed from the bitcoin and finality
+// sections: the whole of PEG.md §4.5 for this network, as DerivePolicy and
+// the Bridge's deployment take it. The light client's checkpoint is the
+// Bitcoin network's genesis block (BitcoinSpec).
+func (s *Spec) PegParams() (*peg.Params, error) {
+	net, err := s.Bitcoin.Params()
+	if err != nil {
+		return nil, err
+	}
+	p := s.Peg
+	p.Federation.Members = slices.Clone(p.Federation.Members)
+	p.Federation.Emergency = slices.Clone(p.Federation.Emergency)
+	p.Network = net.Name
+	p.MaxForkDepth = s.Bitcoin.MaxForkDepth
+	p.MaxHeadersPerCall = uint32(s.Bitcoin.MaxHeadersPerCall)
+	p.Checkpoint = peg.Checkpoint{Height: 0, Hash: net.GenesisHash.String()}
+	p.Finality = peg.Finality{Mode: s.Finality.Mode, K: uint32(s.Finality.K)}
+	if s.Finality.Mode == FinalityDepth {
+		p.Finality.K = uint32(s.Confirmations)
+	}
+	return &p, nil
 }
 
 // BitcoinSpec configures the on-chain Bitcoin light client (PEG.md §2.1).
@@ -165,5 +200,39 @@ func (s *Spec) validate() error {
 	default:
 		return fmt.Errorf("finality: mode %q with k %d; want \"depth\", or \"bitcoin\" with k > 0", s.Finality.Mode, s.Finality.K)
 	}
+	if err := s.validatePeg(); err != nil {
+		return fmt.Errorf("peg: %w", err)
+	}
 	return s.MergeMining.Validate()
+}
+
+// validatePeg refuses fields that belong to other sections (they would be
+// silently overwritten) and a peg the Bridge would not deploy with: the
+// policy checks of PEG.md §7 must all pass.
+func (s *Spec) validatePeg() error {
+	p := &s.Peg
+	if p.Network != "" || p.MaxForkDepth != 0 || p.MaxHeadersPerCall != 0 || p.Checkpoint != (peg.Checkpoint{}) || p.Finality != (peg.Finality{}) {
+		return fmt.Errorf("network, maxForkDepth, maxHeadersPerCall, checkpoint and finality come from the bitcoin and finality sections")
+	}
+	if s.ChainID > math.MaxUint32 {
+		return fmt.Errorf("chainId %d does not fit the deposit script's 32 bits", s.ChainID)
+	}
+	if p.PegInConfirmations == 0 || p.MinPegInSat <= p.PegInRelayerFeeSat {
+		return fmt.Errorf("pegInConfirmations must be positive and minPegInSat above pegInRelayerFeeSat")
+	}
+	if err := p.Federation.Validate(); err != nil {
+		return err
+	}
+	params, err := s.PegParams()
+	if err != nil {
+		return err
+	}
+	pol, err := peg.DerivePolicy(uint32(s.ChainID), params)
+	if err != nil {
+		return err
+	}
+	if failed := pol.Checks.Failed(); len(failed) > 0 {
+		return fmt.Errorf("policy checks fail: %v", failed)
+	}
+	return nil
 }

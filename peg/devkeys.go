@@ -43,11 +43,20 @@ type DevKeys struct {
 // DevFederation returns the public dev/regtest federation (§4.5) and its
 // private keys. For dev and regtest only: anyone can derive these keys.
 func DevFederation() (*Federation, *DevKeys, error) {
-	members, err := devkey.Keys(DevMnemonic, DevMemberPath, devMembers)
+	return DeriveFederation(DevMnemonic, devThreshold, devMembers, devEmergencyThreshold, devEmergency, devCSVDelay)
+}
+
+// DeriveFederation derives a t-of-n, m-of-e federation from mnemonic the
+// way DevFederation does (members at DevMemberPath/i, emergency keys at
+// DevEmergencyPath/j), sorted into script order. With DevMnemonic it makes
+// public placeholder federations (testnet's until its real keys exist):
+// their keys protect nothing.
+func DeriveFederation(mnemonic string, t, n, m, e int, csv uint32) (*Federation, *DevKeys, error) {
+	members, err := devkey.Keys(mnemonic, DevMemberPath, n)
 	if err != nil {
 		return nil, nil, err
 	}
-	emergency, err := devkey.Keys(DevMnemonic, DevEmergencyPath, devEmergency)
+	emergency, err := devkey.Keys(mnemonic, DevEmergencyPath, e)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -57,11 +66,11 @@ func DevFederation() (*Federation, *DevKeys, error) {
 	slices.SortFunc(members, byPubkey)
 	slices.SortFunc(emergency, byPubkey)
 	f := &Federation{
-		Threshold:          devThreshold,
+		Threshold:          t,
 		Members:            pubkeys(members),
-		EmergencyThreshold: devEmergencyThreshold,
+		EmergencyThreshold: m,
 		Emergency:          pubkeys(emergency),
-		CSVDelay:           devCSVDelay,
+		CSVDelay:           csv,
 	}
 	return f, &DevKeys{Members: members, Emergency: emergency}, f.Validate()
 }

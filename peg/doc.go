@@ -90,6 +90,9 @@
 // m/84'/1'/7'/0/i, i = 0…2, and the emergency key at m/84'/1'/7'/1/0.
 // Sorted into script order, members 0, 1, 2 are derivation indexes 2, 0, 1.
 // These keys are public: anyone can sign with them. Dev and regtest only.
+// DeriveFederation derives any t-of-n, m-of-e federation the same way;
+// testnet's genesis holds DeriveFederation(DevMnemonic, 3, 5, 2, 3, 4320),
+// a placeholder with public keys until its federators' keys exist.
 //
 // # Where this differs from PEG.md
 //

@@ -37,8 +37,8 @@ type relayChains struct {
 
 // relayView reads BtcRelay at a sidechain block (nil: latest).
 func (c *relayChains) relayView(block *big.Int) *bridge.View {
-	return bridge.NewCallView(func(in []byte) ([]byte, error) {
-		return c.eth.CallContract(context.Background(), ethereum.CallMsg{To: &bridge.BtcRelayAddress, Data: in}, block)
+	return bridge.NewCallView(func(to common.Address, in []byte) ([]byte, error) {
+		return c.eth.CallContract(context.Background(), ethereum.CallMsg{To: &to, Data: in}, block)
 	})
 }
 

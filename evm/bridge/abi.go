@@ -205,8 +205,9 @@ func DecodeRevert(data []byte) *RevertError {
 	return e
 }
 
-// revertABIs are searched in order; the Bridge's joins when it exists.
-var revertABIs = []*abi.ABI{&BtcRelayABI}
+// revertABIs are searched in order. A Bridge call can revert with
+// BtcRelay's errors too: verifyInclusion's revert data comes back unchanged.
+var revertABIs = []*abi.ABI{&BtcRelayABI, &BridgeABI}
 
 var revertSelector = common.FromHex("0x08c379a0") // Error(string)
 

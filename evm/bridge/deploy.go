@@ -19,6 +19,7 @@ import (
 	"github.com/holiman/uint256"
 
 	"github.com/mmgeth/mmgeth/evm"
+	"github.com/mmgeth/mmgeth/peg"
 )
 
 // NewRelayParams copies a Bitcoin network's rules from btcd chaincfg, the one
@@ -129,4 +130,42 @@ func runConstructor(code []byte) (types.Account, error) {
 		}
 	}
 	return types.Account{Code: st.GetCode(addr), Storage: storage, Balance: new(big.Int)}, nil
+}
+
+// DeployPeg builds the peg's genesis accounts for a chain (PEG.md §1,
+// §10.3): the Bridge, its storage made by its constructor from the network's
+// peg parameters and its balance the whole supply less unbackedGenesisWei
+// (the dev allocations), and the FedScript data contract of epoch 0, whose
+// code is 0x00 ‖ the federation script. It returns the derived policy too,
+// the one the contracts now hold.
+func DeployPeg(chainID uint32, params *peg.Params, unbackedGenesisWei *big.Int) (types.GenesisAlloc, *peg.Policy, error) {
+	total := new(big.Int).Mul(big.NewInt(TotalSupplyBTC), big.NewInt(1e18))
+	if unbackedGenesisWei.Sign() < 0 || unbackedGenesisWei.Cmp(total) > 0 {
+		return nil, nil, fmt.Errorf("genesis allocations of %v wei outside the supply", unbackedGenesisWei)
+	}
+	pol, err := peg.DerivePolicy(chainID, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	if failed := pol.Checks.Failed(); len(failed) > 0 {
+		return nil, nil, fmt.Errorf("peg policy fails %v", failed)
+	}
+	bp, err := NewPolicy(chainID, params)
+	if err != nil {
+		return nil, nil, err
+	}
+	fed := NewFederation(pol)
+	code, err := BridgeCreationCode(bp, fed, pol.Federation.WitnessScript, unbackedGenesisWei)
+	if err != nil {
+		return nil, nil, err
+	}
+	bridge, err := runConstructor(code)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Bridge: %w", err)
+	}
+	bridge.Balance = total.Sub(total, unbackedGenesisWei)
+	return types.GenesisAlloc{
+		BridgeAddress: bridge,
+		fed.FedScript: {Code: append([]byte{0x00}, pol.Federation.WitnessScript...), Balance: new(big.Int)},
+	}, pol, nil
 }

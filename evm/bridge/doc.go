@@ -1,19 +1,25 @@
 // Package bridge owns the peg's EVM system contracts: their Solidity
 // sources, the committed bytecode and ABIs built from them, their genesis
-// deployment, and Go bindings for calling them. Today that is BtcRelay, the
-// Bitcoin light client at 0x…01000007 (PEG.md §2, §3); the Bridge contract
-// (0x…01000006) joins it here. It does not own the Go reference rules
-// (btcspv), the genesis spec (genesis/) or any RPC.
+// deployment, and Go bindings for calling them: BtcRelay, the Bitcoin light
+// client at 0x…01000007 (PEG.md §2, §3), and the Bridge at 0x…01000006 with
+// its FedScript data contract at 0x…01000600 (PEG.md §4, §8; peg-in today).
+// It does not own the Go reference rules (btcspv, peg), the genesis spec
+// (genesis/) or any RPC.
 //
 // # Files
 //
 //	IBtcRelay.sol        structs (BtcInclusion, RelayParams, Checkpoint), events, errors, interface (PEG.md §8)
-//	BtcRelay.sol         the contract
+//	BtcRelay.sol         the light client
+//	IBridge.sol          the Bridge's enums, structs (Policy, Federation, Deposit, Accounting), events, errors
+//	Bridge.sol           the peg: registerPegIn, refundDeposit, claim, views
 //	lib/BtcHeader.sol    header fields from calldata; CompactToBig, BigToCompact, CalcWork
+//	lib/BtcTx.sol        the transaction parser, bit-exact with btcspv.ParseTx
 //	lib/Sha256d.sol      double SHA-256 on precompile 0x02, the only hashing used
-//	BtcRelay.bin/.abi.json  creation code and ABI, committed; `make contracts` rebuilds them
-//	deploy.go            DeployBtcRelay: the genesis account, by running the constructor
-//	abi.go               bindings and custom-error decoding (RevertError)
+//	*.bin/*.abi.json     creation code and ABIs, committed; `make contracts` rebuilds them
+//	deploy.go            DeployBtcRelay, DeployPeg: the genesis accounts, by running the constructors
+//	abi.go               BtcRelay bindings and custom-error decoding (RevertError, both ABIs)
+//	bridge.go            Bridge bindings: Go twins of its structs, calldata, PolicyHash
+//	proof.go             NewPegInProof: registerPegIn's arguments from a raw block
 //	view.go              View: read-only calls on a *state.StateDB
 //	gen.go               go:generate entry for internal/gencontracts
 //
@@ -114,7 +120,84 @@
 // (diff_gen_test.go); diff_inclusion_test.go mutates real proofs and holds
 // FuzzDiffVerifyInclusion. `make fuzz` runs both.
 //
+// # Bridge: registerPegIn (PEG.md §4.2), checks in order
+//
+//  1. recipient ≠ 0 and ≠ the Bridge                          InvalidRecipient
+//  2. btcTx parses (lib/BtcTx.sol = btcspv.ParseTx)             Tx64Bytes, MalformedTx(offset), VoutOutOfRange(vout)
+//     txid = sha256d(btcTx), computed by the contract
+//  3. no record at keccak256(txid ‖ u32le(vout))                AlreadyProcessed(txid, vout)
+//  4. output == 0x0020 ‖ sha256(19 01 chainId recipient 75 ‖ EXTCODECOPY(FedScript(activeEpoch)))
+//     NotADeposit(vout, wantProgram)
+//  5. BtcRelay.verifyInclusion(txid, p, N), its errors passed on (N: pegInConfirmations, or the
+//     fast tier's when value ≤ fastMaxSat and the 100-block window's cap allows; only a credit
+//     that needed the fast tier counts against the cap)
+//  6. record (3 slots) + FIFO entry; custodySat += value
+//  7. value < minPegInSat → REJECTED_BELOW_MIN, over pegInCapSat → REJECTED_CAP: surplusSat,
+//     PegInRejected(reason 1 or 2), no revert
+//  8. CREDITED: value × 1e10 wei (less the relayer fee, 0 by default) sent from the Bridge's
+//     balance with the 2300-gas stipend only; a refusal holds it (CREDIT_HELD, PegInCreditHeld)
+//     for claim(to). PegIn either way.
+//
+// refundDeposit(txid, vout, btcScript): a REJECTED_* deposit (else NotRefundable), by its
+// recipient only (NotRecipient), to a P2PKH/P2SH/P2WPKH/P2WSH/P2TR script (UnsupportedScript)
+// its value is not below the dust of (RefundBelowDust), becomes peg-out request n (ids from 1,
+// QUEUED, with the script) for the peg-out machinery to pay; surplusSat moves to pendingOutSat.
+// claim(to) pays the caller's held wei with all gas (NothingHeld; InvalidRecipient for 0 and the
+// Bridge itself, which would hide wei from the ledger; TransferFailed).
+//
+// # Bridge storage (ERC-7201 namespace mmgeth.bridge.v1, base 0xe0a6…c800)
+//
+//	+0   Policy            2 slots+; the first holds every field a peg-in reads
+//	+k   custodySat | pegInTotalSat | fifoLength | activeEpoch      one slot, read and written by every peg-in
+//	     pendingOutSat | surplusSat | requestCount | pegOutTotalSat; faultSat | feeDeficitSat; heldWei; unbackedGenesisWei
+//	     federations[epoch], utxos[key] (txid; recipient|value|status|state|epoch; btcHeight|vout|requestId),
+//	     fifo[i] = key, requests[id], held[addr], fastUsed[height/100]
+//
+// accounting() returns the ledger, the Bridge's balance, backedWei = 21M BTC − balance + heldWei −
+// unbackedGenesisWei (BTC pegged in and on the sidechain), and the §8 invariant
+// custodySat·1e10 ≥ backedWei + (pendingOutSat + surplusSat − faultSat − feeDeficitSat)·1e10,
+// evaluated with both sides moved so that nothing underflows; excessWei is wei forced into the
+// Bridge. The tests require it to hold as an equality after every operation, and recompute it
+// from the balance in Go.
+//
+// # Gas (measured: go test ./evm/bridge/ -run TestPegInGas -v)
+//
+// registerPegIn of a 257-byte deposit at merkle depth 12 credited to an existing account:
+// 199.6k gas (goal 200k). To an account that did not exist: 224.6k (EIP-161's 25,000 for the
+// new account). The chain's first peg-in pays 17k more (its ledger slots start at zero).
+// Where it goes: 21k base, 19.4k calldata, 88.4k for four new slots (the record's three and the
+// FIFO's one, what peg-out needs), about 15k of cold reads and ledger writes, 9k value transfer,
+// about 9k for the call into BtcRelay and its reads, 10k of merkle hashing, the rest ABI
+// decoding and parsing. PEG.md §13's 152k–177k estimate leaves out the BtcRelay call and the
+// ledger and policy slots.
+//
 // # Where this departs from PEG.md, and what PEG.md gets wrong
+//
+//   - Bridge: getDeposit has no btcBlock: storing it would cost every deposit 22,100 gas (the
+//     goal would be out of reach); the registering transaction's calldata holds the header, and
+//     btcHeight is stored. Deposit gains epoch and requestId (the refund's request).
+//
+//   - Bridge: the policy is a struct of PEG.md §4.5's numbers (IBridge.sol Policy), the federation
+//     one of its keys, signers, thresholds, FedScript address, script length and change program;
+//     §8 names them without fields. policyHash() = keccak256(abi.encode(policy(),
+//     federation(activeEpoch()))), and bridge.PolicyHash computes the same in Go.
+//     pegInRelayerFeeSat is 32 bits so that every field a peg-in reads fits one slot.
+//
+//   - Bridge: extra errors InvalidConfig (constructor), TransferFailed (claim), and event
+//     CreditClaimed; peg-out errors of §8 are not declared until peg-out uses them.
+//
+//   - Bridge: the active epoch's FedScript is found at 0x…01000600 + epoch and its length by
+//     EXTCODESIZE, not from storage (one cold read less); the constructor refuses a federation
+//     whose fedScript is not FedScript(0).
+//
+//   - Bridge: BtcRelay's proof is forwarded as the caller encoded it (the tuple's bytes from its
+//     start to the end of calldata), not re-encoded: same decoding, 1.4k gas less.
+//
+//   - Bridge: §4.2 step 2's "vout < 65536" needs no check of its own: a 100,000-byte transaction
+//     holds at most 11,111 outputs, so VoutOutOfRange covers it.
+//
+//   - Bridge: refundDeposit's dust is Bitcoin Core's per script type (546 P2PKH, 540 P2SH, 294
+//     P2WPKH, 330 P2WSH and P2TR), checked against the full value; the fee share is peg-out's.
 //
 //   - Hdr.prev is not written for tip extensions (above). PEG.md §2.5 counts
 //     3 new slots per header; 2 suffice, which takes a batched header from
@@ -122,25 +205,31 @@
 //     120k) to at most 112k. PEG.md §13 also undercounts the logic: about 8k
 //     gas per header (hashing, checks, the median) under the legacy code
 //     generator, not 1k.
+//
 //   - The price moves to reorgs: each height leaving the best chain costs
 //     about 33.5k gas, so one transaction under EIP-7825's 2^24 gas cap
 //     reorgs about 490 blocks at most. Mainnet's maxForkDepth of 2016 can
 //     therefore not be reached in one call whatever the layout (the mainChain
 //     rewrites alone exceed it); deeper reorgs stall the relay, as PEG.md
 //     §2.4 already accepts for depths beyond maxForkDepth.
+//
 //   - PEG.md §8 names RelayParams and the checkpoint without defining them.
 //     They are defined in IBtcRelay.sol; retargetInterval is a uint16 so that
 //     everything but powLimit packs in one slot. Checkpoint.prevTimes is
 //     newest first.
+//
 //   - The constructor refuses what the rules cannot run with, by the one
 //     extra error InvalidConfig(): notably a retargeting network whose
 //     powLimit × 4T could overflow 256 bits (the real networks are far below),
 //     and a checkpoint off a retarget boundary or failing its own PoW.
+//
 //   - ForkTooDeep reports the exact fork height: the walk goes down to the
 //     best chain (every stored header descends from the checkpoint, which no
 //     reorg removes).
+//
 //   - PEG.md §12 lists a "header of 79 bytes" among proof faults
 //     (BadHeaderLength); a 79-byte receiveHeaders input is BadHeadersLength.
+//
 //   - The regtest checkpoint hash in PEG.md §2.1 (0f9188f1…2206) is in display
 //     order; BtcRelay holds it byte-reversed, as every hash.
 package bridge

@@ -32,8 +32,9 @@ import (
 // headers must fit in one transaction under it.
 const txGasCap = 1 << 24
 
-// harness runs the real BtcRelay bytecode, deployed by DeployBtcRelay, on an
-// in-memory state, with transactions applied as a block would apply them.
+// harness runs the real bridge bytecode, deployed as genesis deploys it, on
+// an in-memory state, with transactions applied as a block would apply them
+// (gas price 0, so that balances move only by value).
 type harness struct {
 	t    testing.TB
 	st   *state.StateDB
@@ -43,25 +44,46 @@ type harness struct {
 	view *View
 }
 
+// harnessChainID is the regtest chain id, which pegHarness's Bridge commits
+// to in its deposit scripts.
+const harnessChainID = 7772
+
 func newHarness(t testing.TB, p RelayParams, cp Checkpoint) *harness {
 	t.Helper()
 	acct, err := DeployBtcRelay(p, cp)
 	if err != nil {
 		t.Fatalf("DeployBtcRelay: %v", err)
 	}
+	h := newHarnessAlloc(t, types.GenesisAlloc{BtcRelayAddress: acct})
+	if len(cp.Header) == 80 {
+		h.now = uint64(binary.LittleEndian.Uint32(cp.Header[68:72])) + 7200
+	}
+	return h
+}
+
+// newHarnessAlloc commits alloc as genesis would: code, storage and
+// balances, so that the first transaction pays the SSTORE prices of a
+// chain, not of a fresh account.
+func newHarnessAlloc(t testing.TB, alloc types.GenesisAlloc) *harness {
+	t.Helper()
 	db := state.NewDatabaseForTesting()
 	st, err := state.New(types.EmptyRootHash, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	// As genesis would: code and storage committed, so that the first
-	// transaction pays the SSTORE prices of a chain, not of a fresh account.
-	st.SetNonce(BtcRelayAddress, 1, tracing.NonceChangeGenesis)
-	st.SetCode(BtcRelayAddress, acct.Code, tracing.CodeChangeGenesis)
-	for k, v := range acct.Storage {
-		st.SetState(BtcRelayAddress, k, v)
+	for addr, acct := range alloc {
+		if len(acct.Code) > 0 {
+			st.SetNonce(addr, 1, tracing.NonceChangeGenesis)
+			st.SetCode(addr, acct.Code, tracing.CodeChangeGenesis)
+		}
+		for k, v := range acct.Storage {
+			st.SetState(addr, k, v)
+		}
+		if acct.Balance != nil {
+			st.SetBalance(addr, uint256.MustFromBig(acct.Balance), tracing.BalanceIncreaseGenesisBalance)
+		}
 	}
-	cfg := evm.ChainConfig(big.NewInt(7772))
+	cfg := evm.ChainConfig(big.NewInt(harnessChainID))
 	rules := cfg.Rules(big.NewInt(0), true, 0)
 	root, err := st.Commit(rules, 0)
 	if err != nil {
@@ -70,14 +92,10 @@ func newHarness(t testing.TB, p RelayParams, cp Checkpoint) *harness {
 	if st, err = state.New(root, db); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, st: st, cfg: cfg, view: NewView(st, cfg)}
-	if len(cp.Header) == 80 {
-		h.now = uint64(binary.LittleEndian.Uint32(cp.Header[68:72])) + 7200
-	}
-	return h
+	return &harness{t: t, st: st, cfg: cfg, view: NewView(st, cfg)}
 }
 
-// result of one transaction to BtcRelay.
+// result of one transaction.
 type result struct {
 	gas  uint64 // total gas charged, intrinsic gas included
 	ret  []byte
@@ -85,7 +103,17 @@ type result struct {
 	logs []*types.Log
 }
 
+// relayCaller sends the harness's BtcRelay transactions.
+var relayCaller = common.HexToAddress("0xfeed")
+
 func (h *harness) tx(data []byte) result {
+	h.t.Helper()
+	return h.send(relayCaller, BtcRelayAddress, nil, data)
+}
+
+// send applies one transaction from an externally owned account; value may
+// be nil.
+func (h *harness) send(from, to common.Address, value *uint256.Int, data []byte) result {
 	h.t.Helper()
 	h.txs++
 	blockCtx := vm.BlockContext{
@@ -101,9 +129,11 @@ func (h *harness) tx(data []byte) result {
 		Random:      &common.Hash{},
 	}
 	e := vm.NewEVM(blockCtx, h.st, h.cfg, vm.Config{})
-	to := BtcRelayAddress
+	if value == nil {
+		value = new(uint256.Int)
+	}
 	msg := &core.Message{
-		From: common.HexToAddress("0xfeed"), To: &to, Value: new(uint256.Int), GasLimit: txGasCap,
+		From: from, To: &to, Value: value, GasLimit: txGasCap,
 		GasPrice: new(uint256.Int), GasFeeCap: new(uint256.Int), GasTipCap: new(uint256.Int), Data: data,
 	}
 	msg.SkipNonceCheck()

@@ -542,14 +542,17 @@ func TestMinDifficultyReorgToShorterChain(t *testing.T) {
 	}
 }
 
+// TestLayoutSlot: each contract's ERC-7201 base slot is the one its
+// namespace names, so that a hard-fork replacement finds its storage.
 func TestLayoutSlot(t *testing.T) {
-	inner := new(big.Int).SetBytes(crypto.Keccak256([]byte("mmgeth.btcrelay.v1")))
-	inner.Sub(inner, big.NewInt(1))
-	slot := crypto.Keccak256(common.BigToHash(inner).Bytes())
-	slot[31] = 0
-	src := readSource(t, "BtcRelay.sol")
-	if want := "LAYOUT = " + common.BytesToHash(slot).Hex() + ";"; !bytes.Contains(src, []byte(want)) {
-		t.Fatalf("BtcRelay.sol lacks %q (ERC-7201 slot of mmgeth.btcrelay.v1)", want)
+	for file, ns := range map[string]string{"BtcRelay.sol": "mmgeth.btcrelay.v1", "Bridge.sol": "mmgeth.bridge.v1"} {
+		inner := new(big.Int).SetBytes(crypto.Keccak256([]byte(ns)))
+		inner.Sub(inner, big.NewInt(1))
+		slot := crypto.Keccak256(common.BigToHash(inner).Bytes())
+		slot[31] = 0
+		if want := "LAYOUT = " + common.BytesToHash(slot).Hex() + ";"; !bytes.Contains(readSource(t, file), []byte(want)) {
+			t.Errorf("%s lacks %q (ERC-7201 slot of %s)", file, want, ns)
+		}
 	}
 }
 

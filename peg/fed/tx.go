@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -35,12 +36,12 @@ const (
 // errTooMuchGas: the batch needs more gas than one transaction may use.
 var errTooMuchGas = errors.New("the batch needs more gas than a transaction may use")
 
-// view is BtcRelay's views through eth_call at the latest block.
+// view is the bridge contracts' views through eth_call at the latest block.
 func (r *Relayer) view(ctx context.Context) *bridge.View {
-	return bridge.NewCallView(func(input []byte) ([]byte, error) {
+	return bridge.NewCallView(func(to common.Address, input []byte) ([]byte, error) {
 		var out []byte
 		err := timed(ctx, func(c context.Context) (err error) {
-			out, err = r.cfg.Sidechain.CallContract(c, ethereum.CallMsg{To: &bridge.BtcRelayAddress, Data: input}, nil)
+			out, err = r.cfg.Sidechain.CallContract(c, ethereum.CallMsg{To: &to, Data: input}, nil)
 			return err
 		})
 		return out, revertOf(err)
