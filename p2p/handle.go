@@ -15,7 +15,7 @@ func (h *Handler) handleMsg(p *peer) error {
 	if msg.Code == transactionsMsg && h.txpool == nil {
 		return nil // not gossiping: no reason to even decode
 	}
-	pkt, err := decodeMsg(msg, h.maxMessageSize)
+	pkt, err := decodeMsg(msg, h.maxMessageSize, p.expect)
 	if err != nil {
 		return err
 	}
@@ -27,9 +27,9 @@ func (h *Handler) handleMsg(p *peer) error {
 	case *getBlockBodiesPacket:
 		return h.reply(p, blockBodiesMsg, &blockBodiesPacket{RequestID: pkt.RequestID, Bodies: h.serveBodies(pkt.Hashes)})
 	case *blockHeadersPacket:
-		return p.deliver(blockHeadersMsg, pkt.RequestID, pkt.Headers, len(pkt.Headers))
+		return h.deliver(p, blockHeadersMsg, pkt.RequestID, pkt.Headers)
 	case *blockBodiesPacket:
-		return p.deliver(blockBodiesMsg, pkt.RequestID, pkt.Bodies, len(pkt.Bodies))
+		return h.deliver(p, blockBodiesMsg, pkt.RequestID, pkt.Bodies)
 	case *newBlockPacket:
 		h.handleNewBlock(p, pkt)
 	case *newBlockHashesPacket:
@@ -38,6 +38,16 @@ func (h *Handler) handleMsg(p *peer) error {
 		h.handleTransactions(p, *pkt)
 	}
 	return nil
+}
+
+// deliver hands a response to its request. A stalled peer that answers is
+// picked again, so a sync it held up may resume with it.
+func (h *Handler) deliver(p *peer, code, id uint64, items any) error {
+	resumed, err := p.deliver(code, id, items)
+	if resumed {
+		h.requestSync()
+	}
+	return err
 }
 
 // reply queues a response to the peer.

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/lru"
@@ -32,9 +33,11 @@ type peer struct {
 	number uint64
 	work   *big.Int
 
-	nextID  atomic.Uint64
-	reqMu   sync.Mutex
-	pending map[uint64]*request
+	nextID      atomic.Uint64
+	reqMu       sync.Mutex
+	pending     map[uint64]*request
+	rttEstimate atomic.Int64 // nanoseconds; see rtt
+	stalls      atomic.Int32 // outstanding requests past their stall timeout
 
 	// The writer drains these in priority order. requests carries requests
 	// and responses and applies back-pressure; the broadcast queues never
@@ -49,7 +52,9 @@ type peer struct {
 	writerWG sync.WaitGroup
 }
 
-func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) *peer {
+// newPeer wraps a connection whose status took rtt to arrive: the first
+// round-trip estimate.
+func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter, rtt time.Duration) *peer {
 	pr := &peer{
 		Peer:        p,
 		id:          p.ID().String(),
@@ -66,6 +71,7 @@ func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) *peer {
 	// Random ids make a late answer to a previous connection's request
 	// unlikely to match a new one.
 	pr.nextID.Store(rand.Uint64())
+	pr.rttEstimate.Store(int64(rtt))
 	return pr
 }
 
