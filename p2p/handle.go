@@ -35,7 +35,7 @@ func (h *Handler) handleMsg(p *peer) error {
 	case *newBlockHashesPacket:
 		h.handleNewBlockHashes(p, *pkt)
 	case *transactionsPacket:
-		h.handleTransactions(p, *pkt)
+		return h.handleTransactions(p, *pkt)
 	}
 	return nil
 }
