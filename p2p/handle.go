@@ -22,10 +22,8 @@ func (h *Handler) handleMsg(p *peer) error {
 	switch pkt := pkt.(type) {
 	case *statusPacket:
 		return protocolError("%v", errUnexpectedStatus)
-	case *getBlockHeadersPacket:
-		return h.reply(p, blockHeadersMsg, &blockHeadersPacket{RequestID: pkt.RequestID, Headers: h.serveHeaders(pkt)})
-	case *getBlockBodiesPacket:
-		return h.reply(p, blockBodiesMsg, &blockBodiesPacket{RequestID: pkt.RequestID, Bodies: h.serveBodies(pkt.Hashes)})
+	case *getBlockHeadersPacket, *getBlockBodiesPacket:
+		return queueServe(p, pkt)
 	case *blockHeadersPacket:
 		return h.deliver(p, blockHeadersMsg, pkt.RequestID, pkt.Headers)
 	case *blockBodiesPacket:
@@ -50,11 +48,18 @@ func (h *Handler) deliver(p *peer, code, id uint64, items any) error {
 	return err
 }
 
-// reply queues a response to the peer.
-func (h *Handler) reply(p *peer, code uint64, pkt any) error {
-	data, err := rlp.EncodeToBytes(pkt)
-	if err != nil {
-		return err
+// answer builds the response to a header or body request.
+func (h *Handler) answer(req any) (uint64, []byte, error) {
+	var (
+		code uint64
+		pkt  any
+	)
+	switch req := req.(type) {
+	case *getBlockHeadersPacket:
+		code, pkt = blockHeadersMsg, &blockHeadersPacket{RequestID: req.RequestID, Headers: h.serveHeaders(req)}
+	case *getBlockBodiesPacket:
+		code, pkt = blockBodiesMsg, &blockBodiesPacket{RequestID: req.RequestID, Bodies: h.serveBodies(req.Hashes)}
 	}
-	return p.send(code, data)
+	data, err := rlp.EncodeToBytes(pkt)
+	return code, data, err
 }

@@ -175,7 +175,7 @@ func (h *Handler) runPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
 	if err != nil {
 		return gethp2p.DiscAlreadyConnected
 	}
-	pr.startWriter()
+	pr.start(h.serveLoop)
 	defer func() {
 		h.peers.unregister(pr)
 		pr.close()

@@ -47,9 +47,11 @@ type peer struct {
 	blocks   chan outMsg
 	txs      chan outMsg
 
+	serves chan any // header and body requests for the serve loop
+
 	closed   chan struct{}
 	closeOne sync.Once
-	writerWG sync.WaitGroup
+	loops    sync.WaitGroup // the writer and the serve loop
 }
 
 // newPeer wraps a connection whose status took rtt to arrive: the first
@@ -66,6 +68,7 @@ func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter, rtt time.Duration) *peer
 		requests:    make(chan outMsg, maxQueuedRequests),
 		blocks:      make(chan outMsg, maxQueuedBlocks),
 		txs:         make(chan outMsg, maxQueuedTxBatches),
+		serves:      make(chan any, maxQueuedServes),
 		closed:      make(chan struct{}),
 	}
 	// Random ids make a late answer to a previous connection's request
@@ -75,21 +78,23 @@ func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter, rtt time.Duration) *peer
 	return pr
 }
 
-// startWriter launches the goroutine that owns writes after the handshake.
-func (p *peer) startWriter() {
-	p.writerWG.Add(1)
+// start launches the goroutines that own writes and serving after the
+// handshake.
+func (p *peer) start(serve func(*peer)) {
+	p.loops.Add(2)
 	go p.writeLoop()
+	go serve(p)
 }
 
-// close stops the writer and fails pending requests. The connection itself is
-// torn down by geth once the protocol handler returns.
+// close stops the writer and the serve loop and fails pending requests. The
+// connection itself is torn down by geth once the protocol handler returns.
 func (p *peer) close() {
 	p.closeOne.Do(func() { close(p.closed) })
-	p.writerWG.Wait()
+	p.loops.Wait()
 }
 
 func (p *peer) writeLoop() {
-	defer p.writerWG.Done()
+	defer p.loops.Done()
 	// A writer that stops, on error or close, must release anyone waiting
 	// for queue space.
 	defer p.closeOne.Do(func() { close(p.closed) })

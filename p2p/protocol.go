@@ -92,6 +92,7 @@ var (
 	errPeerGone         = errors.New("peer disconnected")
 	errTimeout          = errors.New("request timed out")
 	errUnsolicited      = errors.New("response to no outstanding request")
+	errFlooding         = errors.New("request flood")
 	errQuitting         = errors.New("handler stopped")
 	errBadResponse      = errors.New("response does not answer the request")
 	errBodyMismatch     = errors.New("block body does not match its header")
