@@ -1,40 +1,16 @@
 package p2p
 
 import (
-	"bufio"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
-)
 
-// rssKB reads the resident set size of this process, in KiB.
-func rssKB(t *testing.T) int {
-	t.Helper()
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		t.Skip("no /proc/self/status:", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(rest), " kB"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb
-		}
-	}
-	t.Fatal("no VmRSS line")
-	return 0
-}
+	"github.com/mmgeth/mmgeth/internal/rss"
+)
 
 // headerLatencies times n header requests of an honest peer to the node
 // behind p, and returns them sorted. The requests are paced below
@@ -83,7 +59,7 @@ func TestRequestFlood(t *testing.T) {
 		return gethp2p.Send(rw, getBlockBodiesMsg, &getBlockBodiesPacket{RequestID: id, Hashes: hashes})
 	}
 
-	rssBefore := rssKB(t)
+	rssBefore := rss.MB()
 	quiet := headerLatencies(t, toB, 60)
 
 	// The polite flooder: one request at a time, for floodTime.
@@ -136,13 +112,13 @@ func TestRequestFlood(t *testing.T) {
 		t.Errorf("greedy flooder dropped with %q, want %q", reason, gethp2p.DiscProtocolError)
 	}
 	elapsed := <-politeDone
-	rssAfter := rssKB(t)
+	rssAfter := rss.MB()
 
 	t.Logf("honest header requests (64 headers): quiet p50 %v p99 %v; during the floods p50 %v p99 %v",
 		percentile(quiet, 50), percentile(quiet, 99), percentile(during, 50), percentile(during, 99))
 	t.Logf("greedy flooder dropped after sending %d requests", sent.Load())
 	t.Logf("polite flooder: %d answers, %.1f MB in %v (%.1f answers/s)", answers.Load(), float64(answered.Load())/1e6, elapsed, float64(answers.Load())/elapsed.Seconds())
-	t.Logf("RSS before %d MB, after %d MB", rssBefore/1024, rssAfter/1024)
+	t.Logf("RSS before %d MB, after %d MB", rssBefore, rssAfter)
 
 	if !b.hasPeer(polite.id()) || !b.hasPeer(a.id()) {
 		t.Error("a peer that waits for its answers was dropped")
