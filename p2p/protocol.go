@@ -72,7 +72,7 @@ const (
 // ceilings bound what a peer that measured slow once can hold up.
 const (
 	stallScale      = 4
-	minStallTimeout = 500 * time.Millisecond
+	minStallTimeout = 250 * time.Millisecond
 	maxStallTimeout = 5 * time.Second
 	dropScale       = 16
 	minDropTimeout  = 5 * time.Second
