@@ -79,8 +79,11 @@ func (p *peer) roundTrip(code, respCode uint64, max int, build func(id uint64) a
 		p.forget(id)
 		return nil, errPeerGone
 	case <-timer.C:
-		// The writer is stuck: the peer does not read, so it cannot answer.
-		p.stall(id, req, drop-stall)
+		// Our own queue to the peer is full (large replies on a slow
+		// link, say): ask someone else, but hold nothing against a peer
+		// that never got the request. One that does not read at all is
+		// caught by geth's ping and read deadlines.
+		p.forget(id)
 		return nil, errTimeout
 	}
 	select {
