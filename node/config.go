@@ -43,9 +43,13 @@ type Config struct {
 	ListenPort int
 	ListenHost string
 	MaxPeers   int
-	NoDiscover bool
-	Bootnodes  []string
-	NodeKey    *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
+	// MaxPendingPeers caps connections in their RLPx and devp2p handshakes,
+	// inbound and outbound each (geth's --maxpendpeers); 0 means
+	// DefaultMaxPendingPeers.
+	MaxPendingPeers int
+	NoDiscover      bool
+	Bootnodes       []string
+	NodeKey         *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
 	// OverrideFinality lets fork choice adopt a heavier chain that forks
 	// below the Bitcoin-finalized block (--override.finality), which it
@@ -59,6 +63,16 @@ type Config struct {
 	// Verbosity follows geth: 0 silent ... 5 trace.
 	Verbosity int
 }
+
+// DefaultMaxPendingPeers is the number of connections that may be in their
+// handshakes at once. geth's 50 is what an attacker must outnumber: each idle
+// connection holds its slot until geth's fixed 5 s RLPx handshake deadline
+// (p2p/transport.go in v1.17.10), and 1,000 of them from LAN addresses, which
+// geth's per-IP inbound throttle spares, kept a legitimate peer out for over
+// 10 s (issue 15). A slot costs a goroutine, a socket and a few KiB of
+// handshake state (TestIdleConnectionsDoNotBlockPeers reports the RSS), so
+// the cap can be 40 times geth's before it matters next to the chain's caches.
+const DefaultMaxPendingPeers = 2048
 
 // Default HTTP/WS modules, geth's and mm (light client, finality, anchor
 // proofs: read-only); mnr is added when mining. Dev nodes also serve

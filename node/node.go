@@ -91,10 +91,14 @@ func stackConfig(cfg *Config) *gethnode.Config {
 		c.WSOrigins = cfg.HTTPCors
 	}
 	c.P2P = p2p.Config{
-		MaxPeers:    cfg.MaxPeers,
-		NoDiscovery: cfg.NoDiscover,
-		ListenAddr:  net.JoinHostPort(listenHost(cfg), strconv.Itoa(max(cfg.ListenPort, 0))),
-		Name:        ClientName + "/v" + Version,
+		MaxPeers:        cfg.MaxPeers,
+		MaxPendingPeers: cfg.MaxPendingPeers,
+		NoDiscovery:     cfg.NoDiscover,
+		ListenAddr:      net.JoinHostPort(listenHost(cfg), strconv.Itoa(max(cfg.ListenPort, 0))),
+		Name:            ClientName + "/v" + Version,
+	}
+	if cfg.MaxPendingPeers == 0 {
+		c.P2P.MaxPendingPeers = DefaultMaxPendingPeers
 	}
 	if cfg.ListenPort < 0 {
 		c.P2P.ListenAddr = ""

@@ -40,11 +40,19 @@ const (
 // follows.
 func startPeerNode(t *testing.T, dev bool) *Node {
 	t.Helper()
+	return startPeerNodeWith(t, func(c *Config) { c.Dev = dev })
+}
+
+// startPeerNodeWith is startPeerNode with the config changed by set.
+func startPeerNodeWith(t *testing.T, set func(*Config)) *Node {
+	t.Helper()
 	spec, err := genesis.Load("dev")
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := New(Config{Spec: spec, Dev: dev, DevPeriod: time.Hour, ListenPort: 0, MaxPeers: 10, NoDiscover: true, IPCDisable: true})
+	cfg := Config{Spec: spec, DevPeriod: time.Hour, ListenPort: 0, MaxPeers: 10, NoDiscover: true, IPCDisable: true}
+	set(&cfg)
+	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

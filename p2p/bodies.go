@@ -22,7 +22,8 @@ type bodyResult struct {
 // fetchBodies completes a verified header batch into blocks. Bodies are asked
 // from all peers in parallel, maxBodyFetch at a time, at most one request per
 // peer, spreading the tasks evenly; whatever a peer does not deliver goes back
-// to the queue for another peer. Each body is checked against its header, so
+// to the queue for another peer, at once if it stalled (see roundTrip). Each
+// body is checked against its header, so
 // any peer's body is as good as the sync peer's, and a peer that sends a body
 // that does not match is dropped.
 func (h *Handler) fetchBodies(syncPeer *peer, headers []*types.Header) ([]*types.Block, error) {
@@ -113,11 +114,11 @@ func (h *Handler) fetchBodies(syncPeer *peer, headers []*types.Header) ([]*types
 }
 
 // pickBodyPeer picks the idle peer with the fewest tasks so far among those
-// that have not failed this task and may hold its blocks.
+// that have not failed this task, are not stalled and may hold its blocks.
 func pickBodyPeer(peers []*peer, task *bodyTask, busy map[*peer]bool, assigned map[*peer]int, syncPeer *peer, last uint64) *peer {
 	var best *peer
 	for _, p := range peers {
-		if busy[p] || task.tried[p] {
+		if busy[p] || task.tried[p] || p.stalled() {
 			continue
 		}
 		if _, number, _ := p.headInfo(); p != syncPeer && number < last {

@@ -56,8 +56,9 @@ func blockFault(err error) bool {
 // TxPool is what transaction gossip needs from the node's pool; geth's
 // *txpool.TxPool satisfies it as is.
 type TxPool interface {
-	// Add queues remote transactions; errors are per transaction and are not
-	// held against the sender (a stale nonce is not misbehaviour).
+	// Add queues remote transactions; errors are per transaction, and only
+	// those listed in peerTxFaults are held against the sender (a stale nonce
+	// is not misbehaviour).
 	Add(txs []*types.Transaction, sync bool) []error
 	Has(hash common.Hash) bool
 	// SubscribeTransactions reports transactions entering the pool; the

@@ -5,6 +5,7 @@ import (
 	"io"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
 	"github.com/ethereum/go-ethereum/rlp"
 )
@@ -29,35 +30,32 @@ func msgLimit(code uint64, maxMessageSize uint32) uint32 {
 
 // decodeMsg reads one message into its packet type and checks everything that
 // can be checked without the chain: size, shape, item counts, field ranges.
-// Every error it returns is the sender's fault.
-func decodeMsg(msg gethp2p.Msg, maxMessageSize uint32) (any, error) {
+// Responses are checked against the request they answer with expect, which
+// may be nil where msg cannot be a response. Every error it returns is the
+// sender's fault.
+func decodeMsg(msg gethp2p.Msg, maxMessageSize uint32, expect expectFunc) (any, error) {
 	if limit := msgLimit(msg.Code, maxMessageSize); msg.Size > limit {
 		return nil, protocolError("%w: code %#x, %d > %d bytes", errMsgTooLarge, msg.Code, msg.Size, limit)
 	}
-	var pkt any
-	switch msg.Code {
-	case statusMsg:
-		pkt = new(statusPacket)
-	case newBlockHashesMsg:
-		pkt = new(newBlockHashesPacket)
-	case transactionsMsg:
-		pkt = new(transactionsPacket)
-	case getBlockHeadersMsg:
-		pkt = new(getBlockHeadersPacket)
-	case blockHeadersMsg:
-		pkt = new(blockHeadersPacket)
-	case getBlockBodiesMsg:
-		pkt = new(getBlockBodiesPacket)
-	case blockBodiesMsg:
-		pkt = new(blockBodiesPacket)
-	case newBlockMsg:
-		pkt = new(newBlockPacket)
-	default:
-		return nil, protocolError("%w: %#x", errInvalidMsgCode, msg.Code)
-	}
 	s := rlp.NewStream(msg.Payload, uint64(msg.Size))
-	if err := s.Decode(pkt); err != nil {
-		return nil, protocolError("code %#x: %v", msg.Code, err)
+	var (
+		pkt any
+		err error
+	)
+	switch msg.Code {
+	case blockHeadersMsg:
+		var p blockHeadersPacket
+		p.RequestID, p.Headers, err = decodeResponse[*types.Header](s, msg.Code, expect)
+		pkt = &p
+	case blockBodiesMsg:
+		var p blockBodiesPacket
+		p.RequestID, p.Bodies, err = decodeResponse[*types.Body](s, msg.Code, expect)
+		pkt = &p
+	default:
+		pkt, err = decodeOther(s, msg.Code)
+	}
+	if err != nil {
+		return nil, protocolError("code %#x: %w", msg.Code, err)
 	}
 	if _, _, err := s.Kind(); err != io.EOF {
 		return nil, protocolError("code %#x: trailing data", msg.Code)
@@ -66,6 +64,28 @@ func decodeMsg(msg gethp2p.Msg, maxMessageSize uint32) (any, error) {
 		return nil, protocolError("code %#x: %w", msg.Code, err)
 	}
 	return pkt, nil
+}
+
+// decodeOther decodes the messages that are not responses.
+func decodeOther(s *rlp.Stream, code uint64) (any, error) {
+	var pkt any
+	switch code {
+	case statusMsg:
+		pkt = new(statusPacket)
+	case newBlockHashesMsg:
+		pkt = new(newBlockHashesPacket)
+	case transactionsMsg:
+		pkt = new(transactionsPacket)
+	case getBlockHeadersMsg:
+		pkt = new(getBlockHeadersPacket)
+	case getBlockBodiesMsg:
+		pkt = new(getBlockBodiesPacket)
+	case newBlockMsg:
+		pkt = new(newBlockPacket)
+	default:
+		return nil, fmt.Errorf("%w: %#x", errInvalidMsgCode, code)
+	}
+	return pkt, s.Decode(pkt)
 }
 
 // validatePacket checks the fields RLP alone cannot bound.

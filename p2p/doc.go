@@ -22,11 +22,32 @@
 //   - Transactions gossips whole transactions.
 //
 // Every message has a size cap checked before decoding and every list a count
-// cap checked before its items are decoded. A peer that sends a malformed
-// message, or an answer that does not fit its request, is disconnected with
-// DiscProtocolError; one that sends a block with an invalid proof or an
-// invalid body is disconnected with DiscUselessPeer, and its block never
-// reaches the chain. Answers nobody waits for any more (late ones) are ignored.
+// cap checked before its items are decoded. A response's request id is read
+// first: one that answers no outstanding request of its kind is refused
+// before its items are decoded, and its items may not outnumber what was
+// asked. A peer that sends a malformed message, a response nobody asked for or
+// one that does not fit its request, or more than maxQueuedServes requests
+// without waiting for answers, is disconnected with DiscProtocolError; one that
+// sends a block with an invalid proof or an invalid body, or a transaction no
+// honest node relays (peerTxFaults: no recoverable sender, impossible fees),
+// is disconnected with DiscUselessPeer, and its block or transaction never
+// reaches the chain or the pool. Failures that can be ours or a race (a full
+// disk, a full pool, a nonce already used) never cost a peer its connection.
+//
+// # Timeouts and limits
+//
+// Each peer's round trip is measured (first from its status, then from every
+// answer) and its request timeouts follow it within a floor and a ceiling
+// (protocol.go). A request unanswered after the stall timeout is given up by
+// its caller, which asks another peer at once; the peer is passed over for
+// sync and bodies until it answers, and a request still unanswered at the
+// drop timeout disconnects it with DiscReadTimeout. A request stays
+// outstanding until it is answered or its peer dropped, which is why any
+// answer with an unknown id is made up.
+//
+// Header and body requests are answered by a serve loop per peer, beside its
+// read loop, within token buckets on requests and bytes per second
+// (servelimit.go): a peer that asks faster is answered late.
 //
 // # Propagation
 //

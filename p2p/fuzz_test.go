@@ -35,7 +35,7 @@ func FuzzDecodeMsg(f *testing.F) {
 
 	f.Fuzz(func(t *testing.T, code uint8, payload []byte) {
 		c := uint64(code) % (protocolLength + 1)
-		pkt, err := decodeMsg(testMsg(c, payload), DefaultMaxMessageSize)
+		pkt, err := decodeMsg(testMsg(c, payload), DefaultMaxMessageSize, anyRequest)
 		if err != nil {
 			if pe, ok := err.(*peerError); !ok || pe.reason != gethp2p.DiscProtocolError {
 				t.Fatalf("decode error %v is not a protocol error", err)
@@ -46,7 +46,7 @@ func FuzzDecodeMsg(f *testing.F) {
 		if err != nil {
 			t.Fatalf("decoded %T does not encode: %v", pkt, err)
 		}
-		again, err := decodeMsg(testMsg(c, enc), DefaultMaxMessageSize)
+		again, err := decodeMsg(testMsg(c, enc), DefaultMaxMessageSize, anyRequest)
 		if err != nil {
 			t.Fatalf("re-encoded %T does not decode: %v", pkt, err)
 		}

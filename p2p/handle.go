@@ -15,36 +15,51 @@ func (h *Handler) handleMsg(p *peer) error {
 	if msg.Code == transactionsMsg && h.txpool == nil {
 		return nil // not gossiping: no reason to even decode
 	}
-	pkt, err := decodeMsg(msg, h.maxMessageSize)
+	pkt, err := decodeMsg(msg, h.maxMessageSize, p.expect)
 	if err != nil {
 		return err
 	}
 	switch pkt := pkt.(type) {
 	case *statusPacket:
 		return protocolError("%v", errUnexpectedStatus)
-	case *getBlockHeadersPacket:
-		return h.reply(p, blockHeadersMsg, &blockHeadersPacket{RequestID: pkt.RequestID, Headers: h.serveHeaders(pkt)})
-	case *getBlockBodiesPacket:
-		return h.reply(p, blockBodiesMsg, &blockBodiesPacket{RequestID: pkt.RequestID, Bodies: h.serveBodies(pkt.Hashes)})
+	case *getBlockHeadersPacket, *getBlockBodiesPacket:
+		return queueServe(p, pkt)
 	case *blockHeadersPacket:
-		return p.deliver(blockHeadersMsg, pkt.RequestID, pkt.Headers, len(pkt.Headers))
+		return h.deliver(p, blockHeadersMsg, pkt.RequestID, pkt.Headers)
 	case *blockBodiesPacket:
-		return p.deliver(blockBodiesMsg, pkt.RequestID, pkt.Bodies, len(pkt.Bodies))
+		return h.deliver(p, blockBodiesMsg, pkt.RequestID, pkt.Bodies)
 	case *newBlockPacket:
 		h.handleNewBlock(p, pkt)
 	case *newBlockHashesPacket:
 		h.handleNewBlockHashes(p, *pkt)
 	case *transactionsPacket:
-		h.handleTransactions(p, *pkt)
+		return h.handleTransactions(p, *pkt)
 	}
 	return nil
 }
 
-// reply queues a response to the peer.
-func (h *Handler) reply(p *peer, code uint64, pkt any) error {
-	data, err := rlp.EncodeToBytes(pkt)
-	if err != nil {
-		return err
+// deliver hands a response to its request. A stalled peer that answers is
+// picked again, so a sync it held up may resume with it.
+func (h *Handler) deliver(p *peer, code, id uint64, items any) error {
+	resumed, err := p.deliver(code, id, items)
+	if resumed {
+		h.requestSync()
 	}
-	return p.send(code, data)
+	return err
+}
+
+// answer builds the response to a header or body request.
+func (h *Handler) answer(req any) (uint64, []byte, error) {
+	var (
+		code uint64
+		pkt  any
+	)
+	switch req := req.(type) {
+	case *getBlockHeadersPacket:
+		code, pkt = blockHeadersMsg, &blockHeadersPacket{RequestID: req.RequestID, Headers: h.serveHeaders(req)}
+	case *getBlockBodiesPacket:
+		code, pkt = blockBodiesMsg, &blockBodiesPacket{RequestID: req.RequestID, Bodies: h.serveBodies(req.Hashes)}
+	}
+	data, err := rlp.EncodeToBytes(pkt)
+	return code, data, err
 }

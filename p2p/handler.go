@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/big"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
@@ -154,11 +155,12 @@ func (h *Handler) runPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
 	h.lock.Unlock()
 	defer h.wg.Done()
 
+	start := time.Now()
 	status, err := h.handshake(rw)
 	if err != nil {
 		return disconnectReason(p, "mmg handshake failed", err)
 	}
-	pr := newPeer(p, rw)
+	pr := newPeer(p, rw, time.Since(start))
 	pr.setHead(status.Head, status.Number, status.Work)
 	pr.markBlock(status.Head)
 	// Registering under the lock guarantees Stop either sees this peer
@@ -173,7 +175,7 @@ func (h *Handler) runPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) error {
 	if err != nil {
 		return gethp2p.DiscAlreadyConnected
 	}
-	pr.startWriter()
+	pr.start(h.serveLoop)
 	defer func() {
 		h.peers.unregister(pr)
 		pr.close()

@@ -48,7 +48,7 @@ func (h *Handler) readStatus(rw gethp2p.MsgReadWriter, ours *statusPacket) (*sta
 	if msg.Code != statusMsg {
 		return nil, protocolError("%w: code %#x", errNoStatus, msg.Code)
 	}
-	pkt, err := decodeMsg(msg, h.maxMessageSize)
+	pkt, err := decodeMsg(msg, h.maxMessageSize, nil)
 	if err != nil {
 		return nil, err
 	}

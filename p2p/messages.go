@@ -97,25 +97,11 @@ type getBlockHeadersPacket struct {
 	Reverse   bool
 }
 
-// blockHeadersPacket answers getBlockHeadersPacket.
+// blockHeadersPacket answers getBlockHeadersPacket. Responses are decoded by
+// decodeResponse, which reads the request id before anything else.
 type blockHeadersPacket struct {
 	RequestID uint64
 	Headers   []*types.Header
-}
-
-func (p *blockHeadersPacket) DecodeRLP(s *rlp.Stream) error {
-	if _, err := s.List(); err != nil {
-		return err
-	}
-	if err := s.Decode(&p.RequestID); err != nil {
-		return err
-	}
-	items, err := decodeCapped[*types.Header](s, maxHeadersServe)
-	if err != nil {
-		return err
-	}
-	p.Headers = items
-	return s.ListEnd()
 }
 
 // getBlockBodiesPacket asks for the bodies of blocks by hash.
@@ -139,25 +125,10 @@ func (p *getBlockBodiesPacket) DecodeRLP(s *rlp.Stream) error {
 	return s.ListEnd()
 }
 
-// blockBodiesPacket answers getBlockBodiesPacket.
+// blockBodiesPacket answers getBlockBodiesPacket (see blockHeadersPacket).
 type blockBodiesPacket struct {
 	RequestID uint64
 	Bodies    []*types.Body
-}
-
-func (p *blockBodiesPacket) DecodeRLP(s *rlp.Stream) error {
-	if _, err := s.List(); err != nil {
-		return err
-	}
-	if err := s.Decode(&p.RequestID); err != nil {
-		return err
-	}
-	items, err := decodeCapped[*types.Body](s, maxBodiesServe)
-	if err != nil {
-		return err
-	}
-	p.Bodies = items
-	return s.ListEnd()
 }
 
 // decodeCapped decodes an RLP list of at most limit items. The list is first
@@ -172,4 +143,31 @@ func decodeCapped[T any](s *rlp.Stream, limit int) ([]T, error) {
 		return nil, fmt.Errorf("%w: %d > %d", errTooManyItems, raw.Len(), limit)
 	}
 	return raw.Items()
+}
+
+// expectFunc tells how many items a response with the given code and request
+// id may hold, or why it is not wanted at all.
+type expectFunc func(code, id uint64) (int, error)
+
+// decodeResponse decodes a response: its request id first, then, only if
+// expect wants it, at most as many items as were asked. A response nobody
+// asked for costs its size in bytes read, not the allocation of its items
+// (a 9 MB BlockBodies is some 100,000 transactions to build).
+func decodeResponse[T any](s *rlp.Stream, code uint64, expect expectFunc) (uint64, []T, error) {
+	if _, err := s.List(); err != nil {
+		return 0, nil, err
+	}
+	id, err := s.Uint64()
+	if err != nil {
+		return 0, nil, err
+	}
+	limit, err := expect(code, id)
+	if err != nil {
+		return id, nil, err
+	}
+	items, err := decodeCapped[T](s, limit)
+	if err != nil {
+		return id, nil, err
+	}
+	return id, items, s.ListEnd()
 }

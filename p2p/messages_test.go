@@ -17,6 +17,15 @@ func testMsg(code uint64, payload []byte) gethp2p.Msg {
 	return gethp2p.Msg{Code: code, Size: uint32(len(payload)), Payload: bytes.NewReader(payload)}
 }
 
+// anyRequest stands for a peer with a request outstanding for every response,
+// asking for as many items as a server may send.
+func anyRequest(code, id uint64) (int, error) {
+	if code == blockHeadersMsg {
+		return maxHeadersServe, nil
+	}
+	return maxBodiesServe, nil
+}
+
 // Every packet survives an encode/decode round trip through decodeMsg.
 func TestPacketRoundTrip(t *testing.T) {
 	blocks := mainChain(t)[:2]
@@ -38,7 +47,7 @@ func TestPacketRoundTrip(t *testing.T) {
 	}
 	for _, tt := range tests {
 		enc := mustEncode(t, tt.pkt)
-		got, err := decodeMsg(testMsg(tt.code, enc), DefaultMaxMessageSize)
+		got, err := decodeMsg(testMsg(tt.code, enc), DefaultMaxMessageSize, anyRequest)
 		if err != nil {
 			t.Errorf("%T: %v", tt.pkt, err)
 			continue
@@ -74,7 +83,7 @@ func TestPacketItemCaps(t *testing.T) {
 		{getBlockBodiesMsg, maxBodiesServe, withID{1, list(maxBodiesServe + 1)}},
 	}
 	for _, tt := range tests {
-		_, err := decodeMsg(testMsg(tt.code, mustEncode(t, tt.pkt)), math.MaxUint32)
+		_, err := decodeMsg(testMsg(tt.code, mustEncode(t, tt.pkt)), math.MaxUint32, anyRequest)
 		if err == nil || !strings.Contains(err.Error(), errTooManyItems.Error()) {
 			t.Errorf("code %#x with %d items: err %v, want %v", tt.code, tt.items+1, err, errTooManyItems)
 		}
@@ -100,7 +109,7 @@ func TestDecodeMsgRejects(t *testing.T) {
 		{"trailing data", getBlockBodiesMsg, append(mustEncode(t, &getBlockBodiesPacket{RequestID: 1}), 0x80), "trailing data"},
 	}
 	for _, tt := range tests {
-		_, err := decodeMsg(testMsg(tt.code, tt.payload), DefaultMaxMessageSize)
+		_, err := decodeMsg(testMsg(tt.code, tt.payload), DefaultMaxMessageSize, anyRequest)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%s: err %v, want %q", tt.name, err, tt.want)
 			continue

@@ -4,12 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"math/big"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/p2p/enode"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/mmgeth/mmgeth/consensus"
@@ -165,4 +168,128 @@ func proofForAnotherBlock(t testing.TB, c *testChain, parent *types.Block) *type
 	}
 	t.Fatal("testchain has no rule breaker with a proof for another block")
 	return nil
+}
+
+// A peer relaying a transaction no honest node would relay (no recoverable
+// sender, fees no valid transaction has) is dropped; one relaying
+// transactions our pool refuses for reasons that can be a race or our own
+// policy (a nonce already used, a tip under our floor) keeps its connection.
+func TestTransactionPenalties(t *testing.T) {
+	blocks := mainChain(t)[:5] // the first dev account has sent 5 transactions
+	chain := newTestChain(t, blocks)
+	pool := newTestPool(t, chain)
+	b := newTestNode(t, chain, nodeOpts{pool: pool})
+	drops := watchDrops(t, b.server)
+
+	cfg := chain.Config()
+	signer := types.LatestSigner(cfg)
+	key := chain.tc.Keys[0]
+	tx := func(nonce uint64, tip, feeCap int64) *types.DynamicFeeTx {
+		return &types.DynamicFeeTx{ChainID: cfg.ChainID, Nonce: nonce, GasTipCap: big.NewInt(tip), GasFeeCap: big.NewInt(feeCap),
+			Gas: params.TxGas, To: &common.Address{1}, Value: big.NewInt(1)}
+	}
+	signed := func(inner *types.DynamicFeeTx) *types.Transaction { return types.MustSignNewTx(key, signer, inner) }
+	gwei := int64(params.GWei)
+	junkSig := tx(5, gwei, 10*gwei)
+	junkSig.V, junkSig.R, junkSig.S = big.NewInt(0), big.NewInt(0), big.NewInt(0)
+	otherChain := tx(5, gwei, 10*gwei)
+	otherChain.ChainID = new(big.Int).Add(cfg.ChainID, common.Big1)
+
+	tests := []struct {
+		name string
+		tx   *types.Transaction
+		drop bool
+	}{
+		{"zero signature", types.NewTx(junkSig), true},
+		{"signed for another chain", types.MustSignNewTx(key, types.LatestSignerForChainID(otherChain.ChainID), otherChain), true},
+		{"tip above fee cap", signed(tx(5, 10*gwei, gwei)), true},
+		{"nonce already used", signed(tx(0, gwei, 10*gwei)), false},
+		{"tip under the pool's floor", signed(tx(5, 0, 10*gwei)), false},
+	}
+	// Each keeper then sends a valid transaction: once it is in the pool,
+	// the message before it was handled without dropping the peer.
+	nonce := uint64(5)
+	for _, tt := range tests {
+		valid := signed(tx(nonce, gwei, 10*gwei))
+		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
+			if err := rawHandshake(rw, chain); err != nil {
+				return err
+			}
+			if err := gethp2p.Send(rw, transactionsMsg, transactionsPacket{tt.tx}); err != nil {
+				return err
+			}
+			return gethp2p.Send(rw, transactionsMsg, transactionsPacket{valid})
+		})
+		raw.server.AddPeer(b.server.Self())
+		if tt.drop {
+			if reason := drops.wait(t, raw.id()); reason != gethp2p.DiscUselessPeer.Error() {
+				t.Errorf("%s: dropped with %q, want %q", tt.name, reason, gethp2p.DiscUselessPeer)
+			}
+			if pool.Has(tt.tx.Hash()) {
+				t.Errorf("%s: transaction entered the pool", tt.name)
+			}
+		} else {
+			waitFor(t, tt.name+": the valid transaction after it", func() bool { return pool.Has(valid.Hash()) })
+			if !b.hasPeer(raw.id()) {
+				t.Errorf("%s: peer dropped for a rejection that is not its fault", tt.name)
+			}
+			nonce++
+		}
+		raw.server.Stop()
+	}
+}
+
+// A response nobody asked for costs the sender its connection, and is
+// refused before its items are decoded: a 9 MB BlockBodies allocates next
+// to nothing, where the same message asked for builds every transaction.
+func TestUnsolicitedResponses(t *testing.T) {
+	blocks := mainChain(t)[:2]
+	tx := blocks[1].Transactions()[0]
+	txs := make([]*types.Transaction, 9*1024*1024/int(tx.Size()))
+	for i := range txs {
+		txs[i] = tx
+	}
+	bodies := mustEncode(t, &blockBodiesPacket{RequestID: 42, Bodies: []*types.Body{{Transactions: txs}}})
+	allocs := func(expect expectFunc) (uint64, error) {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := decodeMsg(testMsg(blockBodiesMsg, bodies), DefaultMaxMessageSize, expect)
+		runtime.ReadMemStats(&after)
+		return after.TotalAlloc - before.TotalAlloc, err
+	}
+	p := newPeer(gethp2p.NewPeer(enode.ID{1}, "test", nil), nil, time.Millisecond)
+	unasked, err := allocs(p.expect)
+	if !errors.Is(err, errUnsolicited) {
+		t.Fatalf("unsolicited bodies: %v", err)
+	}
+	asked, err := allocs(anyRequest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d-byte BlockBodies of %d transactions: %d bytes allocated unsolicited, %d asked for", len(bodies), len(txs), unasked, asked)
+	if unasked > 64*1024 || asked < uint64(len(bodies)) {
+		t.Errorf("allocated %d bytes for an unsolicited response, %d for a solicited one", unasked, asked)
+	}
+
+	b := newTestNode(t, newTestChain(t, blocks[:1]), nodeOpts{})
+	drops := watchDrops(t, b.server)
+	for name, msg := range map[string]struct {
+		code    uint64
+		payload []byte
+	}{
+		"headers": {blockHeadersMsg, mustEncode(t, &blockHeadersPacket{RequestID: 42, Headers: []*types.Header{blocks[0].Header()}})},
+		"bodies":  {blockBodiesMsg, bodies},
+	} {
+		raw := newRawPeer(t, func(rw gethp2p.MsgReadWriter) error {
+			if err := rawHandshake(rw, b.chain); err != nil {
+				return err
+			}
+			return sendRaw(rw, msg.code, msg.payload)
+		})
+		raw.server.AddPeer(b.server.Self())
+		if reason := drops.wait(t, raw.id()); reason != gethp2p.DiscProtocolError.Error() {
+			t.Errorf("unsolicited %s: dropped with %q, want %q", name, reason, gethp2p.DiscProtocolError)
+		}
+		raw.server.Stop()
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/lru"
@@ -32,9 +33,11 @@ type peer struct {
 	number uint64
 	work   *big.Int
 
-	nextID  atomic.Uint64
-	reqMu   sync.Mutex
-	pending map[uint64]*request
+	nextID      atomic.Uint64
+	reqMu       sync.Mutex
+	pending     map[uint64]*request
+	rttEstimate atomic.Int64 // nanoseconds; see rtt
+	stalls      atomic.Int32 // outstanding requests past their stall timeout
 
 	// The writer drains these in priority order. requests carries requests
 	// and responses and applies back-pressure; the broadcast queues never
@@ -44,12 +47,16 @@ type peer struct {
 	blocks   chan outMsg
 	txs      chan outMsg
 
+	serves chan any // header and body requests for the serve loop
+
 	closed   chan struct{}
 	closeOne sync.Once
-	writerWG sync.WaitGroup
+	loops    sync.WaitGroup // the writer and the serve loop
 }
 
-func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) *peer {
+// newPeer wraps a connection whose status took rtt to arrive: the first
+// round-trip estimate.
+func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter, rtt time.Duration) *peer {
 	pr := &peer{
 		Peer:        p,
 		id:          p.ID().String(),
@@ -61,29 +68,33 @@ func newPeer(p *gethp2p.Peer, rw gethp2p.MsgReadWriter) *peer {
 		requests:    make(chan outMsg, maxQueuedRequests),
 		blocks:      make(chan outMsg, maxQueuedBlocks),
 		txs:         make(chan outMsg, maxQueuedTxBatches),
+		serves:      make(chan any, maxQueuedServes),
 		closed:      make(chan struct{}),
 	}
 	// Random ids make a late answer to a previous connection's request
 	// unlikely to match a new one.
 	pr.nextID.Store(rand.Uint64())
+	pr.rttEstimate.Store(int64(rtt))
 	return pr
 }
 
-// startWriter launches the goroutine that owns writes after the handshake.
-func (p *peer) startWriter() {
-	p.writerWG.Add(1)
+// start launches the goroutines that own writes and serving after the
+// handshake.
+func (p *peer) start(serve func(*peer)) {
+	p.loops.Add(2)
 	go p.writeLoop()
+	go serve(p)
 }
 
-// close stops the writer and fails pending requests. The connection itself is
-// torn down by geth once the protocol handler returns.
+// close stops the writer and the serve loop and fails pending requests. The
+// connection itself is torn down by geth once the protocol handler returns.
 func (p *peer) close() {
 	p.closeOne.Do(func() { close(p.closed) })
-	p.writerWG.Wait()
+	p.loops.Wait()
 }
 
 func (p *peer) writeLoop() {
-	defer p.writerWG.Done()
+	defer p.loops.Done()
 	// A writer that stops, on error or close, must release anyone waiting
 	// for queue space.
 	defer p.closeOne.Do(func() { close(p.closed) })

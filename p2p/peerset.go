@@ -57,12 +57,16 @@ func (ps *peerSet) all() []*peer {
 }
 
 // heaviest returns the peer claiming the most cumulative work, or nil.
+// Stalled peers are passed over: they get another turn once they answer.
 func (ps *peerSet) heaviest() *peer {
 	var (
 		best     *peer
 		bestWork = new(big.Int)
 	)
 	for _, p := range ps.all() {
+		if p.stalled() {
+			continue
+		}
 		if _, _, work := p.headInfo(); best == nil || work.Cmp(bestWork) > 0 {
 			best, bestWork = p, work
 		}

@@ -52,7 +52,6 @@ const (
 	maxBodyFetch          = 64              // bodies asked per request
 	ancestorProbe         = 16              // headers in the first common-ancestor probe
 	handshakeTimeout      = 5 * time.Second
-	requestTimeout        = 10 * time.Second
 	forceSyncCycle        = 10 * time.Second
 	syncReportInterval    = 8 * time.Second
 	maxKnownBlocks        = 1024
@@ -62,6 +61,22 @@ const (
 	maxQueuedRequests     = 16
 	maxPendingImports     = 64 // propagated blocks waiting for import
 	maxAnnounceFetches    = 16 // announced blocks being fetched at once
+)
+
+// Request timeouts follow each peer's measured round trip (see peer.rtt). A
+// request unanswered after stallScale round trips is re-sent to another peer
+// and its peer is passed over until it answers; one still unanswered after
+// dropScale round trips costs the peer its connection. The floors keep a
+// garbage-collection pause or a cold database read on an honest peer from
+// looking like silence (a false stall only costs a duplicate request); the
+// ceilings bound what a peer that measured slow once can hold up.
+const (
+	stallScale      = 4
+	minStallTimeout = 250 * time.Millisecond
+	maxStallTimeout = 5 * time.Second
+	dropScale       = 16
+	minDropTimeout  = 5 * time.Second
+	maxDropTimeout  = 30 * time.Second
 )
 
 var (
@@ -76,6 +91,8 @@ var (
 	errInvalidWork      = errors.New("invalid cumulative work")
 	errPeerGone         = errors.New("peer disconnected")
 	errTimeout          = errors.New("request timed out")
+	errUnsolicited      = errors.New("response to no outstanding request")
+	errFlooding         = errors.New("request flood")
 	errQuitting         = errors.New("handler stopped")
 	errBadResponse      = errors.New("response does not answer the request")
 	errBodyMismatch     = errors.New("block body does not match its header")

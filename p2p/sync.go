@@ -10,7 +10,6 @@ import (
 	"github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
-	gethp2p "github.com/ethereum/go-ethereum/p2p"
 )
 
 // Progress describes a chain sync in the terms of eth_syncing.
@@ -75,8 +74,9 @@ func (h *Handler) syncLoop() {
 }
 
 // syncOnce syncs with the heaviest peer if it claims more work than our head.
-// It reports whether our head moved, in which case another peer may still be
-// ahead.
+// It reports whether to sync again at once: our head moved, so another peer
+// may still be ahead, or the sync peer stalled or left, so another should
+// take over now rather than at the next forceSyncCycle.
 func (h *Handler) syncOnce() bool {
 	p := h.peers.heaviest()
 	if p == nil {
@@ -98,10 +98,10 @@ func (h *Handler) syncOnce() bool {
 	switch {
 	case errors.As(err, &pe):
 		p.drop(pe.reason, pe.err)
-	case errors.Is(err, errTimeout):
-		// A peer that claims to be ahead and stalls would hold sync back
-		// for as long as it stays the heaviest.
-		p.drop(gethp2p.DiscUselessPeer, err)
+	case errors.Is(err, errTimeout), errors.Is(err, errPeerGone):
+		// A stalled peer is passed over until it answers, and dropped if it
+		// never does (see roundTrip).
+		log.Debug("Chain sync peer stalled or left", "peer", p.ID().TerminalString(), "err", err)
 	case errors.Is(err, errNoHeaders), err == nil && work.Cmp(claimed) < 0:
 		// The peer served all it had and it weighed less than claimed.
 		p.lowerWork(work)
@@ -112,7 +112,7 @@ func (h *Handler) syncOnce() bool {
 	if moved {
 		h.announceHead()
 	}
-	return moved
+	return moved || errors.Is(err, errTimeout) || errors.Is(err, errPeerGone)
 }
 
 // synchronise imports the peer's chain from our common ancestor on.

@@ -1,16 +1,38 @@
 package p2p
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// handleTransactions hands a peer's transactions to the pool. Rejections are
-// not held against the peer: a transaction valid at its head may be stale at
-// ours.
-func (h *Handler) handleTransactions(p *peer, txs transactionsPacket) {
+// peerTxFaults are the pool's verdicts that no honest node could have reached
+// about a transaction it relays, whatever its head, pool or configuration: a
+// signature from which no sender can be recovered (or for another chain),
+// and fee or value fields no valid transaction has (txpool.ValidateTransaction
+// checks them before any state). Everything else the pool may refuse (a nonce
+// already used, a full pool, a price under our floor, a type not active at
+// our head yet) can be a race or our own policy and is not held against the
+// sender. geth's tx fetcher drops a peer for the same reason on failed blob
+// proofs, the one such check it makes.
+var peerTxFaults = []error{
+	txpool.ErrInvalidSender,
+	core.ErrTipAboveFeeCap,
+	core.ErrFeeCapVeryHigh,
+	core.ErrTipVeryHigh,
+	txpool.ErrNegativeValue,
+	core.ErrNonceMax,
+}
+
+// handleTransactions hands a peer's transactions to the pool. A transaction
+// the pool refuses for one of peerTxFaults costs the peer its connection;
+// other rejections do not.
+func (h *Handler) handleTransactions(p *peer, txs transactionsPacket) error {
 	var fresh []*types.Transaction
 	for _, tx := range txs {
 		hash := tx.Hash()
@@ -20,15 +42,22 @@ func (h *Handler) handleTransactions(p *peer, txs transactionsPacket) {
 		}
 	}
 	if len(fresh) == 0 {
-		return
+		return nil
 	}
 	var rejected int
-	for _, err := range h.txpool.Add(fresh, false) {
-		if err != nil {
-			rejected++
+	for i, err := range h.txpool.Add(fresh, false) {
+		if err == nil {
+			continue
+		}
+		rejected++
+		for _, fault := range peerTxFaults {
+			if errors.Is(err, fault) {
+				return uselessError(fmt.Errorf("invalid transaction %x: %w", fresh[i].Hash(), err))
+			}
 		}
 	}
 	p.Log().Trace("Received transactions", "count", len(txs), "new", len(fresh), "rejected", rejected)
+	return nil
 }
 
 // txLoop gossips every transaction entering the pool.
