@@ -196,4 +196,3 @@ func (l *SignedLog) Append(batch uint64, version uint8, inputs []peg.UTXO) error
 }
 
 func (l *SignedLog) Close() error { return l.f.Close() }
-
