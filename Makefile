@@ -48,6 +48,7 @@ fuzz:
 	$(GO) test ./evm/bridge/ -run '^$$' -fuzz '^FuzzDiffReceiveHeaders$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./evm/bridge/ -run '^$$' -fuzz '^FuzzDiffVerifyInclusion$$' -fuzztime $(FUZZTIME)
 	$(GO) test ./evm/bridge/ -run '^$$' -fuzz FuzzParseTxDifferential -fuzztime $(FUZZTIME)
+	$(GO) test ./evm/bridge/ -run '^$$' -fuzz FuzzPegOutBatch -fuzztime $(FUZZTIME)
 	for f in FuzzParseDepositAddress FuzzVerifyDepositAddress FuzzFederationScript; do \
 		$(GO) test ./peg/ -run '^$$' -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) || exit 1; done
 

@@ -147,9 +147,9 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 // not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"dev":     "0x727799ac203992c05b62febbdbfadca74aadf655299783352197bacfa3f3fbdd",
-		"regtest": "0x56ab520633c8a4ea947d80685794575a9540530c24b8279187f5e21900919ccd",
-		"testnet": "0x25fd81f1f8ca5f30dfee4e4b6bab34e1847e0adcdad399806871528cb190a15c",
+		"dev":     "0xb6275402efe3f26d219caca2c831cae467991c1a653b0db35cb40a26b38ad724",
+		"regtest": "0x35ca150d79e634fb35d27babb8a0b42da448780389d9f05c5a34c76737332cc0",
+		"testnet": "0x8fa745e80256b2746bb34619429f1c6ae578c14a1489afc1d210e177410de451",
 	}
 	for _, name := range Names() {
 		spec, err := Load(name)
@@ -166,6 +166,9 @@ func TestGenesisHashesPinned(t *testing.T) {
 		relay := gen.Alloc[evmbridge.BtcRelayAddress]
 		if len(relay.Code) == 0 || len(relay.Storage) == 0 {
 			t.Errorf("%s: BtcRelay not deployed at genesis", name)
+		}
+		if len(gen.Alloc[evmbridge.BridgeOutAddress].Code) == 0 {
+			t.Errorf("%s: BridgeOut, the Bridge's peg-out half, not deployed at genesis", name)
 		}
 		flipped := *spec
 		flipped.Local = !spec.Local

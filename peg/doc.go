@@ -62,13 +62,14 @@
 // # Peg-out (§5.2, §5.4)
 //
 // BuildPegOut is the Go twin of the Bridge's buildPegOutBatch: requests in
-// id order (≤ maxOutputs); FIFO inputs (≤ maxInputs) until Σin ≥ Σrequested
-// + fee, the fee being feeRate × VSize of the transaction with a change
-// output; each output pays amount − ceil(fee/k); a request whose output
-// would be below its script's dust (546 P2PKH, 540 P2SH, 294 P2WPKH, 330
-// P2WSH and P2TR) is refunded and the batch rebuilt without it; change
-// Σin − Σrequested last if ≥ 330, else left to the fee. Version 2, every
-// nSequence 0xfffffffd, locktime 0. VSize is
+// id order (≤ maxOutputs); FIFO inputs (≤ maxInputs) until Σin ≥
+// Σrequested; change Σin − Σrequested, kept last if ≥ 330 sat (else to the
+// fee); fee = feeRate × VSize of exactly those outputs; each output pays
+// amount − ceil(fee/k); a request whose output would be below its script's
+// dust (546 P2PKH, 540 P2SH, 294 P2WPKH, 330 P2WSH and P2TR) is refunded and
+// the batch planned again without it. Version 2, every nSequence
+// 0xfffffffd, locktime 0. BuildRefresh is buildRefreshBatch's twin,
+// MedianFeeRate feeRate()'s. VSize is
 //
 //	base  = 4 + cs(m) + 41m + cs(k) + Σ(8 + cs(len spk) + len spk) + 4
 //	wit   = cs(t+3) + 1 + 74t + 2 + cs(L) + L
@@ -77,9 +78,11 @@
 // for m inputs, k outputs, threshold t and deposit script length L; it
 // counts 72-byte signatures, so it errs high by at most about one vbyte per
 // two signatures. Batch.Sighashes are btcd's BIP-143 SIGHASH_ALL digests,
-// AssembleWitness puts the first t member signatures in member order, and
-// Batch.VerifySpend runs btcd's script engine with its standard flags on
-// every input.
+// AssembleWitness puts the first t member signatures in member order,
+// WitnessFromRSV does it from the Bridge's r‖s‖v signatures (SignRSV makes
+// them: RFC 6979, low-S, v = 27 + recid; SignatureFromRSV refuses what the
+// Bridge refuses), and Batch.VerifySpend runs btcd's script engine with its
+// standard flags on every input. FeeVoteDigest is what voteFeeRate checks.
 //
 // # Dev keys
 //
@@ -118,9 +121,11 @@
 //   - PEG.md gives one path for "federation keys"; emergency keys take the
 //     next BIP-32 chain of the same account.
 //   - §5.2 step 2 selects inputs until Σin ≥ Σrequested + fee, yet step 4
-//     takes the fee from the requests' shares. Followed as written (the
-//     Bridge must match), but it holds back at least the fee as change and
-//     can refuse a batch that custody could pay; Σin ≥ Σrequested would do.
+//     takes the fee from the requests' shares. Decided: Σin ≥ Σrequested
+//     (here and in the Bridge). The outputs already leave the fee, so the
+//     old rule held back at least the fee as change and refused batches
+//     custody could pay; and with selection independent of the fee, whether
+//     change exists is known first, so the fee pays for the exact vsize.
 //   - §5.3's signer is keccak256 of the 64-byte point (no 0x04 prefix),
 //     as ecrecover returns it; "uncompressed pubkey" read literally would
 //     include the prefix.

@@ -82,12 +82,20 @@ var (
 	ErrNothingToBatch = errors.New("no peg-out request to batch")
 
 	// ErrInsufficientFunds: the FIFO UTXOs, up to maxInputs, do not cover
-	// the requests and the fee (the Bridge's InsufficientFederationFunds).
+	// the requested amounts, or a refresh's fee and change (the Bridge's
+	// InsufficientFederationFunds).
 	ErrInsufficientFunds = errors.New("the federation's UTXOs do not cover the batch")
 
 	// ErrUnsupportedScript: peg-outs pay P2PKH, P2SH, P2WPKH, P2WSH or
 	// P2TR only (§5.1), the scripts whose dust limit §5.2 knows.
 	ErrUnsupportedScript = errors.New("the peg-out script is not P2PKH, P2SH, P2WPKH, P2WSH or P2TR")
+
+	// ErrNothingToRefresh: no UTXO is old enough to need a refresh.
+	ErrNothingToRefresh = errors.New("no federation UTXO needs a refresh")
+
+	// ErrBadSignature: an on-chain signature (r ‖ s ‖ v) is malformed:
+	// not 65 bytes, v not 27 or 28, r or s zero or out of range, or high S.
+	ErrBadSignature = errors.New("malformed r‖s‖v signature")
 
 	// ErrNotEnoughSignatures: fewer signatures than the branch's threshold.
 	ErrNotEnoughSignatures = errors.New("fewer signatures than the threshold")

@@ -27,6 +27,7 @@ var allRules = []error{
 	ErrUnsupportedNetwork, ErrAddressEncoding, ErrWrongNetwork, ErrNotP2WSH, ErrRecipientHex,
 	ErrRecipientLength, ErrInvalidRecipient, ErrAddressMismatch,
 	ErrNothingToBatch, ErrInsufficientFunds, ErrUnsupportedScript, ErrNotEnoughSignatures, ErrSpendInvalid,
+	ErrNothingToRefresh, ErrBadSignature,
 }
 
 // ruleOf returns the one rule err matches, or nil if it matches none or

@@ -1,7 +1,9 @@
 package peg
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 
 	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/btcsuite/btcd/txscript/v2"
@@ -100,6 +102,8 @@ type Batch struct {
 	Paid, Refunded []Request
 	FeeSat         int64
 	ShareSat       int64
+	// VSize is §5.2's vsize of Tx, which the fee pays for.
+	VSize int64
 	// ChangeSat is the change output's value, or 0 when the change was
 	// below minChange and went to the fee.
 	ChangeSat int64
@@ -113,11 +117,16 @@ type Prevout struct {
 	WitnessScript []byte
 }
 
-// BuildPegOut builds the deterministic peg-out of §5.2 steps 1–5:
-// requests in id order (up to MaxOutputs), FIFO inputs until they cover
-// the requests plus the fee of a transaction with a change output, an equal
-// fee share ceil(fee/k) taken from each output, requests whose output would
-// fall below dust refunded and the batch rebuilt without them, change last.
+// BuildPegOut builds the deterministic peg-out of §5.2 steps 1–5, as the
+// Bridge's buildPegOutBatch does: requests in id order (up to MaxOutputs);
+// FIFO inputs until they cover the requested amounts (the fee is paid out
+// of them through the shares, so it needs no inputs of its own); change
+// Σin − Σrequested, kept as the last output if at least 330 sat; fee =
+// FeeRate × VSize of exactly that transaction; an equal share ceil(fee/k)
+// taken from each output; a request whose output would fall below its
+// script's dust refunded and the batch planned again without it. When every
+// request is refunded it returns ErrNothingToBatch with a Batch holding only
+// Refunded (the Bridge makes those refunds and no batch).
 func BuildPegOut(requests []Request, utxos []UTXO, p *BatchParams) (*Batch, error) {
 	if len(requests) > p.MaxOutputs {
 		requests = requests[:p.MaxOutputs]
@@ -127,16 +136,17 @@ func BuildPegOut(requests []Request, utxos []UTXO, p *BatchParams) (*Batch, erro
 			return nil, fmt.Errorf("%w: request %d pays %x", ErrUnsupportedScript, r.ID, r.PkScript)
 		}
 	}
+	if len(requests) == 0 {
+		return nil, ErrNothingToBatch
+	}
 	change, err := DepositScript(p.ChainID, [20]byte{}, p.FedScript)
 	if err != nil {
 		return nil, err
 	}
+	paid := slices.Clone(requests)
 	var refunded []Request
-	for {
-		if len(requests) == 0 {
-			return nil, ErrNothingToBatch
-		}
-		b, dusty, err := buildOnce(requests, utxos, p, change)
+	for len(paid) > 0 {
+		b, dusty, err := planOnce(paid, utxos, p, change)
 		if err != nil {
 			return nil, err
 		}
@@ -144,67 +154,130 @@ func BuildPegOut(requests []Request, utxos []UTXO, p *BatchParams) (*Batch, erro
 			b.Refunded = refunded
 			return b, nil
 		}
-		refunded = append(refunded, requests[dusty])
-		requests = append(requests[:dusty:dusty], requests[dusty+1:]...)
+		refunded = append(refunded, paid[dusty])
+		slices.SortFunc(refunded, func(a, b Request) int { return cmp.Compare(a.ID, b.ID) })
+		paid = slices.Delete(paid, dusty, dusty+1)
 	}
+	return &Batch{Refunded: refunded}, ErrNothingToBatch
 }
 
-// buildOnce builds the batch of exactly these requests, or names the first
-// request whose output would be dust.
-func buildOnce(requests []Request, utxos []UTXO, p *BatchParams, change []byte) (*Batch, int, error) {
-	scripts := make([][]byte, 0, len(requests)+1)
+// planOnce builds the batch paying exactly these requests, or names the
+// first request whose output would be dust.
+func planOnce(requests []Request, utxos []UTXO, p *BatchParams, change []byte) (*Batch, int, error) {
 	var requested int64
+	scripts := make([][]byte, 0, len(requests)+1)
 	for _, r := range requests {
-		scripts = append(scripts, r.PkScript)
 		requested += r.AmountSat
+		scripts = append(scripts, r.PkScript)
 	}
-	scripts = append(scripts, PkScript(change))
-	scriptLen := len(change)
-
-	var in, fee int64
+	var in int64
 	n := 0
-	for n < len(utxos) && n < p.MaxInputs {
+	for n < len(utxos) && n < p.MaxInputs && in < requested {
 		in += utxos[n].ValueSat
 		n++
-		fee = p.FeeRate * VSize(n, scripts, p.Threshold, scriptLen)
-		if in >= requested+fee {
-			break
+	}
+	if in < requested {
+		return nil, 0, fmt.Errorf("%w: need %d sat, %d inputs hold %d", ErrInsufficientFunds, requested, n, in)
+	}
+	changeSat := in - requested
+	if changeSat >= minChange {
+		scripts = append(scripts, PkScript(change))
+	}
+	vsize := VSize(n, scripts, p.Threshold, len(change))
+	k := int64(len(requests))
+	share := (p.FeeRate*vsize + k - 1) / k
+	for i, r := range requests {
+		if r.AmountSat-share < dust(r.PkScript) {
+			return nil, i, nil
 		}
 	}
-	if n == 0 || in < requested+fee {
-		return nil, 0, fmt.Errorf("%w: need %d sat, %d inputs hold %d", ErrInsufficientFunds, requested+fee, n, in)
+	outs := make([]*wire.TxOut, 0, len(scripts))
+	for _, r := range requests {
+		outs = append(outs, wire.NewTxOut(r.AmountSat-share, r.PkScript))
 	}
-	k := int64(len(requests))
-	share := (fee + k - 1) / k
+	b, err := newBatch(utxos[:n], outs, p, change, changeSat)
+	if err != nil {
+		return nil, 0, err
+	}
+	b.Paid, b.ShareSat, b.VSize = requests, share, vsize
+	// The fee is what the shares collect: rounding them up leaves the
+	// excess with the miner, not in change; change too small to keep goes
+	// to the fee as well.
+	b.FeeSat = share * k
+	if b.ChangeSat == 0 {
+		b.FeeSat += changeSat
+	}
+	return b, -1, nil
+}
 
+// newBatch is the transaction of §5.2 step 5 spending utxos to outs and,
+// when changeSat ≥ 330, to the federation's change script last.
+func newBatch(utxos []UTXO, outs []*wire.TxOut, p *BatchParams, change []byte, changeSat int64) (*Batch, error) {
 	tx := wire.NewMsgTx(2)
-	b := &Batch{Tx: tx, FeeSat: fee, ShareSat: share}
-	for _, u := range utxos[:n] {
+	b := &Batch{Tx: tx}
+	for _, u := range utxos {
 		ws, err := DepositScript(p.ChainID, u.Recipient, p.FedScript)
 		if err != nil {
-			return nil, 0, err
+			return nil, err
 		}
 		tx.AddTxIn(&wire.TxIn{PreviousOutPoint: u.OutPoint, Sequence: pegOutSequence})
 		b.Spent = append(b.Spent, Prevout{OutPoint: u.OutPoint, ValueSat: u.ValueSat, WitnessScript: ws})
 	}
-	for i, r := range requests {
-		v := r.AmountSat - share
-		if v < dust(r.PkScript) {
-			return nil, i, nil
+	for _, o := range outs {
+		tx.AddTxOut(o)
+	}
+	if changeSat >= minChange {
+		tx.AddTxOut(wire.NewTxOut(changeSat, PkScript(change)))
+		b.ChangeSat = changeSat
+	}
+	return b, nil
+}
+
+// BuildRefresh is the Bridge's buildRefreshBatch (§5.2): utxos (the
+// UNSPENT ones old enough, FIFO, up to MaxInputs) spent to one change
+// output, the fee FeeRate × VSize paid by custody.
+func BuildRefresh(utxos []UTXO, p *BatchParams) (*Batch, error) {
+	if len(utxos) > p.MaxInputs {
+		utxos = utxos[:p.MaxInputs]
+	}
+	if len(utxos) == 0 {
+		return nil, ErrNothingToRefresh
+	}
+	change, err := DepositScript(p.ChainID, [20]byte{}, p.FedScript)
+	if err != nil {
+		return nil, err
+	}
+	var in int64
+	for _, u := range utxos {
+		in += u.ValueSat
+	}
+	vsize := VSize(len(utxos), [][]byte{PkScript(change)}, p.Threshold, len(change))
+	fee := p.FeeRate * vsize
+	if in < fee+minChange {
+		return nil, fmt.Errorf("%w: need %d sat, %d inputs hold %d", ErrInsufficientFunds, fee+minChange, len(utxos), in)
+	}
+	b, err := newBatch(utxos, nil, p, change, in-fee)
+	if err != nil {
+		return nil, err
+	}
+	b.FeeSat, b.VSize = fee, vsize
+	return b, nil
+}
+
+// MedianFeeRate is the Bridge's batch fee rate: the median (the lower of
+// the two middle values for an even count) of the members' last votes, a
+// member yet to vote (0) counting as start, clamped to [lo, hi].
+func MedianFeeRate(votes []uint32, start, lo, hi uint64) uint64 {
+	r := make([]uint64, len(votes))
+	for i, v := range votes {
+		r[i] = uint64(v)
+		if v == 0 {
+			r[i] = start
 		}
-		tx.AddTxOut(wire.NewTxOut(v, r.PkScript))
 	}
-	b.Paid = requests
-	// The fee is what the shares collect; rounding them up leaves the
-	// excess with the miner, not in change, so that Σshares is the fee.
-	b.FeeSat = share * k
-	if c := in - requested; c >= minChange {
-		tx.AddTxOut(wire.NewTxOut(c, PkScript(change)))
-		b.ChangeSat = c
-	} else {
-		b.FeeSat += c
-	}
-	return b, -1, nil
+	slices.Sort(r)
+	rate := r[(len(r)-1)/2]
+	return min(max(rate, lo), hi)
 }
 
 func (b *Batch) prevOuts() *txscript.MultiPrevOutFetcher {

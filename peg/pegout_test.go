@@ -297,19 +297,28 @@ func TestBuildPegOutRules(t *testing.T) {
 			t.Fatal("the caller's requests were reordered")
 		}
 	})
-	// Inputs must cover the requests plus the fee (§5.2 step 2), so change
-	// is at least the fee: below 330 only at 1 sat/vB.
+	// Inputs cover the requested amounts only (the shares pay the fee):
+	// change below 330 goes to the fee, and the vsize then counts no change
+	// output, so the fee rate is met exactly.
 	t.Run("small change goes to the fee", func(t *testing.T) {
-		p := *d.params
-		p.FeeRate = 1
 		reqs := []Request{{ID: 1, PkScript: p2wpkh, AmountSat: 100_000}}
-		fee := VSize(1, [][]byte{p2wpkh, p2wsh}, 2, 177)
-		b, err := BuildPegOut(reqs, []UTXO{utxo(1, 0, 100_000+329, [20]byte{1})}, &p)
+		b, err := BuildPegOut(reqs, []UTXO{utxo(1, 0, 100_000+329, [20]byte{1})}, d.params)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if fee > 329 || len(b.Tx.TxOut) != 1 || b.ChangeSat != 0 || b.FeeSat != b.ShareSat+329 {
-			t.Fatalf("outputs %v, change %d, fee %d", b.Tx.TxOut, b.ChangeSat, b.FeeSat)
+		vsize := VSize(1, [][]byte{p2wpkh}, 2, 177)
+		if len(b.Tx.TxOut) != 1 || b.ChangeSat != 0 || b.VSize != vsize || b.ShareSat != 2*vsize || b.FeeSat != b.ShareSat+329 {
+			t.Fatalf("outputs %v, change %d, vsize %d, fee %d", b.Tx.TxOut, b.ChangeSat, b.VSize, b.FeeSat)
+		}
+		if b.Tx.TxOut[0].Value != 100_000-2*vsize {
+			t.Fatalf("payee gets %d", b.Tx.TxOut[0].Value)
+		}
+	})
+	t.Run("exact cover needs no extra input", func(t *testing.T) {
+		reqs := []Request{{ID: 1, PkScript: p2wpkh, AmountSat: 100_000}}
+		b, err := BuildPegOut(reqs, []UTXO{utxo(1, 0, 100_000, [20]byte{1}), utxo(2, 0, 5_000_000, [20]byte{1})}, d.params)
+		if err != nil || len(b.Tx.TxIn) != 1 || len(b.Tx.TxOut) != 1 {
+			t.Fatalf("%v: %d inputs, %d outputs", err, len(b.Tx.TxIn), len(b.Tx.TxOut))
 		}
 	})
 	t.Run("max outputs", func(t *testing.T) {
@@ -331,7 +340,7 @@ func TestBuildPegOutRules(t *testing.T) {
 		{"only dust", []Request{{1, p2wpkh, 300}}, big, 50, ErrNothingToBatch},
 		{"OP_RETURN", []Request{{1, opRetrn, 100_000}}, big, 50, ErrUnsupportedScript},
 		{"no utxos", []Request{{1, p2wpkh, 100_000}}, nil, 50, ErrInsufficientFunds},
-		{"not enough", []Request{{1, p2wpkh, 100_000}}, []UTXO{utxo(1, 0, 100_000, [20]byte{1})}, 50, ErrInsufficientFunds},
+		{"not enough", []Request{{1, p2wpkh, 100_000}}, []UTXO{utxo(1, 0, 99_999, [20]byte{1})}, 50, ErrInsufficientFunds},
 		{"max inputs", []Request{{1, p2wpkh, 150_000}},
 			[]UTXO{utxo(1, 0, 100_000, [20]byte{1}), utxo(2, 0, 100_000, [20]byte{1})}, 1, ErrInsufficientFunds},
 	} {
@@ -343,5 +352,65 @@ func TestBuildPegOutRules(t *testing.T) {
 				t.Fatalf("err %v, want %v", err, tc.want)
 			}
 		})
+	}
+}
+
+// On-chain signatures (r‖s‖v) decode to the DER signatures btcd's engine
+// accepts; a high-S or malformed one is refused as the Bridge refuses it.
+func TestWitnessFromRSV(t *testing.T) {
+	d := newDevPeg(t)
+	b, err := BuildPegOut([]Request{{ID: 1, PkScript: p2wpkh, AmountSat: 1_000_000}},
+		[]UTXO{utxo(1, 0, 700_000, [20]byte{1}), utxo(2, 0, 700_000, [20]byte{})}, d.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes, err := b.Sighashes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rsv := make([][]byte, 3)
+	for _, m := range []int{0, 2} {
+		for _, h := range hashes {
+			s := SignRSV(d.keys.Members[m], h)
+			rsv[m] = append(rsv[m], s[:]...)
+		}
+	}
+	if err := b.WitnessFromRSV(rsv, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.VerifySpend(); err != nil {
+		t.Fatal(err)
+	}
+	high := bytes.Clone(rsv[0][:SigRSVLen])
+	var s btcec.ModNScalar
+	s.SetByteSlice(high[32:64])
+	s.Negate()
+	sb := s.Bytes()
+	copy(high[32:64], sb[:])
+	for name, sig := range map[string][]byte{
+		"high S": high, "v 29": append(bytes.Clone(rsv[0][:64]), 29), "64 bytes": rsv[0][:64],
+		"r zero": append(make([]byte, 32), rsv[0][32:SigRSVLen]...),
+	} {
+		if _, err := SignatureFromRSV(sig); ruleOf(err) != ErrBadSignature {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func TestMedianFeeRate(t *testing.T) {
+	for _, c := range []struct {
+		votes         []uint32
+		start, lo, hi uint64
+		want          uint64
+	}{
+		{[]uint32{0, 0, 0}, 2, 1, 1000, 2},
+		{[]uint32{5, 0, 9}, 2, 1, 1000, 5},
+		{[]uint32{5000, 4000, 1}, 2, 1, 1000, 1000},
+		{[]uint32{7, 3}, 2, 1, 1000, 3},
+		{[]uint32{0, 0, 0}, 2, 3, 1000, 3},
+	} {
+		if got := MedianFeeRate(c.votes, c.start, c.lo, c.hi); got != c.want {
+			t.Errorf("%v: %d, want %d", c.votes, got, c.want)
+		}
 	}
 }

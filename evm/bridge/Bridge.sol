@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IBtcRelay, BtcInclusion} from "./IBtcRelay.sol";
+import {BtcInclusion} from "./IBtcRelay.sol";
 import {
     IBridge,
     DepositStatus,
@@ -14,70 +14,14 @@ import {
     Accounting
 } from "./IBridge.sol";
 import {BtcTx} from "./lib/BtcTx.sol";
+import {BridgeBase} from "./BridgeBase.sol";
 
-/// The two-way peg's EVM side (PEG.md §4, §8); today its peg-in part. Its
-/// balance is the BTC not yet pegged in: a peg-in is a value transfer out of
-/// it, so nothing is ever minted (PEG.md D2). Anyone may register a deposit;
-/// the proof decides, never the caller.
-contract Bridge is IBridge {
-    /// A deposit output in custody: three slots, written at registration,
-    /// holding what peg-out needs to spend it (txid, vout, value, epoch) and
-    /// to refresh it before its emergency branch opens (btcHeight). The
-    /// block's hash is not kept: a fourth slot would cost every deposit
-    /// 22,100 gas, and the registering transaction's calldata holds the
-    /// header.
-    struct Utxo {
-        bytes32 txid;
-        // recipient:160 | valueSat:64 | status:8 | state:8 | epoch:16
-        address recipient;
-        uint64 valueSat;
-        DepositStatus status;
-        UtxoState state;
-        uint16 epoch;
-        // btcHeight:32 | vout:32 | requestId:64
-        uint32 btcHeight;
-        uint32 vout;
-        uint64 requestId;
-    }
-
-    /// Storage is one ERC-7201 namespace so that a hard-fork code replacement
-    /// (PEG.md D11) can add fields after these without moving them.
-    /// @custom:storage-location erc7201:mmgeth.bridge.v1
-    struct Layout {
-        Policy policy;
-        // One slot that every peg-in reads and writes.
-        uint64 custodySat;
-        uint64 pegInTotalSat;
-        uint64 fifoLength;
-        uint16 activeEpoch;
-        // The rest of the ledger.
-        uint64 pendingOutSat;
-        uint64 surplusSat;
-        uint64 requestCount; // request ids start at 1
-        uint64 pegOutTotalSat;
-        uint64 faultSat;
-        uint64 feeDeficitSat;
-        uint256 heldWei;
-        uint256 unbackedGenesisWei;
-        mapping(uint16 => Federation) federations;
-        mapping(bytes32 => Utxo) utxos; // key(txid, vout)
-        mapping(uint256 => bytes32) fifo; // custody order, for peg-out input selection
-        mapping(uint64 => PegOutRequest) requests;
-        mapping(address => uint256) held;
-        mapping(uint256 => uint64) fastUsed; // sat credited on the fast tier, per 100 Bitcoin blocks
-    }
-
-    // keccak256(abi.encode(uint256(keccak256("mmgeth.bridge.v1")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant LAYOUT = 0xe0a6508d1b094b3853965a2bc6b7019c8f85b487982442f1e5fc7a0a2660c800;
-
-    uint256 private constant RELAY_ADDRESS = 0x01000007; // BtcRelay
-    uint256 private constant FEDSCRIPT_BASE = 0x01000600;
-    uint256 private constant SAT = 1e10; // wei per satoshi: both chains count 1e8 sat a BTC
-    uint256 private constant TOTAL_WEI = 21_000_000 * 1e18; // Bitcoin's supply, all of it on this chain
-    uint256 private constant FAST_WINDOW = 100; // Bitcoin blocks per fast-tier cap window
-    uint8 private constant REASON_BELOW_MIN = 1;
-    uint8 private constant REASON_CAP = 2;
-
+/// The two-way peg's EVM side (PEG.md §4, §5, §8). Its balance is the BTC
+/// not yet pegged in: a peg-in is a value transfer out of it, so nothing is
+/// ever minted (PEG.md D2), and a peg-out request is a value transfer into
+/// it. Anyone may register a deposit, build a batch or relay signatures and
+/// proofs; the proofs and signatures decide, never the caller.
+contract Bridge is BridgeBase, IBridge {
     /// Raised by the constructor only: the genesis builder passed a peg the
     /// rules cannot run with.
     error InvalidConfig();
@@ -116,9 +60,27 @@ contract Bridge is IBridge {
             fs.emergencyPubkeys.push(f.emergencyPubkeys[i]);
         }
         $.unbackedGenesisWei = unbackedGenesisWei;
+        $.nextRequest = 1;
     }
 
-    // ------------------------------------------------------------------ peg-in
+    /// Value sent without a call would be lost to the ledger: peg-outs go
+    /// through requestPegOut (PEG.md §5.1), never a plain transfer.
+    receive() external payable {
+        revert UseRequestPegOut();
+    }
+
+    /// The peg-out functions (IBridgePegOut) run BridgeOut's code at
+    /// 0x…01000008 in this contract's storage and balance: one contract does
+    /// not fit EIP-170's 24,576 bytes. Unknown selectors revert there.
+    fallback() external payable {
+        assembly {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), 0x01000008, 0, calldatasize(), 0, 0) // OUT
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
+        }
+    }
 
     /// PEG.md §4.2, checks in order. Credits value × 1e10 wei from this
     /// contract's balance to the recipient, or holds it when the recipient
@@ -155,7 +117,7 @@ contract Bridge is IBridge {
         uint64 value = u.valueSat;
         if (value < _dust(btcScript)) revert RefundBelowDust();
         requestId = ++$.requestCount;
-        PegOutRequest storage r = $.requests[requestId];
+        Request storage r = $.requests[requestId];
         r.requester = msg.sender;
         r.amountSat = value;
         r.state = RequestState.QUEUED;
@@ -180,8 +142,6 @@ contract Bridge is IBridge {
         emit CreditClaimed(msg.sender, to, amountWei);
     }
 
-    // ------------------------------------------------------------------- views
-
     function heldCredit(address who) external view returns (uint256) {
         return _layout().held[who];
     }
@@ -197,8 +157,14 @@ contract Bridge is IBridge {
         d.requestId = u.requestId;
     }
 
-    function getPegOutRequest(uint64 id) external view returns (PegOutRequest memory) {
-        return _layout().requests[id];
+    function getPegOutRequest(uint64 id) external view returns (PegOutRequest memory r) {
+        Layout storage $ = _layout();
+        Request storage q = $.requests[id];
+        r.requester = q.requester;
+        r.amountSat = q.amountSat;
+        r.state = q.state;
+        r.btcScript = q.btcScript;
+        if (r.state == RequestState.BATCHED || r.state == RequestState.CONFIRMED) r.batchId = _batchOf($, id);
     }
 
     /// The witness script of recipient's deposit address and its P2WSH program.
@@ -252,8 +218,6 @@ contract Bridge is IBridge {
         if (a.invariantHolds) a.excessWei = lhs - rhs;
     }
 
-    // --------------------------------------------------------------- internals
-
     /// Steps 2–4: the output, read from the whole transaction (the txid is
     /// computed here, never taken from the caller); not seen before; paying
     /// P2WSH(depositScript(chainId, recipient)) of the active federation.
@@ -285,35 +249,6 @@ contract Bridge is IBridge {
             && uint256($.fastUsed[window]) + value <= pol.fastCapSatPer100Blocks;
         uint32 confs = _verifyInclusion(txid, p, fast ? pol.fastConfirmations : need);
         if (confs < need) $.fastUsed[window] += value;
-    }
-
-    /// BtcRelay.verifyInclusion(txid, p, minConfs), its revert data passed on
-    /// unchanged. The proof's ABI encoding is forwarded as it came: a tuple's
-    /// offsets are relative to its start and point forward, so the bytes
-    /// from its start to the end of calldata decode, in BtcRelay, to the p
-    /// this contract reads. Re-encoding it would cost ~2k gas more.
-    function _verifyInclusion(bytes32 txid, BtcInclusion calldata p, uint32 minConfs)
-        private
-        view
-        returns (uint32 confs)
-    {
-        bytes4 selector = IBtcRelay.verifyInclusion.selector;
-        assembly ("memory-safe") {
-            let buf := mload(0x40)
-            let tail := sub(calldatasize(), p)
-            mstore(buf, selector)
-            mstore(add(buf, 4), txid)
-            mstore(add(buf, 36), 0x60) // the tuple follows the three head words
-            mstore(add(buf, 68), minConfs)
-            calldatacopy(add(buf, 100), p, tail)
-            if iszero(staticcall(gas(), RELAY_ADDRESS, buf, add(100, tail), 0x00, 0x20)) {
-                returndatacopy(buf, 0, returndatasize())
-                revert(buf, returndatasize())
-            }
-            if lt(returndatasize(), 0x20) { revert(0, 0) }
-            confs := mload(0x00)
-            if gt(confs, 0xffffffff) { revert(0, 0) }
-        }
     }
 
     /// Step 7: below the minimum or over the cap, a deposit is tracked
@@ -360,50 +295,6 @@ contract Bridge is IBridge {
         if (fee != 0 && !_send(msg.sender, fee)) _hold($, msg.sender, fee);
     }
 
-    /// Step 6: the output enters custody whatever becomes of the credit. The
-    /// record's three slots are written whole, in Solidity's packing of Utxo
-    /// (the tests read them back through getDeposit).
-    function _record(
-        Layout storage $,
-        bytes32 txid,
-        uint32 vout,
-        address recipient,
-        uint64 value,
-        uint256 meta,
-        uint32 height
-    ) private {
-        bytes32 key = _key(txid, vout);
-        Utxo storage u = $.utxos[key];
-        uint256 word1 = uint256(uint160(recipient)) | uint256(value) << 160 | meta << 224;
-        uint256 word2 = uint256(height) | uint256(vout) << 32;
-        assembly ("memory-safe") {
-            let slot := u.slot
-            sstore(slot, txid)
-            sstore(add(slot, 1), word1)
-            sstore(add(slot, 2), word2)
-        }
-        $.fifo[$.fifoLength++] = key;
-        $.custodySat += value;
-    }
-
-    /// status:8 | state:8 | epoch:16, the top 32 bits of a record's second slot.
-    function _utxoMeta(DepositStatus status, uint16 epoch) private pure returns (uint256) {
-        return uint256(uint8(status)) | uint256(uint8(UtxoState.UNSPENT)) << 8 | uint256(epoch) << 16;
-    }
-
-    function _hold(Layout storage $, address who, uint256 amount) private {
-        $.held[who] += amount;
-        $.heldWei += amount;
-        emit PegInCreditHeld(who, amount);
-    }
-
-    /// A value transfer with the 2300-gas stipend only.
-    function _send(address to, uint256 amount) private returns (bool ok) {
-        assembly ("memory-safe") {
-            ok := call(0, to, amount, 0, 0, 0, 0)
-        }
-    }
-
     /// BTC pegged in and on the sidechain, in wei: what left the Bridge, plus
     /// what it holds for claimants, minus genesis allocations nothing backs.
     /// Zero rather than negative when wei was forced into the Bridge before
@@ -412,23 +303,6 @@ contract Bridge is IBridge {
         uint256 out = TOTAL_WEI + $.heldWei;
         uint256 kept = address(this).balance + $.unbackedGenesisWei;
         return out > kept ? out - kept : 0;
-    }
-
-    /// keccak256(txid ‖ u32le(vout)), txid in internal byte order (PEG.md §4.2).
-    function _key(bytes32 txid, uint32 vout) private pure returns (bytes32 k) {
-        uint32 le = ((vout & 0xff) << 24) | ((vout & 0xff00) << 8) | ((vout >> 8) & 0xff00) | (vout >> 24);
-        return keccak256(abi.encodePacked(txid, le));
-    }
-
-    /// sha256d of the transaction, hashed in place from calldata.
-    function _txid(bytes calldata raw) private view returns (bytes32 h) {
-        assembly ("memory-safe") {
-            let buf := mload(0x40)
-            calldatacopy(buf, raw.offset, raw.length)
-            if iszero(staticcall(gas(), 0x02, buf, raw.length, 0x00, 32)) { revert(0, 0) }
-            if iszero(staticcall(gas(), 0x02, 0x00, 32, 0x00, 32)) { revert(0, 0) }
-            h := mload(0x00)
-        }
     }
 
     /// push25(0x01 ‖ u32be(chainId) ‖ recipient) OP_DROP: a deposit script's first 27 bytes.
@@ -476,24 +350,5 @@ contract Bridge is IBridge {
             body := calldataload(add(off, 2))
         }
         return uint16(bytes2(head)) == 0x0020 && body == program;
-    }
-
-    /// The smallest output Bitcoin Core relays for each standard script a
-    /// refund may pay (its GetDustThreshold at 3 sat/vB); anything else is
-    /// UnsupportedScript.
-    function _dust(bytes calldata s) private pure returns (uint256) {
-        uint256 n = s.length;
-        if (n == 25 && s[0] == 0x76 && s[1] == 0xa9 && s[2] == 0x14 && s[23] == 0x88 && s[24] == 0xac) return 546; // P2PKH
-        if (n == 23 && s[0] == 0xa9 && s[1] == 0x14 && s[22] == 0x87) return 540; // P2SH
-        if (n == 22 && s[0] == 0x00 && s[1] == 0x14) return 294; // P2WPKH
-        if (n == 34 && s[0] == 0x00 && s[1] == 0x20) return 330; // P2WSH
-        if (n == 34 && s[0] == 0x51 && s[1] == 0x20) return 330; // P2TR
-        revert UnsupportedScript();
-    }
-
-    function _layout() private pure returns (Layout storage $) {
-        assembly ("memory-safe") {
-            $.slot := LAYOUT
-        }
     }
 }

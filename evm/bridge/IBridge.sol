@@ -82,12 +82,58 @@ struct Deposit {
     uint64 requestId; // the refund's peg-out request, once REFUND_REQUESTED
 }
 
-/// A peg-out request: today only refunds of rejected deposits make them.
+/// A peg-out batch's state. A batch is SIGNING until its newest version has
+/// threshold signatures (READY); a fee bump makes a new version, SIGNING
+/// again. Every version stays confirmable: they spend the same inputs.
+enum BatchState {
+    NONE,
+    SIGNING,
+    READY,
+    CONFIRMED
+}
+
+/// A peg-out request (requestPegOut, or refundDeposit of a rejected deposit).
+/// batchId is the batch paying it once BATCHED or CONFIRMED, else 0.
 struct PegOutRequest {
     address requester;
     uint64 amountSat;
     RequestState state;
     bytes btcScript;
+    uint64 batchId;
+}
+
+/// getPegOutBatch's answer. Per-version fields are arrays indexed by version.
+/// A refresh batch (buildRefreshBatch) pays no request: nRequests 0.
+struct PegOutBatch {
+    BatchState state;
+    bool refresh;
+    uint16 epoch; // the federation whose change output it pays and whose members sign
+    uint64 createdBlock; // the sidechain block that built it: the signing gate waits for its finality
+    uint64 firstRequest;
+    uint16 nRequests; // requests firstRequest.. firstRequest+nRequests-1, those REFUNDED as dust excepted
+    uint64 shareSat; // fee share taken from each paid request
+    uint64 requestedSat; // Σ amounts of the paid requests
+    uint64 inSat; // Σ input values
+    bytes32[] inputKeys; // the UTXOs spent, in input order
+    bytes32[] txids;
+    uint64[] feeSat;
+    uint64[] changeSat; // 0: no change output
+    uint32[] feeRate; // sat/vB the version was built at
+    uint16[] signedBitmap; // bit m: member m signed every input of the version
+    uint32[] readyBtcHeight; // BtcRelay's best height when the version became READY, 0 before
+}
+
+/// One custody record in FIFO order (utxos()).
+struct UtxoInfo {
+    bytes32 key;
+    bytes32 txid;
+    uint32 vout;
+    uint64 valueSat;
+    address recipient; // 0: federation change
+    UtxoState state;
+    uint32 btcHeight;
+    uint16 epoch;
+    uint64 batchId; // the batch reserving or spending it, 0 if none
 }
 
 /// The custody ledger and the supply invariant (PEG.md §8):
@@ -112,16 +158,31 @@ struct Accounting {
     bool invariantHolds;
 }
 
-/// The peg at 0x0000000000000000000000000000000001000006 (PEG.md §8), peg-in
-/// part: deposits are credited from the Bridge's own balance, which is the
-/// supply not yet pegged in.
-interface IBridge {
+/// The Bridge's events and errors, shared by its two code halves.
+interface IBridgeEvents {
+
     event PegIn(bytes32 indexed txid, uint32 vout, address indexed recipient, uint64 valueSat, uint32 btcHeight);
     event PegInCreditHeld(address indexed recipient, uint256 amountWei);
     /// reason: 1 below minPegInSat, 2 over pegInCapSat.
     event PegInRejected(bytes32 indexed txid, uint32 vout, address indexed recipient, uint64 valueSat, uint8 reason);
     event PegOutRequested(uint64 indexed requestId, address indexed requester, bytes btcScript, uint64 amountSat);
     event CreditClaimed(address indexed recipient, address indexed to, uint256 amountWei);
+    /// reason 1: the output would be dust after the request's fee share.
+    event PegOutRefunded(uint64 indexed requestId, uint8 reason);
+    event PegOutBatchCreated(
+        uint64 indexed batchId,
+        uint8 version,
+        bytes32 txid,
+        uint64 firstRequest,
+        uint16 nRequests,
+        uint64 feeSat,
+        bytes unsignedTx
+    );
+    event PegOutSignatures(uint64 indexed batchId, uint8 indexed member, uint8 version, bytes sigs);
+    event PegOutReady(uint64 indexed batchId, uint8 version, bytes32 txid);
+    event PegOutConfirmed(uint64 indexed batchId, uint8 version, bytes32 txid, uint32 btcHeight);
+    event FeeRateVote(uint8 indexed member, uint32 satPerVByte);
+    event FederationFault(bytes32 indexed btcTxid, bytes32 utxoKey);
 
     error InvalidRecipient();
     error MalformedTx(uint256 offset);
@@ -135,6 +196,35 @@ interface IBridge {
     error UnsupportedScript();
     error NothingHeld();
     error TransferFailed();
+    error UseRequestPegOut();
+    error NotSatoshiMultiple();
+    error BelowMinimumPegOut(uint64 sat);
+    error NothingToBatch();
+    error BatchIntervalNotElapsed(uint256 nextBlock);
+    error TooManyInflight();
+    error InsufficientFederationFunds(uint64 needSat, uint64 haveSat);
+    error UnknownBatch(uint64 id);
+    error WrongState();
+    error NotMember(uint8 m);
+    error BadSignature(uint256 input);
+    error HighS(uint256 input);
+    error AlreadySigned(uint8 m);
+    error BadSigLength();
+    error TooEarlyToBump(uint32 btcBlocksLeft);
+    error CannotBump();
+    error PegOutsHalted();
+    error StaleVote();
+    error NothingToRefresh();
+    error InputOutOfRange(uint32 input);
+    error NotFederationUtxo(bytes32 key);
+    error AuthorizedSpend(uint64 batchId);
+}
+
+/// The peg at 0x0000000000000000000000000000000001000006 (PEG.md §8):
+/// deposits are credited from the Bridge's own balance, which is the supply
+/// not yet pegged in; peg-outs return value to it and are paid on Bitcoin by
+/// deterministic batches the federation signs on chain.
+interface IBridge is IBridgeEvents {
 
     function registerPegIn(bytes calldata btcTx, BtcInclusion calldata p, uint32 vout, address recipient)
         external
@@ -150,4 +240,28 @@ interface IBridge {
     function policy() external view returns (Policy memory);
     function policyHash() external view returns (bytes32);
     function accounting() external view returns (Accounting memory);
+}
+
+/// The Bridge's peg-out functions (PEG.md §5, §8), served at the Bridge's
+/// address by BridgeOut's code through the Bridge's fallback (DELEGATECALL).
+interface IBridgePegOut is IBridgeEvents {
+    function requestPegOut(bytes calldata btcScript) external payable returns (uint64 requestId);
+    function buildPegOutBatch() external returns (uint64 batchId);
+    function buildRefreshBatch() external returns (uint64 batchId);
+    function addSignatures(uint64 batchId, uint8 version, uint8 member, bytes calldata sigs)
+        external
+        returns (uint8 signers);
+    function confirmPegOut(uint64 batchId, uint8 version, BtcInclusion calldata p) external;
+    function bumpPegOutFee(uint64 batchId) external returns (uint8 version);
+    function reportUnauthorizedSpend(bytes calldata btcTx, BtcInclusion calldata p, uint32 input) external;
+    function voteFeeRate(uint8 member, uint32 satPerVByte, uint64 nonce, bytes calldata sig65) external;
+    function getPegOutBatch(uint64 id) external view returns (PegOutBatch memory);
+    function pegOutTx(uint64 batchId, uint8 version)
+        external
+        view
+        returns (bytes memory unsignedTx, bytes32 txid, bytes32[] memory sighashes);
+    function utxos(uint256 cursor, uint256 count) external view returns (UtxoInfo[] memory list, uint256 next);
+    function feeRate() external view returns (uint32);
+    function feeVotes() external view returns (uint32[] memory rates, uint64[] memory nonces);
+    function pegOutQueue() external view returns (uint64 next, uint64 last, uint64 batches, uint64 lastBatchBlock, uint8 inflight, bool halted);
 }

@@ -26,16 +26,44 @@ const TotalSupplyBTC = 21_000_000
 // SatToWei is the wei of one satoshi (18 − 8 decimals).
 var SatToWei = big.NewInt(1e10)
 
+// BridgeOutAddress holds BridgeOut, the Bridge's peg-out half: its code
+// runs in the Bridge's storage through the Bridge's fallback, so every
+// peg-out call goes to BridgeAddress (Bridge.sol, BridgeOut.sol).
+var BridgeOutAddress = common.HexToAddress("0x0000000000000000000000000000000001000008")
+
 var (
 	//go:embed Bridge.bin
 	bridgeBin string
 	//go:embed Bridge.abi.json
 	bridgeABIJSON string
+	//go:embed BridgeOut.bin
+	bridgeOutBin string
+	//go:embed BridgeOut.abi.json
+	bridgeOutABIJSON string
 
-	// BridgeABI is the committed ABI of Bridge.sol.
-	BridgeABI      = mustABI(bridgeABIJSON)
-	bridgeCreation = common.FromHex(strings.TrimSpace(bridgeBin))
+	// BridgeABI is the ABI served at BridgeAddress: Bridge.sol's and
+	// BridgeOut.sol's functions (events and errors are shared).
+	BridgeABI         = mergeABI(mustABI(bridgeABIJSON), mustABI(bridgeOutABIJSON))
+	bridgeCreation    = common.FromHex(strings.TrimSpace(bridgeBin))
+	bridgeOutCreation = common.FromHex(strings.TrimSpace(bridgeOutBin))
 )
+
+// mergeABI adds b's functions, events and errors to a; the constructor is a's.
+func mergeABI(a, b abi.ABI) abi.ABI {
+	for n, m := range b.Methods {
+		if _, dup := a.Methods[n]; dup {
+			panic("evm/bridge: both halves of the Bridge define " + n)
+		}
+		a.Methods[n] = m
+	}
+	for n, e := range b.Events {
+		a.Events[n] = e
+	}
+	for n, e := range b.Errors {
+		a.Errors[n] = e
+	}
+	return a
+}
 
 // DepositStatus mirrors the Solidity enum (IBridge.sol).
 type DepositStatus uint8
@@ -126,12 +154,14 @@ type Deposit struct {
 	RequestID uint64 `abi:"requestId"`
 }
 
-// PegOutRequest is getPegOutRequest's answer.
+// PegOutRequest is getPegOutRequest's answer; BatchID is the batch paying
+// it once BATCHED or CONFIRMED, else 0.
 type PegOutRequest struct {
 	Requester common.Address
 	AmountSat uint64
 	State     RequestState
 	BtcScript []byte
+	BatchID   uint64
 }
 
 // Accounting is accounting()'s answer: the custody ledger and the supply

@@ -60,7 +60,7 @@ func TestRuntimeCodeSize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for name, code := range map[string][]byte{"BtcRelay": relay.Code, "Bridge": alloc[BridgeAddress].Code} {
+	for name, code := range map[string][]byte{"BtcRelay": relay.Code, "Bridge": alloc[BridgeAddress].Code, "BridgeOut": alloc[BridgeOutAddress].Code} {
 		t.Logf("%s runtime code: %d bytes (limit %d)", name, len(code), params.MaxCodeSize)
 		if len(code) == 0 || len(code) > params.MaxCodeSize {
 			t.Errorf("%s runtime code %d bytes, limit %d", name, len(code), params.MaxCodeSize)

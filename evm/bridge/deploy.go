@@ -136,7 +136,8 @@ func runConstructor(code []byte) (types.Account, error) {
 // §10.3): the Bridge, its storage made by its constructor from the network's
 // peg parameters and its balance the whole supply less unbackedGenesisWei
 // (the dev allocations), and the FedScript data contract of epoch 0, whose
-// code is 0x00 ‖ the federation script. It returns the derived policy too,
+// code is 0x00 ‖ the federation script, and BridgeOut, the Bridge's
+// peg-out half (code only). It returns the derived policy too,
 // the one the contracts now hold.
 func DeployPeg(chainID uint32, params *peg.Params, unbackedGenesisWei *big.Int) (types.GenesisAlloc, *peg.Policy, error) {
 	total := new(big.Int).Mul(big.NewInt(TotalSupplyBTC), big.NewInt(1e18))
@@ -164,8 +165,16 @@ func DeployPeg(chainID uint32, params *peg.Params, unbackedGenesisWei *big.Int) 
 		return nil, nil, fmt.Errorf("Bridge: %w", err)
 	}
 	bridge.Balance = total.Sub(total, unbackedGenesisWei)
+	out, err := runConstructor(bridgeOutCreation)
+	if err != nil {
+		return nil, nil, fmt.Errorf("BridgeOut: %w", err)
+	}
+	if len(out.Storage) != 0 {
+		return nil, nil, errors.New("BridgeOut: its creation wrote storage; it must hold none")
+	}
 	return types.GenesisAlloc{
-		BridgeAddress: bridge,
-		fed.FedScript: {Code: append([]byte{0x00}, pol.Federation.WitnessScript...), Balance: new(big.Int)},
+		BridgeAddress:    bridge,
+		BridgeOutAddress: out,
+		fed.FedScript:    {Code: append([]byte{0x00}, pol.Federation.WitnessScript...), Balance: new(big.Int)},
 	}, pol, nil
 }

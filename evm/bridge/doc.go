@@ -2,7 +2,8 @@
 // sources, the committed bytecode and ABIs built from them, their genesis
 // deployment, and Go bindings for calling them: BtcRelay, the Bitcoin light
 // client at 0x…01000007 (PEG.md §2, §3), and the Bridge at 0x…01000006 with
-// its FedScript data contract at 0x…01000600 (PEG.md §4, §8; peg-in today).
+// its FedScript data contract at 0x…01000600 and its peg-out half BridgeOut
+// at 0x…01000008 (PEG.md §4, §5, §8).
 // It does not own the Go reference rules (btcspv, peg), the genesis spec
 // (genesis/) or any RPC.
 //
@@ -10,8 +11,11 @@
 //
 //	IBtcRelay.sol        structs (BtcInclusion, RelayParams, Checkpoint), events, errors, interface (PEG.md §8)
 //	BtcRelay.sol         the light client
-//	IBridge.sol          the Bridge's enums, structs (Policy, Federation, Deposit, Accounting), events, errors
-//	Bridge.sol           the peg: registerPegIn, refundDeposit, claim, views
+//	IBridge.sol          the Bridge's enums, structs, events and errors (IBridgeEvents), IBridge, IBridgePegOut
+//	BridgeBase.sol       the storage layout, constants and helpers both halves share
+//	Bridge.sol           peg-in: registerPegIn, refundDeposit, claim, views; fallback → BridgeOut
+//	BridgeOut.sol        peg-out (PEG.md §5), run by DELEGATECALL in the Bridge's storage
+//	lib/PegOutTx.sol     the peg-out serialization and BIP-143 sighashes (= peg.BuildPegOut, btcd)
 //	lib/BtcHeader.sol    header fields from calldata; CompactToBig, BigToCompact, CalcWork
 //	lib/BtcTx.sol        the transaction parser, bit-exact with btcspv.ParseTx
 //	lib/Sha256d.sol      double SHA-256 on precompile 0x02, the only hashing used
@@ -19,6 +23,7 @@
 //	deploy.go            DeployBtcRelay, DeployPeg: the genesis accounts, by running the constructors
 //	abi.go               BtcRelay bindings and custom-error decoding (RevertError, both ABIs)
 //	bridge.go            Bridge bindings: Go twins of its structs, calldata, PolicyHash
+//	pegout.go            peg-out bindings: calldata, PegOutBatch, UtxoInfo, views
 //	proof.go             NewPegInProof: registerPegIn's arguments from a raw block
 //	view.go              View: read-only calls on a *state.StateDB
 //	gen.go               go:generate entry for internal/gencontracts
@@ -171,6 +176,64 @@
 // decoding and parsing. PEG.md §13's 152k–177k estimate leaves out the BtcRelay call and the
 // ledger and policy slots.
 //
+// # Bridge: peg-out (PEG.md §5), in BridgeOut.sol
+//
+// One contract does not fit EIP-170: with the peg-out side the Bridge's creation code was
+// 36 KB. Moving only pure helpers to 0x…01000008 (§10.3) would not do, the peg-out logic
+// itself is about 20 KB, so the peg-out half is a second contract whose code the Bridge's
+// fallback runs by DELEGATECALL: one address, one balance, one ERC-7201 namespace, declared
+// once in BridgeBase.sol. BridgeOut at its own address refuses every state change
+// (NotDelegated). Runtime sizes: Bridge 13.5 KB, BridgeOut 24.4 KB of 24,576 (tight: the
+// next peg-out feature needs a third half or fewer views). Go's BridgeABI merges both ABIs.
+//
+// requestPegOut(script): NotSatoshiMultiple, BelowMinimumPegOut(sat), UnsupportedScript (the
+// five standard kinds), PegOutsHalted; pendingOutSat += amount; a plain transfer reverts
+// UseRequestPegOut. Request ids are shared with refunds of rejected deposits.
+//
+// buildPegOutBatch(): PegOutsHalted, NothingToBatch, TooManyInflight (4), BatchIntervalNotElapsed
+// (unless maxOutputs requests wait, or it is the first batch). Candidates: the oldest
+// min(pending, maxOutputs) requests. Inputs: UNSPENT records in FIFO order until Σin ≥
+// Σrequested (InsufficientFederationFunds(need, have) past maxInputs). change = Σin −
+// Σrequested, an output only if ≥ 330; vsize by §5.2's formula over exactly the outputs
+// made; fee = feeRate() × vsize; share = ceil(fee/k). A candidate whose amount − share is
+// below its script's dust is refunded in wei (PegOutRefunded(id, 1)) and the plan redone;
+// all refunded: no batch, id 0. Stored: inputs (keys), per version txid, fee, change, rate,
+// vsize and one sighash slot per input; the bytes are logged (PegOutBatchCreated) and rebuilt
+// by pegOutTx(). Inputs RESERVED with the batch id.
+//
+// addSignatures(batch, version, member, r‖s‖v…): UnknownBatch, WrongState, NotMember,
+// BadSigLength, AlreadySigned (per version), HighS(i), BadSignature(i) (v ∉ {27,28} or
+// ecrecover ≠ signer). Only the bitmap is stored; the signatures are in PegOutSignatures.
+// At the threshold: PegOutReady, readyBtcHeight = BtcRelay's best height (the RBF clock),
+// and READY if it is the newest version.
+//
+// confirmPegOut(batch, version, proof): any version (they spend the same inputs), at
+// pegOutConfirmations, txid as stored (a wrong one is MerkleMismatch). Inputs SPENT, change
+// recorded UNSPENT at vout = number of paid outputs (usable from now on), requests
+// CONFIRMED; custodySat −= Σin − change, pendingOutSat −= Σrequested, pegOutTotalSat +=
+// Σrequested; what custody paid beyond the shares (dropped change, bumps, refreshes) comes
+// from surplusSat, the rest is feeDeficitSat. The invariant holds as an equality throughout.
+//
+// bumpPegOutFee(batch): READY, rbfAfterBtcBlocks Bitcoin blocks after the newest version
+// became READY (TooEarlyToBump(left)); rate = max(median, ceil(1.25 × old)) capped at
+// feeRateMax; the extra (rate − old) × vsize comes from change (CannotBump below 330 + extra).
+// buildRefreshBatch(): the UNSPENT records at least refreshAgeBlocks deep (FIFO, ≤ maxInputs)
+// to one change output at feeRate() (NothingToRefresh, InsufficientFederationFunds).
+// voteFeeRate(member, rate, nonce, sig): keccak256("mmgeth/feevote/v1" ‖ u32 chainId ‖ u8
+// member ‖ u32 rate ‖ u64 nonce) signed by the member (StaleVote for an old nonce or rate 0);
+// feeRate() is the lower median, a silent member counting feeRateStart, clamped.
+// reportUnauthorizedSpend(tx, proof, input): parsed as registerPegIn parses (InputOutOfRange);
+// the outpoint must be UNSPENT or RESERVED (NotFederationUtxo) and the tx no version of the
+// reserving batch (AuthorizedSpend(batch)); the UTXO becomes SPENT, custody → faultSat,
+// pegOutsHalted for good (requestPegOut, builds: PegOutsHalted), FederationFault.
+//
+// # Gas (measured: go test ./evm/bridge/ -run TestPegOutGas -v)
+//
+// buildPegOutBatch: 274k for one input and one output with change; 71.4k per further input
+// (goal 60k: two new slots, 44.2k, plus four cold reads and two writes of the record and the
+// BIP-143 hashing), 14.5k per output (goal 15k). addSignatures: 53.4k for one input; 7.4k per
+// further input per member (goal 8k). confirmPegOut of one input with change: 183k.
+//
 // # Where this departs from PEG.md, and what PEG.md gets wrong
 //
 //   - Bridge: getDeposit has no btcBlock: storing it would cost every deposit 22,100 gas (the
@@ -184,7 +247,7 @@
 //     pegInRelayerFeeSat is 32 bits so that every field a peg-in reads fits one slot.
 //
 //   - Bridge: extra errors InvalidConfig (constructor), TransferFailed (claim), and event
-//     CreditClaimed; peg-out errors of §8 are not declared until peg-out uses them.
+//     CreditClaimed.
 //
 //   - Bridge: the active epoch's FedScript is found at 0x…01000600 + epoch and its length by
 //     EXTCODESIZE, not from storage (one cold read less); the constructor refuses a federation
@@ -226,6 +289,23 @@
 //   - ForkTooDeep reports the exact fork height: the walk goes down to the
 //     best chain (every stored header descends from the checkpoint, which no
 //     reorg removes).
+//
+//   - Peg-out, §5.2 step 2: inputs cover Σrequested, not Σrequested + fee. Step 4 takes
+//     the fee from the requests' shares, so the outputs already leave it; requiring the fee
+//     again holds back change and refuses batches custody can pay. It also makes the vsize
+//     exact: selection no longer depends on the fee, so whether a change output exists is
+//     known before the fee is computed, and the fee is feeRate × the vsize of the real
+//     transaction (with change dropped to the fee, no phantom change output is paid for).
+//
+//   - Peg-out, §8: PegOutBatch is defined (per-version arrays), getPegOutRequest gains
+//     batchId (found by a binary search over batches, not stored: a slot per output would cost
+//     22.1k), extra views feeRate, feeVotes, pegOutQueue, and errors NothingToRefresh,
+//     InputOutOfRange, NotFederationUtxo, AuthorizedSpend, NotDelegated. Refunds of dust
+//     requests are paid in wei at batching. requestPegOut refuses while halted.
+//
+//   - Peg-out: a request far larger than maxInputs UTXOs can hold blocks the queue
+//     (InsufficientFederationFunds) until deposits or change consolidate; refresh batches
+//     consolidate.
 //
 //   - PEG.md §12 lists a "header of 79 bytes" among proof faults
 //     (BadHeaderLength); a 79-byte receiveHeaders input is BadHeadersLength.

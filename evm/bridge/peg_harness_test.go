@@ -156,7 +156,11 @@ func (h *pegHarness) checkSupply() Accounting {
 	total := new(big.Int).Mul(big.NewInt(TotalSupplyBTC), big.NewInt(1e18))
 	rhs := new(big.Int).Sub(total, h.balance(BridgeAddress))
 	rhs.Add(rhs, a.HeldWei).Sub(rhs, devAlloc)
-	sat := new(big.Int).SetUint64(a.PendingOutSat + a.SurplusSat - a.FaultSat - a.FeeDeficitSat)
+	// In big integers: faults can exceed what is owed (uint64 would wrap).
+	sat := new(big.Int).SetUint64(a.PendingOutSat)
+	sat.Add(sat, new(big.Int).SetUint64(a.SurplusSat))
+	sat.Sub(sat, new(big.Int).SetUint64(a.FaultSat))
+	sat.Sub(sat, new(big.Int).SetUint64(a.FeeDeficitSat))
 	rhs.Add(rhs, sat.Mul(sat, SatToWei))
 	lhs := new(big.Int).Mul(new(big.Int).SetUint64(a.CustodySat), SatToWei)
 	if lhs.Cmp(rhs) != 0 {

@@ -545,7 +545,7 @@ func TestMinDifficultyReorgToShorterChain(t *testing.T) {
 // TestLayoutSlot: each contract's ERC-7201 base slot is the one its
 // namespace names, so that a hard-fork replacement finds its storage.
 func TestLayoutSlot(t *testing.T) {
-	for file, ns := range map[string]string{"BtcRelay.sol": "mmgeth.btcrelay.v1", "Bridge.sol": "mmgeth.bridge.v1"} {
+	for file, ns := range map[string]string{"BtcRelay.sol": "mmgeth.btcrelay.v1", "BridgeBase.sol": "mmgeth.bridge.v1"} {
 		inner := new(big.Int).SetBytes(crypto.Keccak256([]byte(ns)))
 		inner.Sub(inner, big.NewInt(1))
 		slot := crypto.Keccak256(common.BigToHash(inner).Bytes())

@@ -171,14 +171,16 @@ func (v *View) GetDeposit(txid common.Hash, vout uint32) (Deposit, error) {
 	}, nil
 }
 
-// PegOutRequest is a peg-out request; today refunds of rejected deposits.
+// PegOutRequest is a peg-out request (requestPegOut, or a refund of a
+// rejected deposit); a request never made has State RequestNone.
 func (v *View) PegOutRequest(id uint64) (PegOutRequest, error) {
 	out, err := v.callBridge("getPegOutRequest", id)
 	if err != nil {
 		return PegOutRequest{}, err
 	}
 	raw := *abi.ConvertType(out[0], new(requestABI)).(*requestABI)
-	return PegOutRequest{Requester: raw.Requester, AmountSat: raw.AmountSat, State: RequestState(raw.State), BtcScript: raw.BtcScript}, nil
+	return PegOutRequest{Requester: raw.Requester, AmountSat: raw.AmountSat, State: RequestState(raw.State),
+		BtcScript: raw.BtcScript, BatchID: raw.BatchID}, nil
 }
 
 // HeldCredit is the wei held for who, which claim() pays out.
@@ -262,5 +264,6 @@ type (
 		AmountSat uint64
 		State     uint8
 		BtcScript []byte
+		BatchID   uint64 `abi:"batchId"`
 	}
 )

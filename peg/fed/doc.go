@@ -1,7 +1,19 @@
 // Package fed is the logic of mmfed, the federator and relayer daemon
 // (PEG.md §5.5), as a library that cmd/mmfed wraps and tests run in-process.
-// Today it holds the header relay; deposit proofs, signing, broadcasting and
-// votes join it with the peg.
+// Today it holds the header relay and the signing rules (signrules.go);
+// deposit proofs, the signing loop, broadcasting and votes join it.
+//
+// # Signing rules (PEG.md §5.5)
+//
+// SignRules.Check applies, in order: the batch's block is finalized
+// (ErrNotFinalized); peg.BuildPegOut over the batch's requests and inputs
+// at its fee rate gives the Bridge's bytes and btcd gives its sighashes
+// (ErrRebuildMismatch); the rate is within the operator's bound
+// (ErrFeeTooHigh); no input was signed for another batch (ErrDoubleSpend,
+// from SignedLog: append-only, fsync'd before Check returns, read back at
+// start, so a kill -9 between signing and broadcasting cannot lead to a
+// conflicting signature); the daily outflow cap (ErrOutflowCap). Every
+// refusal is counted in mmfed/sign/refused/<rule>.
 //
 // # Relay
 //

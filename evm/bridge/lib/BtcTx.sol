@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IBridge} from "../IBridge.sol";
+import {IBridgeEvents} from "../IBridge.sol";
 
 /// Bitcoin transaction parsing from calldata, bit-exact with btcspv.ParseTx
 /// (same checks, same order, same offsets in MalformedTx):
@@ -25,9 +25,9 @@ library BtcTx {
         returns (uint64 value, uint256 scriptOff, uint256 scriptLen)
     {
         uint256 len = raw.length;
-        if (len == 64) revert IBridge.Tx64Bytes();
-        if (len > MAX_SIZE) revert IBridge.MalformedTx(MAX_SIZE);
-        if (len < 4) revert IBridge.MalformedTx(0);
+        if (len == 64) revert IBridgeEvents.Tx64Bytes();
+        if (len > MAX_SIZE) revert IBridgeEvents.MalformedTx(MAX_SIZE);
+        if (len < 4) revert IBridgeEvents.MalformedTx(0);
         uint256 base;
         assembly ("memory-safe") {
             base := raw.offset
@@ -35,7 +35,7 @@ library BtcTx {
         uint256 off = 4;
         uint256 n;
         (n, off) = _count(base, len, off, MIN_IN);
-        if (n == 0) revert IBridge.MalformedTx(4);
+        if (n == 0) revert IBridgeEvents.MalformedTx(4);
         for (uint256 i; i < n; ++i) {
             off = _skip(len, off, 36);
             (, off) = _script(base, len, off);
@@ -43,7 +43,7 @@ library BtcTx {
         }
         uint256 at = off;
         (n, off) = _count(base, len, off, MIN_OUT);
-        if (n == 0) revert IBridge.MalformedTx(at);
+        if (n == 0) revert IBridgeEvents.MalformedTx(at);
         bool found;
         for (uint256 i; i < n; ++i) {
             uint256 valueOff = off;
@@ -58,13 +58,34 @@ library BtcTx {
             off = end;
         }
         off = _skip(len, off, 4);
-        if (off != len) revert IBridge.MalformedTx(off);
-        if (!found) revert IBridge.VoutOutOfRange(vout);
+        if (off != len) revert IBridgeEvents.MalformedTx(off);
+        if (!found) revert IBridgeEvents.VoutOutOfRange(vout);
+    }
+
+    /// Parses the whole transaction as output() does and returns the outpoint
+    /// input `index` spends. Reverts as output() does, or InputOutOfRange.
+    function input(bytes calldata raw, uint32 index) internal pure returns (bytes32 prevTxid, uint32 prevVout) {
+        output(raw, 0); // the whole-transaction checks; every valid transaction has output 0
+        uint256 len = raw.length;
+        uint256 base;
+        assembly ("memory-safe") {
+            base := raw.offset
+        }
+        (uint256 n, uint256 off) = _compactSize(base, len, 4);
+        if (index >= n) revert IBridgeEvents.InputOutOfRange(index);
+        for (uint256 i; i < index; ++i) {
+            (, off) = _script(base, len, off + 36);
+            off += 4;
+        }
+        assembly ("memory-safe") {
+            prevTxid := calldataload(add(base, off))
+        }
+        prevVout = uint32(_le(base + off + 32, 4));
     }
 
     /// Advances past n bytes, or reverts at the field's start.
     function _skip(uint256 len, uint256 off, uint256 n) private pure returns (uint256) {
-        if (n > len - off) revert IBridge.MalformedTx(off);
+        if (n > len - off) revert IBridgeEvents.MalformedTx(off);
         return off + n;
     }
 
@@ -82,7 +103,7 @@ library BtcTx {
         uint256 start = next;
         next = _skip(len, next, size);
         v = _le(base + start, size);
-        if (v < floor) revert IBridge.MalformedTx(at);
+        if (v < floor) revert IBridgeEvents.MalformedTx(at);
     }
 
     /// An item count the remaining bytes can hold at minSize bytes an item.
@@ -92,14 +113,14 @@ library BtcTx {
         returns (uint256 n, uint256 next)
     {
         (n, next) = _compactSize(base, len, off);
-        if (n > (len - next) / minSize) revert IBridge.MalformedTx(off);
+        if (n > (len - next) / minSize) revert IBridgeEvents.MalformedTx(off);
     }
 
     /// A length-prefixed script: where its bytes start and end.
     function _script(uint256 base, uint256 len, uint256 off) private pure returns (uint256 start, uint256 end) {
         uint256 n;
         (n, start) = _compactSize(base, len, off);
-        if (n > len - start) revert IBridge.MalformedTx(off);
+        if (n > len - start) revert IBridgeEvents.MalformedTx(off);
         end = start + n;
     }
 

@@ -20,7 +20,7 @@ import (
 
 // Contracts are the deployable contracts, by name; each gets <Name>.bin
 // (creation code, hex) and <Name>.abi.json.
-var Contracts = []string{"BtcRelay", "Bridge"}
+var Contracts = []string{"BtcRelay", "Bridge", "BridgeOut"}
 
 // ErrNoTooling means solc-js is not installed: the caller may skip.
 var ErrNoTooling = errors.New("solc-js not installed (run `make tools`)")
