@@ -80,6 +80,12 @@ func (d *devAPI) Revert(id uint64) (bool, error) {
 	if err := d.n.mmchain.Rewind(target.Number.Uint64()); err != nil {
 		return false, err
 	}
+	// The pool resets to the new head in the background; a client that asks
+	// for its pending nonce right after the revert must get the rewound one,
+	// or its next transaction waits behind a nonce gap forever.
+	if err := d.n.pool.Sync(); err != nil {
+		return false, err
+	}
 	return true, nil
 }
 

@@ -41,7 +41,7 @@ type Node struct {
 	stack   *gethnode.Node
 	db      ethdb.Database
 	chain   *core.BlockChain
-	pool    *txpool.TxPool
+	pool    *txPool
 	engine  *consensus.Engine
 	mmchain *chain.Chain
 	work    *miner.WorkServer
@@ -177,9 +177,11 @@ func (n *Node) setup() error {
 	poolCfg := legacypool.DefaultConfig
 	poolCfg.Journal = ""
 	legacy := legacypool.New(poolCfg, n.chain)
-	if n.pool, err = txpool.New(poolCfg.PriceLimit, n.chain, []txpool.SubPool{legacy}); err != nil {
+	pool, err := txpool.New(poolCfg.PriceLimit, n.chain, []txpool.SubPool{legacy})
+	if err != nil {
 		return err
 	}
+	n.pool = &txPool{TxPool: pool}
 	// First registered, last stopped: the chain must outlive everything
 	// that reads it, and stop before the database closes.
 	n.stack.RegisterLifecycle(&chainService{chain: n.mmchain, pool: n.pool})
@@ -207,7 +209,7 @@ func (n *Node) setup() error {
 
 	svc, err := rpc.New(rpc.Config{
 		Chain:         n.chain,
-		TxPool:        n.pool,
+		TxPool:        n.pool.TxPool,
 		ChainID:       new(big.Int).SetUint64(spec.ChainID),
 		NetworkID:     spec.NetworkID,
 		Finality:      n.mmchain,

@@ -2,6 +2,7 @@ package node
 
 import (
 	"math/big"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/txpool"
@@ -13,7 +14,24 @@ import (
 // geth closes the database under them.
 type chainService struct {
 	chain *chain.Chain
-	pool  *txpool.TxPool
+	pool  *txPool
+}
+
+// txPool is geth's pool with Sync calls serialised. geth's pool loop keeps
+// one Sync waiter (core/txpool/txpool.go loop in v1.17.10): a second caller
+// arriving before the first is served replaces it, and the first waits
+// forever. The builder syncs before every template (the work server's
+// refresh, mnr_getWork and the dev miner can build at once) and evm_revert
+// syncs after rewinding.
+type txPool struct {
+	*txpool.TxPool
+	syncMu sync.Mutex
+}
+
+func (p *txPool) Sync() error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	return p.TxPool.Sync()
 }
 
 func (s *chainService) Start() error { return nil }
