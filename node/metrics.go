@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -99,6 +100,21 @@ func withHelp(next http.Handler) http.Handler {
 	})
 }
 
+// nonFinite matches a value expvar wrote for a float that JSON cannot hold.
+var nonFinite = regexp.MustCompile(`: (NaN|[+-]Inf)(,?\n)`)
+
+// validJSON makes geth's expvar page valid JSON: it prints a NaN or
+// infinite gauge (the proof age before any proof) as NaN/+Inf, which no
+// JSON decoder takes; they become null.
+func validJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recordedResponse{header: w.Header(), code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		w.WriteHeader(rec.code)
+		w.Write(nonFinite.ReplaceAll(rec.body.Bytes(), []byte(": null$2")))
+	})
+}
+
 // recordedResponse keeps a handler's response to rewrite it.
 type recordedResponse struct {
 	header http.Header
@@ -129,11 +145,12 @@ func (n *Node) setupMetrics() error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	n.stack.RegisterLifecycle(&metricsService{
+	n.metrics = &metricsService{
 		n:    n,
 		addr: net.JoinHostPort(host, strconv.Itoa(n.cfg.MetricsPort)),
 		quit: make(chan struct{}),
-	})
+	}
+	n.stack.RegisterLifecycle(n.metrics)
 	return nil
 }
 
@@ -152,9 +169,10 @@ func (m *metricsService) Start() error {
 	if err != nil {
 		return err
 	}
+	m.addr = ln.Addr().String() // the port, when 0 was asked for
 	mux := http.NewServeMux()
 	mux.Handle(MetricsPath, withHelp(prometheus.Handler(metrics.DefaultRegistry)))
-	mux.Handle(MetricsJSONPath, exp.ExpHandler(metrics.DefaultRegistry))
+	mux.Handle(MetricsJSONPath, validJSON(exp.ExpHandler(metrics.DefaultRegistry)))
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	m.wg.Add(2)
 	go func() {

@@ -50,7 +50,8 @@ type Node struct {
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
 	http    *httpRPC
 	ws      *wsRPC
-	apis    []gethrpc.API // every RPC service registered, whatever --http.api serves
+	metrics *metricsService // nil without --metrics
+	apis    []gethrpc.API   // every RPC service registered, whatever --http.api serves
 }
 
 // New assembles a node; Start opens its servers.

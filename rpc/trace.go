@@ -39,12 +39,13 @@ var errCancelled = &codedError{codeServerError, "cancelled"}
 // *tracers.API, so that a method a later geth adds is not served without
 // these limits.
 type traceAPI struct {
-	api   *tracers.API
-	slots chan struct{}
+	api    *tracers.API
+	slots  chan struct{}
+	chains chan struct{} // running debug_subscribe("traceChain")s
 }
 
 func newTraceAPI(b tracers.Backend, limit int) *traceAPI {
-	return &traceAPI{api: tracers.NewAPI(b), slots: make(chan struct{}, limit)}
+	return &traceAPI{api: tracers.NewAPI(b), slots: make(chan struct{}, limit), chains: make(chan struct{}, limit)}
 }
 
 // acquire takes a trace slot, waiting while the client does.
@@ -165,23 +166,28 @@ func (t *traceAPI) IntermediateRoots(ctx context.Context, hash common.Hash, conf
 }
 
 // TraceChain serves debug_subscribe("traceChain"). geth traces the range in
-// the background, each transaction under the config's timeout, until the
-// subscription ends; the slot is held as long, since the tracing runs as
-// long (its own goroutines, not this call, do the work).
+// its own goroutines, each transaction under the config's timeout, until
+// the subscription ends, which this call cannot see finish: a chain trace
+// therefore holds a place of its own pool (TraceLimit places) until the
+// client unsubscribes or disconnects, and is refused when none is free
+// rather than made to wait, so that an idle subscription never blocks the
+// other trace methods.
 func (t *traceAPI) TraceChain(ctx context.Context, start, end gethrpc.BlockNumber, config *tracers.TraceConfig) (*gethrpc.Subscription, error) {
-	if err := t.acquire(ctx); err != nil {
-		return nil, err
+	select {
+	case t.chains <- struct{}{}:
+	default:
+		return nil, &codedError{codeLimitExceeded, fmt.Sprintf("too many chain traces running (limit %d); unsubscribe one first", cap(t.chains))}
 	}
 	sub, err := t.api.TraceChain(ctx, start, end, config)
 	if err != nil {
-		t.release()
+		<-t.chains
 		return sub, err
 	}
 	go func() {
 		// Err is sent a value, then closed, when the subscription ends.
 		for range sub.Err() {
 		}
-		t.release()
+		<-t.chains
 	}()
 	return sub, nil
 }
