@@ -283,6 +283,12 @@ func (w *WorkServer) Submit(s *Share) (*SubmitResult, error) {
 		return nil, fmt.Errorf("%w: %w", ErrNotImported, err)
 	}
 	status := ImportedNotBest
+	// Every block sealed here (a pool's share or the dev miner's) ends in
+	// this line, so an operator can tell the blocks this node mined from
+	// those it imported, and find each one's Bitcoin header.
+	log.Info("Sealed block", "number", block.NumberU64(), "hash", block.Hash(),
+		"btc", mergemine.HeaderHash(s.Proof.BitcoinHeader), "bitcoinblock", mergemine.IsBitcoinBlock(s.Proof.BitcoinHeader),
+		"txs", len(block.Transactions()))
 	if w.cfg.Chain.CurrentBlock().Hash() == block.Hash() {
 		status = ImportedBest
 		if w.cfg.Announce != nil {

@@ -19,11 +19,26 @@ type Config struct {
 	HTTPPort    int
 	HTTPModules []string
 	HTTPCors    []string
-	WS          bool
-	WSAddr      string
-	WSPort      int
-	WSModules   []string
-	IPCDisable  bool
+	// HTTPVirtualHosts are the Host header names HTTP requests may carry
+	// (geth's --http.vhosts); nil = geth's default, "localhost". Requests
+	// to an IP address are always served.
+	HTTPVirtualHosts []string
+	HTTPMaxConns     int // open HTTP connections at most; 0 = DefaultHTTPMaxConns
+	WS               bool
+	WSAddr           string
+	WSPort           int
+	WSModules        []string
+	// WSOrigins are the browser origins allowed to open a WebSocket (geth's
+	// --ws.origins); nil = geth's default, localhost and this host's name.
+	WSOrigins  []string
+	WSMaxConns int // open WebSocket connections at most; 0 = DefaultWSMaxConns
+	IPCDisable bool
+	// MaxSubscriptions caps one WebSocket connection's subscriptions
+	// (--ws.maxsubscriptions); 0 = rpc.DefaultMaxSubscriptions.
+	MaxSubscriptions int
+	// TraceLimit is how many debug_trace* calls run at once
+	// (--rpc.tracelimit); 0 = rpc.DefaultTraceLimit.
+	TraceLimit int
 	// AllowUnprotectedTxs takes pre-EIP-155 transactions over RPC (geth's
 	// --rpc.allow-unprotected-txs).
 	AllowUnprotectedTxs bool
@@ -81,3 +96,10 @@ var (
 	DefaultHTTPModules = []string{"eth", "net", "web3", "mm"}
 	DevHTTPModules     = []string{"eth", "net", "web3", "txpool", "debug", "mm"}
 )
+
+// DevCORS are the browser origins a dev node's HTTP-RPC answers unless
+// --http.corsdomain says otherwise: pages served from this machine (a
+// dapp's dev server on any port). Not "*": a dev node serves unlocked
+// accounts and debug tracing, and with "*" any web page the developer
+// opens could use them.
+var DevCORS = []string{"http://localhost", "http://localhost:*", "http://127.0.0.1", "http://127.0.0.1:*"}

@@ -30,27 +30,27 @@ import (
 // others (a disabled namespace, or a body that does not parse) go to the
 // own server, which answers them as geth's HTTP server would: method not
 // found, or the parse error.
+//
+// Connections are capped (maxConns) and a client must send its headers
+// within httpReadHeaderTimeout, so slow clients cannot take the node's file
+// descriptors; vhosts and cors are geth's --http.vhosts and
+// --http.corsdomain.
 type httpRPC struct {
 	addr     string
+	maxConns int
 	own      *gethrpc.Server
 	server   *http.Server
-	listener net.Listener
+	listener *limitListener
 }
 
 // newHTTPRPC serves the apis whose namespace is in modules; all is geth's
 // in-process server, needed only if modules name a namespace apis lack.
-func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, cors, vhosts []string) (*httpRPC, error) {
-	own := gethrpc.NewServer()
-	limits := gethnode.DefaultConfig
-	own.SetBatchLimits(limits.BatchRequestLimit, limits.BatchResponseMaxSize)
-	own.SetHTTPBodyLimit(limits.HTTPBodyLimit)
-	for _, api := range apis {
-		if slices.Contains(modules, api.Namespace) {
-			if err := own.RegisterName(api.Namespace, api.Service); err != nil {
-				return nil, fmt.Errorf("http api %s: %w", api.Namespace, err)
-			}
-		}
+func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
+	own, err := ownServer("http", apis, modules)
+	if err != nil {
+		return nil, err
 	}
+	limits := gethnode.DefaultConfig
 	var handler http.Handler = own
 	if foreign := foreignModules(modules, apis); len(foreign) > 0 {
 		if all == nil {
@@ -59,13 +59,30 @@ func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, c
 		handler = &moduleRouter{own: own, all: all, modules: modules, bodyLimit: int64(limits.HTTPBodyLimit)}
 	}
 	timeouts := gethrpc.DefaultHTTPTimeouts
-	return &httpRPC{addr: addr, own: own, server: &http.Server{
+	return &httpRPC{addr: addr, maxConns: maxConns, own: own, server: &http.Server{
 		Handler:           gethnode.NewHTTPHandlerStack(handler, cors, vhosts, nil, true),
 		ReadTimeout:       timeouts.ReadTimeout,
-		ReadHeaderTimeout: timeouts.ReadHeaderTimeout,
+		ReadHeaderTimeout: httpReadHeaderTimeout,
 		WriteTimeout:      timeouts.WriteTimeout,
-		IdleTimeout:       timeouts.IdleTimeout,
+		IdleTimeout:       httpIdleTimeout,
 	}}, nil
+}
+
+// ownServer is an RPC server holding the apis whose namespace is in
+// modules, with geth's request limits.
+func ownServer(transport string, apis []gethrpc.API, modules []string) (*gethrpc.Server, error) {
+	own := gethrpc.NewServer()
+	limits := gethnode.DefaultConfig
+	own.SetBatchLimits(limits.BatchRequestLimit, limits.BatchResponseMaxSize)
+	own.SetHTTPBodyLimit(limits.HTTPBodyLimit)
+	for _, api := range apis {
+		if slices.Contains(modules, api.Namespace) {
+			if err := own.RegisterName(api.Namespace, api.Service); err != nil {
+				return nil, fmt.Errorf("%s api %s: %w", transport, api.Namespace, err)
+			}
+		}
+	}
+	return own, nil
 }
 
 // foreignModules are the modules asked for that no api of apis serves:
@@ -140,8 +157,8 @@ func (h *httpRPC) Start() error {
 	if err != nil {
 		return fmt.Errorf("http-rpc: %w", err)
 	}
-	h.listener = l
-	go h.server.Serve(l)
+	h.listener = newLimitListener(l, h.maxConns, nil)
+	go h.server.Serve(h.listener)
 	return nil
 }
 

@@ -1,11 +1,16 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net"
 	"net/http"
+	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -13,40 +18,113 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/metrics"
+	"github.com/ethereum/go-ethereum/metrics/exp"
 	"github.com/ethereum/go-ethereum/metrics/prometheus"
 
 	"github.com/mmgeth/mmgeth/miner"
 )
 
-// MetricsPath is where the metrics server serves the Prometheus text format,
-// geth's path.
-const MetricsPath = "/debug/metrics/prometheus"
+// The metrics server's paths, geth's: the Prometheus text format, and the
+// registry as JSON (expvar's format).
+const (
+	MetricsPath     = "/debug/metrics/prometheus"
+	MetricsJSONPath = "/debug/metrics"
+)
 
 // metricsRefresh is how often the gauges that are not driven by chain
 // events (peers, pool, proof age) are read.
 const metricsRefresh = 2 * time.Second
 
 // mmgeth's own metrics, next to geth's in the default registry. Names become
-// mmgeth_chain_head etc. in the Prometheus output.
+// mmgeth_chain_head etc. in the Prometheus output, with the help text given
+// here as their # HELP line.
 var (
-	headGauge     = metrics.NewRegisteredGauge("mmgeth/chain/head", nil)
-	importMeter   = metrics.NewRegisteredMeter("mmgeth/chain/imported", nil) // canonical blocks imported
-	peersGauge    = metrics.NewRegisteredGauge("mmgeth/p2p/peers", nil)      // past the mmg handshake
-	pendingGauge  = metrics.NewRegisteredGauge("mmgeth/txpool/pending", nil)
-	queuedGauge   = metrics.NewRegisteredGauge("mmgeth/txpool/queued", nil)
-	proofAgeGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/proofage", nil) // seconds
+	headGauge      = newGauge("mmgeth/chain/head", "Number of the head block.")
+	safeGauge      = newGauge("mmgeth/chain/head/safe", "Number of the safe block (eth_getBlockByNumber(\"safe\")).")
+	finalizedGauge = newGauge("mmgeth/chain/head/finalized", "Number of the finalized block (eth_getBlockByNumber(\"finalized\")).")
+	importMeter    = newMeter("mmgeth/chain/imported", "Canonical blocks imported since start.")
+	peersGauge     = newGauge("mmgeth/p2p/peers", "Peers past the mmg protocol handshake.")
+	pendingGauge   = newGauge("mmgeth/txpool/pending", "Executable transactions in the pool.")
+	queuedGauge    = newGauge("mmgeth/txpool/queued", "Transactions in the pool waiting for an earlier nonce.")
+	proofAgeGauge  = newGaugeFloat64("mmgeth/mergemining/proofage", "Seconds since the head's merged-mining proof was made (its Bitcoin header's time).")
 	// Difficulties and hash rates outgrow int64 on Bitcoin's mainnet.
-	difficultyGauge   = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/difficulty", nil)
-	hashrateGauge     = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/hashrate", nil) // hashes per second
-	bitcoinShareGauge = metrics.NewRegisteredGaugeFloat64("mmgeth/mergemining/bitcoinshare", nil)
+	difficultyGauge   = newGaugeFloat64("mmgeth/mergemining/difficulty", "Merged-mining difficulty of the head block.")
+	hashrateGauge     = newGaugeFloat64("mmgeth/mergemining/hashrate", "Merged-mining hash rate over recent blocks, in hashes per second.")
+	bitcoinShareGauge = newGaugeFloat64("mmgeth/mergemining/bitcoinshare", "Share of recent blocks whose proof is a real Bitcoin block.")
 	// Bitcoin-anchored finality (PEG.md §6). The light client's lag behind
 	// a Bitcoin node is the relayer's to measure: this node has none.
-	lightClientGauge    = metrics.NewRegisteredGauge("mmgeth/btcrelay/height", nil)         // BtcRelay's best height at the head
-	finalityLagGauge    = metrics.NewRegisteredGauge("mmgeth/finality/lag", nil)            // head - finalized, in blocks
-	finalityLagSecGauge = metrics.NewRegisteredGauge("mmgeth/finality/lagseconds", nil)     // head time - finalized time
-	anchorsGauge        = metrics.NewRegisteredGauge("mmgeth/finality/anchorsperhour", nil) // canonical anchors in the hour before the head
-	conflictsGauge      = metrics.NewRegisteredGauge("mmgeth/finality/conflicts", nil)      // reorgs refused by the guard since start
+	lightClientGauge    = newGauge("mmgeth/btcrelay/height", "BtcRelay's best Bitcoin height in the head's state.")
+	finalityLagGauge    = newGauge("mmgeth/finality/lag", "Blocks between the head and the finalized block.")
+	finalityLagSecGauge = newGauge("mmgeth/finality/lagseconds", "Seconds between the head's and the finalized block's timestamps.")
+	anchorsGauge        = newGauge("mmgeth/finality/anchorsperhour", "Canonical Bitcoin anchors in the hour before the head.")
+	conflictsGauge      = newGauge("mmgeth/finality/conflicts", "Reorgs below the finalized block refused by the guard since start.")
 )
+
+// metricHelp holds the # HELP text of mmgeth's metrics by Prometheus name.
+// geth's metrics carry no description, and its Prometheus writer emits
+// only # TYPE lines.
+var metricHelp = map[string]string{}
+
+func describe(name, help string) string {
+	metricHelp[strings.ReplaceAll(name, "/", "_")] = help // geth's prometheus name mapping
+	return name
+}
+
+func newGauge(name, help string) *metrics.Gauge {
+	return metrics.NewRegisteredGauge(describe(name, help), nil)
+}
+
+func newGaugeFloat64(name, help string) *metrics.GaugeFloat64 {
+	return metrics.NewRegisteredGaugeFloat64(describe(name, help), nil)
+}
+
+func newMeter(name, help string) *metrics.Meter {
+	return metrics.NewRegisteredMeter(describe(name, help), nil)
+}
+
+// withHelp adds a # HELP line before the # TYPE line of each metric that
+// has one in metricHelp.
+func withHelp(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recordedResponse{header: w.Header(), code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		w.WriteHeader(rec.code)
+		for _, line := range strings.SplitAfter(rec.body.String(), "\n") {
+			if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
+				if help, ok := metricHelp[f[2]]; ok {
+					fmt.Fprintf(w, "# HELP %s %s\n", f[2], help)
+				}
+			}
+			io.WriteString(w, line)
+		}
+	})
+}
+
+// nonFinite matches a value expvar wrote for a float that JSON cannot hold.
+var nonFinite = regexp.MustCompile(`: (NaN|[+-]Inf)(,?\n)`)
+
+// validJSON makes geth's expvar page valid JSON: it prints a NaN or
+// infinite gauge (the proof age before any proof) as NaN/+Inf, which no
+// JSON decoder takes; they become null.
+func validJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &recordedResponse{header: w.Header(), code: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		w.WriteHeader(rec.code)
+		w.Write(nonFinite.ReplaceAll(rec.body.Bytes(), []byte(": null$2")))
+	})
+}
+
+// recordedResponse keeps a handler's response to rewrite it.
+type recordedResponse struct {
+	header http.Header
+	code   int
+	body   bytes.Buffer
+}
+
+func (r *recordedResponse) Header() http.Header         { return r.header }
+func (r *recordedResponse) Write(b []byte) (int, error) { return r.body.Write(b) }
+func (r *recordedResponse) WriteHeader(code int)        { r.code = code }
 
 var processMetricsOnce sync.Once
 
@@ -67,11 +145,12 @@ func (n *Node) setupMetrics() error {
 	if host == "" {
 		host = "127.0.0.1"
 	}
-	n.stack.RegisterLifecycle(&metricsService{
+	n.metrics = &metricsService{
 		n:    n,
 		addr: net.JoinHostPort(host, strconv.Itoa(n.cfg.MetricsPort)),
 		quit: make(chan struct{}),
-	})
+	}
+	n.stack.RegisterLifecycle(n.metrics)
 	return nil
 }
 
@@ -90,8 +169,10 @@ func (m *metricsService) Start() error {
 	if err != nil {
 		return err
 	}
+	m.addr = ln.Addr().String() // the port, when 0 was asked for
 	mux := http.NewServeMux()
-	mux.Handle(MetricsPath, prometheus.Handler(metrics.DefaultRegistry))
+	mux.Handle(MetricsPath, withHelp(prometheus.Handler(metrics.DefaultRegistry)))
+	mux.Handle(MetricsJSONPath, validJSON(exp.ExpHandler(metrics.DefaultRegistry)))
 	m.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	m.wg.Add(2)
 	go func() {
@@ -134,6 +215,7 @@ func (m *metricsService) loop() {
 		select {
 		case ev := <-heads:
 			headGauge.Update(ev.Header.Number.Int64())
+			m.updateFinality()
 		case <-blocks:
 			importMeter.Mark(1)
 		case <-ticker.C:
@@ -153,6 +235,7 @@ func (m *metricsService) loop() {
 func (m *metricsService) refresh(mm *miner.MergeMiningStats) {
 	head := m.n.chain.CurrentBlock()
 	headGauge.Update(head.Number.Int64())
+	m.updateFinality()
 	peersGauge.Update(int64(m.n.handler.PeerCount()))
 	pending, queued := m.n.pool.Stats()
 	pendingGauge.Update(int64(pending))
@@ -167,6 +250,15 @@ func (m *metricsService) refresh(mm *miner.MergeMiningStats) {
 	hashrateGauge.Update(mm.Hashrate)
 	bitcoinShareGauge.Update(mm.BitcoinShare)
 	proofAgeGauge.Update(mm.ProofAge(time.Now()))
+}
+
+// updateFinality reads the safe and finalized blocks from the chain's
+// finality, the source eth_getBlockByNumber("safe"/"finalized") reads. geth's
+// own chain_head_finalized stays 0 on networks without Bitcoin finality:
+// the chain leaves geth's finalized marker unset there.
+func (m *metricsService) updateFinality() {
+	safeGauge.Update(m.n.mmchain.Safe().Number.Int64())
+	finalizedGauge.Update(m.n.mmchain.Finalized().Number.Int64())
 }
 
 // measureFinality reads the finality gauges for a new head.

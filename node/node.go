@@ -49,7 +49,9 @@ type Node struct {
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
 	http    *httpRPC
-	apis    []gethrpc.API // every RPC service registered, whatever --http.api serves
+	ws      *wsRPC
+	metrics *metricsService // nil without --metrics
+	apis    []gethrpc.API   // every RPC service registered, whatever --http.api serves
 }
 
 // New assembles a node; Start opens its servers.
@@ -79,17 +81,8 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	if cfg.DataDir == "" || cfg.IPCDisable {
 		c.IPCPath = ""
 	}
-	// HTTP is served by mmgeth's own server (http.go), never geth's.
-	if cfg.WS {
-		modules, extra := httpModules(cfg)
-		wsModules := cfg.WSModules
-		if len(wsModules) == 0 {
-			wsModules = modules
-		}
-		c.WSHost, c.WSPort = cfg.WSAddr, cfg.WSPort
-		c.WSModules = withModules(wsModules, extra)
-		c.WSOrigins = cfg.HTTPCors
-	}
+	// HTTP and WS are served by mmgeth's own servers (http.go, ws.go),
+	// never geth's.
 	c.P2P = p2p.Config{
 		MaxPeers:        cfg.MaxPeers,
 		MaxPendingPeers: cfg.MaxPendingPeers,
@@ -226,6 +219,8 @@ func (n *Node) setup() error {
 		Syncing:       n.syncing,
 
 		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
+		TraceLimit:          n.cfg.TraceLimit,
+		MaxSubscriptions:    n.cfg.MaxSubscriptions,
 	})
 	if err != nil {
 		return err
@@ -240,22 +235,43 @@ func (n *Node) setup() error {
 	}
 	n.stack.RegisterAPIs(apis)
 	n.apis = apis
+	modules, extra := httpModules(&n.cfg)
 	if n.cfg.HTTP {
-		modules, extra := httpModules(&n.cfg)
 		// geth's in-process server holds geth's node APIs (admin, ...) too,
 		// registered when the stack starts, before the HTTP server does.
 		all, err := n.stack.RPCHandler()
 		if err != nil {
 			return err
 		}
-		vhosts := gethnode.DefaultConfig.HTTPVirtualHosts
+		vhosts := n.cfg.HTTPVirtualHosts
+		if len(vhosts) == 0 {
+			vhosts = gethnode.DefaultConfig.HTTPVirtualHosts
+		}
 		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
-		if n.http, err = newHTTPRPC(addr, apis, all, withModules(modules, extra), n.cfg.HTTPCors, vhosts); err != nil {
+		if n.http, err = newHTTPRPC(addr, apis, all, withModules(modules, extra), n.cfg.HTTPCors, vhosts, orDefault(n.cfg.HTTPMaxConns, DefaultHTTPMaxConns)); err != nil {
 			return err
 		}
 		n.stack.RegisterLifecycle(n.http)
 	}
+	if n.cfg.WS {
+		wsModules := n.cfg.WSModules
+		if len(wsModules) == 0 {
+			wsModules = modules
+		}
+		addr := net.JoinHostPort(n.cfg.WSAddr, strconv.Itoa(n.cfg.WSPort))
+		if n.ws, err = newWSRPC(addr, apis, withModules(wsModules, extra), n.cfg.WSOrigins, orDefault(n.cfg.WSMaxConns, DefaultWSMaxConns)); err != nil {
+			return err
+		}
+		n.stack.RegisterLifecycle(n.ws)
+	}
 	return n.setupMetrics()
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
 }
 
 func (n *Node) setupMining() {
@@ -309,7 +325,13 @@ func (n *Node) blockFields(h *types.Header) map[string]any {
 }
 
 // Start opens the servers and starts every service.
-func (n *Node) Start() error { return n.stack.Start() }
+func (n *Node) Start() error {
+	if err := n.stack.Start(); err != nil {
+		return err
+	}
+	n.warnExposure()
+	return nil
+}
 
 // Close stops every service and closes the database.
 func (n *Node) Close() error { return n.stack.Close() }
@@ -325,8 +347,13 @@ func (n *Node) HTTPEndpoint() string {
 	return n.http.endpoint()
 }
 
-// WSEndpoint is the WebSocket-RPC URL, once started.
-func (n *Node) WSEndpoint() string { return n.stack.WSEndpoint() }
+// WSEndpoint is the WebSocket-RPC URL, once started; empty without WS.
+func (n *Node) WSEndpoint() string {
+	if n.ws == nil {
+		return ""
+	}
+	return n.ws.endpoint()
+}
 
 // Chain is the node's blockchain.
 func (n *Node) Chain() *core.BlockChain { return n.chain }

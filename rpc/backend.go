@@ -56,6 +56,23 @@ func (b *backend) Engine() consensus.Engine         { return b.chain.Engine() }
 func (b *backend) RPCGasCap() uint64                { return b.gasCap }
 func (b *backend) TxIndexDone() bool                { return b.chain.TxIndexDone() }
 
+// txIndexPending reports whether a transaction missing from the index may
+// be in a block the indexer has not reached. geth indexes each new head
+// block as it is written, so only blocks below the indexer's tail (all of
+// them before its first run) can be unindexed; genesis holds no
+// transactions. geth's TxIndexDone alone stays false on a fresh node until
+// the first block after genesis, which made every unknown hash "indexing
+// in progress" instead of null.
+func (b *backend) txIndexPending() bool {
+	if b.chain.TxIndexDone() {
+		return false
+	}
+	if tail := rawdb.ReadTxIndexTail(b.db); tail != nil {
+		return *tail > 1
+	}
+	return b.chain.CurrentBlock().Number.Uint64() > 0
+}
+
 // CurrentHeader is the head block, the newest block whose state exists. The
 // header chain can run ahead of it while the node replays blocks at start-up.
 func (b *backend) CurrentHeader() *types.Header { return b.chain.CurrentBlock() }

@@ -66,7 +66,7 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 		return nil, err
 	}
 	msg.SkipExecutionGasCapCheck()
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.EVMTimeout)
+	callCtx, cancel := context.WithTimeout(ctx, s.cfg.EVMTimeout)
 	defer cancel()
 
 	blockCtx := env.blockCtx
@@ -83,7 +83,7 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 	defer evm.Release()
 	evm.SetPrecompiles(env.precompiles)
 	go func() {
-		<-ctx.Done()
+		<-callCtx.Done()
 		evm.Cancel()
 	}()
 	res, err := core.ApplyMessage(evm, msg, core.NewGasPool(msg.GasLimit))
@@ -91,6 +91,11 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 		return nil, err // a state read failure would otherwise pose as a VM error
 	}
 	if evm.Cancelled() {
+		// The client left (or the server gave up on it) before the EVM
+		// timeout: say so, not "timeout", which would blame the call.
+		if ctx.Err() != nil {
+			return nil, errCancelled
+		}
 		return nil, &codedError{codeServerError, fmt.Sprintf("execution aborted (timeout = %v)", s.cfg.EVMTimeout)}
 	}
 	if err != nil {

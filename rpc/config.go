@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"runtime"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -21,7 +22,17 @@ const (
 	DefaultTxFeeCap      = 1.0 // BTC
 	DefaultLogRangeLimit = 10_000
 	DefaultEVMTimeout    = 5 * time.Second
+	// DefaultMaxSubscriptions caps a connection's subscriptions. geth has
+	// no cap (100,000 subscriptions on one connection cost 1.7 GB); this is
+	// reth's default (--rpc.max-subscriptions-per-connection), far above
+	// what a dapp or an indexer opens.
+	DefaultMaxSubscriptions = 1024
 )
+
+// DefaultTraceLimit is how many debug_trace* calls run at once: half the
+// cores, at least one. A trace can hold a core for its whole timeout, and
+// the other half is left to the chain and the other clients.
+var DefaultTraceLimit = max(1, runtime.NumCPU()/2)
 
 // DefaultMinTip is the tip the fee oracle starts from before it has seen any
 // block (geth's miner default, 0.001 gwei).
@@ -51,10 +62,16 @@ type Config struct {
 	// blooms and receipts. Dev chains want it so: the index copies a whole
 	// filter map per block, which at hundreds of blocks per second costs
 	// more than the scans it saves on a short chain.
-	NoLogIndex    bool
-	EVMTimeout    time.Duration // wall-clock limit of one eth_call; 0 = DefaultEVMTimeout
-	MinTip        *big.Int      // fee oracle's starting tip; nil = DefaultMinTip
-	ClientVersion string
+	NoLogIndex bool
+	EVMTimeout time.Duration // wall-clock limit of one eth_call; 0 = DefaultEVMTimeout
+	MinTip     *big.Int      // fee oracle's starting tip; nil = DefaultMinTip
+	// TraceLimit is how many debug_trace* calls run at once; the others
+	// wait for a slot. 0 = DefaultTraceLimit.
+	TraceLimit int
+	// MaxSubscriptions caps the subscriptions of one WebSocket connection;
+	// 0 = DefaultMaxSubscriptions.
+	MaxSubscriptions int
+	ClientVersion    string
 
 	// AllowUnprotectedTxs lets pre-EIP-155 transactions (no chain id in the
 	// signature) through eth_sendRawTransaction (geth's
@@ -124,6 +141,12 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.EVMTimeout == 0 {
 		cfg.EVMTimeout = DefaultEVMTimeout
+	}
+	if cfg.TraceLimit <= 0 {
+		cfg.TraceLimit = DefaultTraceLimit
+	}
+	if cfg.MaxSubscriptions <= 0 {
+		cfg.MaxSubscriptions = DefaultMaxSubscriptions
 	}
 	if cfg.MinTip == nil {
 		cfg.MinTip = DefaultMinTip

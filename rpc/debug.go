@@ -73,7 +73,7 @@ func (api *debugAPI) GetRawTransaction(ctx context.Context, hash common.Hash) (h
 	found, tx, _, _, _ := api.s.b.GetCanonicalTransaction(hash)
 	if !found {
 		if tx = api.s.b.pool.Get(hash); tx == nil {
-			if !api.s.b.TxIndexDone() {
+			if api.s.b.txIndexPending() {
 				return nil, errTxIndexing
 			}
 			return nil, nil

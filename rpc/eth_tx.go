@@ -36,7 +36,7 @@ func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (
 	if tx := b.pool.Get(hash); tx != nil {
 		return newPendingTransaction(tx, b.CurrentHeader(), b.ChainConfig()), nil
 	}
-	if !b.TxIndexDone() {
+	if b.txIndexPending() {
 		return nil, errTxIndexing
 	}
 	return nil, nil
@@ -50,7 +50,7 @@ func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) 
 		// A transaction still in the pool has no receipt yet, whatever the
 		// indexer's progress: geth writes the lookup entries of every new
 		// head block itself, so only old blocks can await the indexer.
-		if !b.TxIndexDone() && !b.pool.Has(hash) {
+		if b.txIndexPending() && !b.pool.Has(hash) {
 			return nil, errTxIndexing
 		}
 		return nil, nil

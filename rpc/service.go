@@ -3,7 +3,6 @@ package rpc
 import (
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/gasprice"
-	"github.com/ethereum/go-ethereum/eth/tracers"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	// Register the tracers debug_trace* can be asked for by name: callTracer,
@@ -34,6 +33,9 @@ type Service struct {
 	b         *backend
 	gpo       *gasprice.Oracle
 	filterAPI *filters.FilterAPI
+	events    *filters.EventSystem // the eth_subscribe feeds (subscribe.go)
+	subs      *subscriptionCounter
+	traces    *traceAPI
 	nonceLock addrLocker
 }
 
@@ -56,6 +58,9 @@ func New(cfg Config) (*Service, error) {
 		b:         b,
 		gpo:       gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
 		filterAPI: filters.NewFilterAPI(fsys),
+		events:    filters.NewEventSystem(fsys),
+		subs:      &subscriptionCounter{limit: cfg.MaxSubscriptions, open: make(map[string]int)},
+		traces:    newTraceAPI(b, cfg.TraceLimit),
 	}, nil
 }
 
@@ -83,8 +88,8 @@ func (s *Service) APIs() []gethrpc.API {
 		{Namespace: "web3", Service: &web3API{s}},
 		{Namespace: "txpool", Service: &txpoolAPI{s}},
 		{Namespace: "debug", Service: &debugAPI{s}},
+		{Namespace: "debug", Service: s.traces},
 	}
-	apis = append(apis, tracers.APIs(s.b)...)
 	if s.cfg.Dev != nil {
 		apis = append(apis,
 			gethrpc.API{Namespace: "evm", Service: &evmAPI{s}},

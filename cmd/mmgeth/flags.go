@@ -8,6 +8,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/node"
+	"github.com/mmgeth/mmgeth/rpc"
 )
 
 // Flags are named and grouped as geth names them, so operators' habits and
@@ -25,11 +27,17 @@ var (
 	httpAddr     = &cli.StringFlag{Name: "http.addr", Value: "127.0.0.1", Usage: "HTTP-RPC listening interface", Category: "API AND CONSOLE"}
 	httpPort     = &cli.IntFlag{Name: "http.port", Value: 8545, Usage: "HTTP-RPC listening port", Category: "API AND CONSOLE"}
 	httpAPI      = &cli.StringSliceFlag{Name: "http.api", Usage: "APIs offered over HTTP (default eth,net,web3,mm; with --dev also txpool,debug,evm,hardhat,personal)", Category: "API AND CONSOLE"}
-	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser", Category: "API AND CONSOLE"}
+	httpCors     = &cli.StringSliceFlag{Name: "http.corsdomain", Usage: "origins allowed to call the HTTP-RPC server from a browser (default none; with --dev, pages on localhost)", Category: "API AND CONSOLE"}
+	httpVHosts   = &cli.StringSliceFlag{Name: "http.vhosts", Value: cli.NewStringSlice("localhost"), Usage: "host names HTTP-RPC requests may name (Host header; \"*\" for any); requests to an IP address are always served", Category: "API AND CONSOLE"}
+	httpMaxConns = &cli.IntFlag{Name: "http.maxconns", Value: node.DefaultHTTPMaxConns, Usage: "open HTTP-RPC connections at most (more wait to be accepted)", Category: "API AND CONSOLE"}
 	wsFlag       = &cli.BoolFlag{Name: "ws", Usage: "enable the WS-RPC server", Category: "API AND CONSOLE"}
 	wsAddr       = &cli.StringFlag{Name: "ws.addr", Value: "127.0.0.1", Usage: "WS-RPC listening interface", Category: "API AND CONSOLE"}
 	wsPort       = &cli.IntFlag{Name: "ws.port", Value: 8546, Usage: "WS-RPC listening port", Category: "API AND CONSOLE"}
 	wsAPI        = &cli.StringSliceFlag{Name: "ws.api", Usage: "APIs offered over WS (default: as --http.api)", Category: "API AND CONSOLE"}
+	wsOrigins    = &cli.StringSliceFlag{Name: "ws.origins", Usage: "browser origins allowed to open a WebSocket (\"*\" for any; default localhost and this host's name)", Category: "API AND CONSOLE"}
+	wsMaxConns   = &cli.IntFlag{Name: "ws.maxconns", Value: node.DefaultWSMaxConns, Usage: "open WS-RPC connections at most (more wait to be accepted)", Category: "API AND CONSOLE"}
+	wsMaxSubs    = &cli.IntFlag{Name: "ws.maxsubscriptions", Value: rpc.DefaultMaxSubscriptions, Usage: "subscriptions one WS connection may hold", Category: "API AND CONSOLE"}
+	traceLimit   = &cli.IntFlag{Name: "rpc.tracelimit", Value: rpc.DefaultTraceLimit, Usage: "debug_trace* calls run at once (more wait for a slot)", Category: "API AND CONSOLE"}
 	ipcDisable   = &cli.BoolFlag{Name: "ipcdisable", Usage: "disable the IPC-RPC server", Category: "API AND CONSOLE"}
 	unprotected  = &cli.BoolFlag{Name: "rpc.allow-unprotected-txs", Usage: "allow transactions without EIP-155 replay protection over RPC (default false; true with --dev, for keyless deployers, unless set to false)", Category: "API AND CONSOLE"}
 	mineFlag     = &cli.BoolFlag{Name: "mine", Usage: "serve merge-mining work (mnr_*) to pools", Category: "MINER"}
@@ -51,7 +59,8 @@ var (
 func nodeFlags() []cli.Flag {
 	return []cli.Flag{
 		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
-		httpFlag, httpAddr, httpPort, httpAPI, httpCors, wsFlag, wsAddr, wsPort, wsAPI, ipcDisable, unprotected,
+		httpFlag, httpAddr, httpPort, httpAPI, httpCors, httpVHosts, httpMaxConns,
+		wsFlag, wsAddr, wsPort, wsAPI, wsOrigins, wsMaxConns, wsMaxSubs, traceLimit, ipcDisable, unprotected,
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
 		metricsFlag, metricsAddr, metricsPort, overrideFin,

@@ -14,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/node"
 )
 
@@ -26,68 +27,9 @@ func runNode(ctx *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	cfg := node.Config{
-		Spec:        spec,
-		DataDir:     ctx.String(dataDirFlag.Name),
-		HTTP:        ctx.Bool(httpFlag.Name),
-		HTTPAddr:    ctx.String(httpAddr.Name),
-		HTTPPort:    ctx.Int(httpPort.Name),
-		HTTPModules: splitList(ctx.StringSlice(httpAPI.Name)),
-		HTTPCors:    splitList(ctx.StringSlice(httpCors.Name)),
-		WS:          ctx.Bool(wsFlag.Name),
-		WSAddr:      ctx.String(wsAddr.Name),
-		WSPort:      ctx.Int(wsPort.Name),
-		WSModules:   splitList(ctx.StringSlice(wsAPI.Name)),
-		IPCDisable:  ctx.Bool(ipcDisable.Name),
-		Dev:         ctx.Bool(devFlag.Name),
-		DevPeriod:   time.Duration(ctx.Uint64(devPeriod.Name)) * time.Second,
-		Mine:        ctx.Bool(mineFlag.Name),
-		GasCeil:     ctx.Uint64(gasLimit.Name),
-		ListenPort:  ctx.Int(portFlag.Name),
-		ListenHost:  ctx.String(p2pAddr.Name),
-		MaxPeers:    ctx.Int(maxPeers.Name),
-		NoDiscover:  ctx.Bool(noDiscover.Name),
-		Bootnodes:   splitList(ctx.StringSlice(bootnodes.Name)),
-		Metrics:     ctx.Bool(metricsFlag.Name),
-		MetricsAddr: ctx.String(metricsAddr.Name),
-		MetricsPort: ctx.Int(metricsPort.Name),
-
-		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
-		OverrideFinality:    ctx.Bool(overrideFin.Name),
-	}
-	if len(cfg.Bootnodes) == 0 {
-		cfg.Bootnodes = spec.Bootnodes
-	}
-	if eb := ctx.String(etherbase.Name); eb != "" {
-		if !common.IsHexAddress(eb) {
-			return fmt.Errorf("--miner.etherbase: %q is not an address", eb)
-		}
-		cfg.Etherbase = common.HexToAddress(eb)
-	} else if cfg.Mine && !cfg.Dev {
-		return fmt.Errorf("--mine needs --miner.etherbase: the address mined blocks pay")
-	}
-	if path := ctx.String(nodeKey.Name); path != "" {
-		key, err := crypto.LoadECDSA(path)
-		if err != nil {
-			return fmt.Errorf("--nodekey: %w", err)
-		}
-		cfg.NodeKey = key
-	}
-	if cfg.Dev {
-		// A dev node is useless without RPC, so it serves it like anvil does.
-		cfg.HTTP = true
-		if len(cfg.HTTPCors) == 0 {
-			cfg.HTTPCors = []string{"*"}
-		}
-		if !ctx.IsSet(portFlag.Name) {
-			cfg.ListenPort = -1
-		}
-		// Keyless deployments (the CREATE2 factory's, ERC-1820's) are
-		// pre-EIP-155 transactions that Foundry and Hardhat send to a dev
-		// node, and anvil takes them.
-		if !ctx.IsSet(unprotected.Name) {
-			cfg.AllowUnprotectedTxs = true
-		}
+	cfg, err := nodeConfig(ctx, spec)
+	if err != nil {
+		return err
 	}
 	n, err := node.New(cfg)
 	if err != nil {
@@ -114,6 +56,82 @@ func runNode(ctx *cli.Context) error {
 	}()
 	n.Wait()
 	return nil
+}
+
+// nodeConfig reads the node's configuration from the flags.
+func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
+	cfg := node.Config{
+		Spec:        spec,
+		DataDir:     ctx.String(dataDirFlag.Name),
+		HTTP:        ctx.Bool(httpFlag.Name),
+		HTTPAddr:    ctx.String(httpAddr.Name),
+		HTTPPort:    ctx.Int(httpPort.Name),
+		HTTPModules: splitList(ctx.StringSlice(httpAPI.Name)),
+		HTTPCors:    splitList(ctx.StringSlice(httpCors.Name)),
+		WS:          ctx.Bool(wsFlag.Name),
+		WSAddr:      ctx.String(wsAddr.Name),
+		WSPort:      ctx.Int(wsPort.Name),
+		WSModules:   splitList(ctx.StringSlice(wsAPI.Name)),
+		WSOrigins:   splitList(ctx.StringSlice(wsOrigins.Name)),
+		IPCDisable:  ctx.Bool(ipcDisable.Name),
+		Dev:         ctx.Bool(devFlag.Name),
+		DevPeriod:   time.Duration(ctx.Uint64(devPeriod.Name)) * time.Second,
+		Mine:        ctx.Bool(mineFlag.Name),
+		GasCeil:     ctx.Uint64(gasLimit.Name),
+		ListenPort:  ctx.Int(portFlag.Name),
+		ListenHost:  ctx.String(p2pAddr.Name),
+		MaxPeers:    ctx.Int(maxPeers.Name),
+		NoDiscover:  ctx.Bool(noDiscover.Name),
+		Bootnodes:   splitList(ctx.StringSlice(bootnodes.Name)),
+		Metrics:     ctx.Bool(metricsFlag.Name),
+		MetricsAddr: ctx.String(metricsAddr.Name),
+		MetricsPort: ctx.Int(metricsPort.Name),
+
+		HTTPVirtualHosts: splitList(ctx.StringSlice(httpVHosts.Name)),
+		HTTPMaxConns:     ctx.Int(httpMaxConns.Name),
+		WSMaxConns:       ctx.Int(wsMaxConns.Name),
+		MaxSubscriptions: ctx.Int(wsMaxSubs.Name),
+		TraceLimit:       ctx.Int(traceLimit.Name),
+
+		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
+		OverrideFinality:    ctx.Bool(overrideFin.Name),
+	}
+	if len(cfg.Bootnodes) == 0 {
+		cfg.Bootnodes = spec.Bootnodes
+	}
+	if eb := ctx.String(etherbase.Name); eb != "" {
+		if !common.IsHexAddress(eb) {
+			return cfg, fmt.Errorf("--miner.etherbase: %q is not an address", eb)
+		}
+		cfg.Etherbase = common.HexToAddress(eb)
+	} else if cfg.Mine && !cfg.Dev {
+		return cfg, fmt.Errorf("--mine needs --miner.etherbase: the address mined blocks pay")
+	}
+	if path := ctx.String(nodeKey.Name); path != "" {
+		key, err := crypto.LoadECDSA(path)
+		if err != nil {
+			return cfg, fmt.Errorf("--nodekey: %w", err)
+		}
+		cfg.NodeKey = key
+	}
+	if cfg.Dev {
+		// A dev node is useless without RPC, so it serves it like anvil
+		// does, but only to pages served from this machine unless asked.
+		cfg.HTTP = true
+		if !ctx.IsSet(httpCors.Name) {
+			cfg.HTTPCors = node.DevCORS
+		}
+		if !ctx.IsSet(portFlag.Name) {
+			cfg.ListenPort = -1
+		}
+		// Keyless deployments (the CREATE2 factory's, ERC-1820's) are
+		// pre-EIP-155 transactions that Foundry and Hardhat send to a dev
+		// node, and anvil takes them.
+		if !ctx.IsSet(unprotected.Name) {
+			cfg.AllowUnprotectedTxs = true
+		}
+	}
+	return cfg, nil
 }
 
 func setupLogging(level int) {
