@@ -123,6 +123,7 @@ func TestGenesisHashesPinned(t *testing.T) {
 		"regtest": "0xfd9539be1ad3661e09eba617aeee5a9662adb08e198a3c2076ee6c24472cc266",
 		"testnet": "0xb25567ec0b9a5be91756e377747ccf9201d146303fdba6483a39b983b77d758c",
 	}
+	wantChainID := map[string]uint64{"dev": 31337, "regtest": 7772, "testnet": 7771}
 	for _, name := range Names() {
 		spec, err := Load(name)
 		if err != nil {
@@ -134,6 +135,11 @@ func TestGenesisHashesPinned(t *testing.T) {
 		}
 		if got := gen.ToBlock().Hash().Hex(); got != want[name] {
 			t.Errorf("%s genesis %s, pinned %s", name, got, want[name])
+		}
+		// The chain id is not in the genesis header, so the hash above does
+		// not cover it; dev's is Hardhat's and anvil's local chain id.
+		if got := gen.Config.ChainID.Uint64(); got != wantChainID[name] {
+			t.Errorf("%s chain id %d, pinned %d", name, got, wantChainID[name])
 		}
 		relay := gen.Alloc[evmbridge.BtcRelayAddress]
 		if len(relay.Code) == 0 || len(relay.Storage) == 0 {

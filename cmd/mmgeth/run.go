@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/urfave/cli/v2"
 
+	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/node"
 )
 
@@ -21,11 +25,11 @@ func runNode(ctx *cli.Context) error {
 	if ctx.Args().Len() > 0 {
 		return fmt.Errorf("unknown command %q", ctx.Args().First())
 	}
-	setupLogging(ctx.Int(verbosity.Name))
 	spec, err := loadSpec(ctx)
 	if err != nil {
 		return err
 	}
+	setupLogging(ctx.Int(verbosity.Name), spec)
 	cfg := node.Config{
 		Spec:        spec,
 		DataDir:     ctx.String(dataDirFlag.Name),
@@ -54,6 +58,25 @@ func runNode(ctx *cli.Context) error {
 
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 	}
+	dev := cfg.Dev
+	cfg.Archive = dev
+	if ctx.IsSet(gcMode.Name) {
+		switch mode := ctx.String(gcMode.Name); mode {
+		case "full", "archive":
+			cfg.Archive = mode == "archive"
+		default:
+			return fmt.Errorf("--gcmode %q: want full or archive", mode)
+		}
+	}
+	// A dev chain keeps every state, as anvil does; it is short-lived and
+	// its histories are small.
+	cfg.StateHistory = defaultStateHistory
+	if dev {
+		cfg.StateHistory = 0
+	}
+	if ctx.IsSet(stateHistory.Name) {
+		cfg.StateHistory = ctx.Uint64(stateHistory.Name)
+	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes
 	}
@@ -78,15 +101,20 @@ func runNode(ctx *cli.Context) error {
 		if len(cfg.HTTPCors) == 0 {
 			cfg.HTTPCors = []string{"*"}
 		}
-		if !ctx.IsSet(portFlag.Name) {
-			cfg.ListenPort = -1
-		}
 		// Keyless deployments (the CREATE2 factory's, ERC-1820's) are
 		// pre-EIP-155 transactions that Foundry and Hardhat send to a dev
 		// node, and anvil takes them.
 		if !ctx.IsSet(unprotected.Name) {
 			cfg.AllowUnprotectedTxs = true
 		}
+	}
+	// Nodes of a network on one machine (a dev chain and its followers, a
+	// regtest network) often run side by side: unless --port is given, one
+	// that finds 30303 taken listens on a free port, which the log and the
+	// dev banner print, instead of failing to start.
+	if spec.Local && !ctx.IsSet(portFlag.Name) && !portFree(cfg.ListenPort) {
+		log.Info("devp2p port taken: listening on a free port instead", "port", cfg.ListenPort)
+		cfg.ListenPort = 0
 	}
 	n, err := node.New(cfg)
 	if err != nil {
@@ -99,7 +127,20 @@ func runNode(ctx *cli.Context) error {
 	if cfg.Dev {
 		printDevBanner(n)
 	}
-	log.Info("mmgeth started", "network", spec.Name, "chainid", spec.ChainID, "http", n.HTTPEndpoint(), "ws", n.WSEndpoint())
+	started := []any{"network", spec.Name, "chainid", spec.ChainID}
+	if cfg.HTTP {
+		started = append(started, "http", n.HTTPEndpoint())
+	}
+	if cfg.WS {
+		started = append(started, "ws", n.WSEndpoint())
+	}
+	if ipc := n.IPCEndpoint(); ipc != "" {
+		started = append(started, "ipc", ipc)
+	}
+	if enode := n.Enode(); enode != "" {
+		started = append(started, "enode", enode)
+	}
+	log.Info("mmgeth started", started...)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -115,7 +156,10 @@ func runNode(ctx *cli.Context) error {
 	return nil
 }
 
-func setupLogging(level int) {
+// setupLogging installs the logger: geth's terminal handler at the
+// --verbosity level, without geth's Ethereum chain banner for spec's chain
+// (the node logs its own) and with pools' refused shares at DEBUG.
+func setupLogging(level int, spec *genesis.Spec) {
 	lvl := log.LevelInfo
 	switch {
 	case level <= 0:
@@ -129,7 +173,11 @@ func setupLogging(level int) {
 	case level >= 5:
 		lvl = log.LevelTrace
 	}
-	log.SetDefault(log.NewLogger(node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))))
+	var h slog.Handler = node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))
+	if gen, err := spec.Genesis(); err == nil {
+		h = node.QuietGethBanner(h, gen.Config)
+	}
+	log.SetDefault(log.NewLogger(h))
 }
 
 // splitList accepts both repeated flags and geth's comma-separated lists.
@@ -145,9 +193,36 @@ func splitList(in []string) []string {
 	return out
 }
 
+// portFree reports whether port is free for devp2p on every interface,
+// TCP (RLPx) and UDP (discovery).
+func portFree(port int) bool {
+	if port <= 0 {
+		return true
+	}
+	addr := net.JoinHostPort("", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	p, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return false
+	}
+	p.Close()
+	return true
+}
+
 func printDevBanner(n *node.Node) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nmmgeth dev node — chain id %d, RPC %s\n\nAvailable accounts (10000 BTC each)\n", n.Chain().Config().ChainID, n.HTTPEndpoint())
+	fmt.Fprintf(&b, "\nmmgeth dev node — chain id %d, RPC %s\n", n.Chain().Config().ChainID, n.HTTPEndpoint())
+	if enode := n.Enode(); enode != "" {
+		fmt.Fprintf(&b, "Peers: %s\n", enode)
+	}
+	if ipc := n.IPCEndpoint(); ipc != "" {
+		fmt.Fprintf(&b, "IPC: %s\n", ipc)
+	}
+	fmt.Fprintf(&b, "Fees go to %s\n\nAvailable accounts (10000 BTC each)\n", n.Etherbase())
 	keys := n.DevKeys()
 	for i, k := range keys {
 		fmt.Fprintf(&b, "(%d) %s\n", i, crypto.PubkeyToAddress(k.PublicKey))
