@@ -164,10 +164,19 @@ func (r *readmeRun) start(tools *tooling) {
 	// PATH=) carry over as in a terminal; stdin is /dev/null.
 	sh := exec.Command("bash", "-c", `while IFS= read -r -u 3 __line; do eval "$__line"; done`)
 	sh.Dir = r.dir
+	// A fresh HOME keeps the session out of the user's, but Go's module
+	// and build caches stay where they are: the clone builds offline.
 	sh.Env = append(os.Environ(),
 		"PATH="+filepath.Join(tools.dir, "bin")+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"HOME="+filepath.Join(filepath.Dir(r.dir), "home"),
 		"FOUNDRY_DISABLE_NIGHTLY_WARNING=1", "NO_COLOR=1")
+	for _, v := range []string{"GOPATH", "GOMODCACHE", "GOCACHE"} {
+		out, err := exec.Command("go", "env", v).Output()
+		if err != nil {
+			t.Fatalf("go env %s: %v", v, err)
+		}
+		sh.Env = append(sh.Env, v+"="+strings.TrimSpace(string(out)))
+	}
 	os.MkdirAll(filepath.Join(filepath.Dir(r.dir), "home"), 0o755)
 	sh.Stdout, sh.Stderr = logFile, logFile
 	sh.ExtraFiles = []*os.File{cmdR, doneW}
