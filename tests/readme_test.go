@@ -29,7 +29,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -73,7 +72,23 @@ func readmeBlocks(t *testing.T, path string) []readmeBlock {
 	return blocks
 }
 
-var trailingComment = regexp.MustCompile(`\s+#[^'"]*$`)
+// stripComment drops a shell comment: a # after a blank, outside quotes.
+func stripComment(line string) string {
+	var quote rune
+	for i, c := range line {
+		switch {
+		case quote != 0:
+			if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '"':
+			quote = c
+		case c == '#' && i > 0 && (line[i-1] == ' ' || line[i-1] == '\t'):
+			return strings.TrimSpace(line[:i])
+		}
+	}
+	return strings.TrimSpace(line)
+}
 
 // readmeRun is the terminal session: one bash reading commands on fd 3 and
 // reporting each command's status and $! on fd 4.
@@ -229,7 +244,7 @@ func (r *readmeRun) exec(line string, timeout time.Duration) (status, bgPid int)
 
 // substitute applies the port substitutions of the package comment.
 func (r *readmeRun) substitute(line string) string {
-	line = trailingComment.ReplaceAllString(line, "")
+	line = stripComment(line)
 	for from, to := range r.ports {
 		line = strings.ReplaceAll(line, from, strconv.Itoa(to))
 	}
