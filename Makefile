@@ -1,4 +1,5 @@
-# mmgeth — build, run and test. `make run` starts a dev node on 127.0.0.1:8545;
+# mmgeth — build, run and test. `make run` starts a dev node on 127.0.0.1:8545
+# (`make run PORT=9545` on another port);
 # `make test` installs what the tests need (Go modules, btcd, Foundry and
 # Hardhat from npm) and runs every test.
 
@@ -14,8 +15,11 @@ build:
 	$(GO) build -o $(BIN)/mmminer ./cmd/mmminer
 	$(GO) build -o $(BIN)/mmfed ./cmd/mmfed
 
+# PORT is the HTTP-RPC port of `make run`; WebSocket listens on PORT+1.
+PORT    ?= 8545
+
 run: build
-	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port 8545 --ws
+	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port $(PORT) --ws --ws.port $$(($(PORT) + 1))
 
 # tools installs Foundry, Hardhat and solc-js from npm into $(CACHE) for the
 # end-to-end tests; the btcd tests `go install` btcd themselves.

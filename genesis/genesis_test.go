@@ -147,10 +147,11 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 // not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"dev":     "0xb6275402efe3f26d219caca2c831cae467991c1a653b0db35cb40a26b38ad724",
+		"dev":     "0x42abcfce4f80e580350f4d2a5f4245b96db5e4f7be60e92a4c889aed8c9df79c",
 		"regtest": "0x35ca150d79e634fb35d27babb8a0b42da448780389d9f05c5a34c76737332cc0",
 		"testnet": "0x8fa745e80256b2746bb34619429f1c6ae578c14a1489afc1d210e177410de451",
 	}
+	wantChainID := map[string]uint64{"dev": 31337, "regtest": 7772, "testnet": 7771}
 	for _, name := range Names() {
 		spec, err := Load(name)
 		if err != nil {
@@ -162,6 +163,11 @@ func TestGenesisHashesPinned(t *testing.T) {
 		}
 		if got := gen.ToBlock().Hash().Hex(); got != want[name] {
 			t.Errorf("%s genesis %s, pinned %s", name, got, want[name])
+		}
+		// The chain id is not in the genesis header, so the hash above does
+		// not cover it; dev's is Hardhat's and anvil's local chain id.
+		if got := gen.Config.ChainID.Uint64(); got != wantChainID[name] {
+			t.Errorf("%s chain id %d, pinned %d", name, got, wantChainID[name])
 		}
 		relay := gen.Alloc[evmbridge.BtcRelayAddress]
 		if len(relay.Code) == 0 || len(relay.Storage) == 0 {

@@ -49,9 +49,17 @@ type Config struct {
 	DevPeriod time.Duration
 
 	// Mine serves merge-mining work (mnr_*) for blocks paying Etherbase.
+	// A dev node's blocks pay DevCoinbase unless Etherbase is set.
 	Mine      bool
 	Etherbase common.Address
 	GasCeil   uint64
+
+	// Archive keeps the state of every block within StateHistory blocks of
+	// the head readable (geth's --gcmode archive: path-scheme state
+	// histories, indexed); otherwise only the newest 128 states are.
+	// StateHistory 0 keeps the histories of the entire chain.
+	Archive      bool
+	StateHistory uint64
 
 	// P2P; ListenPort 0 picks a free port, -1 disables listening;
 	// ListenHost empty: see listenHost.
@@ -88,6 +96,13 @@ type Config struct {
 // handshake state (TestIdleConnectionsDoNotBlockPeers reports the RSS), so
 // the cap can be 40 times geth's before it matters next to the chain's caches.
 const DefaultMaxPendingPeers = 2048
+
+// DevCoinbase is where a dev node's blocks pay their fees unless
+// --miner.etherbase says otherwise: Hardhat's default coinbase, an address
+// no dev account uses. Fees (base fee included, DESIGN §5) then leave the
+// sender as on anvil and Hardhat, so balance-after-gas assertions written
+// for them hold, and the supply is still conserved.
+var DevCoinbase = common.HexToAddress("0xc014ba5ec014ba5ec014ba5ec014ba5ec014ba5e")
 
 // Default HTTP/WS modules, geth's and mm (light client, finality, anchor
 // proofs: read-only); mnr is added when mining. Dev nodes also serve

@@ -93,12 +93,42 @@ func (d *devAPI) IncreaseTime(seconds uint64) uint64 { return d.n.dev.IncreaseTi
 
 func (d *devAPI) SetNextBlockTimestamp(t uint64) error { return d.n.dev.SetNextBlockTimestamp(t) }
 
-// hardhatAPI answers the one Hardhat method tools probe to learn that a dev
-// node mines on each transaction: without it, Hardhat Ignition waits for
-// confirmations that an automine chain only produces when more transactions
-// come. The rest of the hardhat namespace is deliberately absent, so tools
-// do not mistake mmgeth for Hardhat's own node.
-type hardhatAPI struct{ automine bool }
+// hardhatAPI answers the Hardhat methods tools call on a dev node:
+// hardhat_getAutomine, which tells Hardhat Ignition that the node mines on
+// each transaction (without it, Ignition waits for confirmations that an
+// automine chain only produces when more transactions come), and
+// hardhat_metadata, which Ignition calls on chain id 31337, Hardhat's local
+// chain id and the dev chain's: it deploys there without asking for
+// confirmation, and uses instanceId to discard the deployment journal of a
+// previous, different chain with the same id (hardhat-ignition
+// internal/tasks/deploy.js).
+type hardhatAPI struct {
+	n          *Node
+	automine   bool
+	instanceID common.Hash // random per start, as Hardhat's and anvil's
+}
 
 // GetAutomine serves hardhat_getAutomine.
 func (h *hardhatAPI) GetAutomine() bool { return h.automine }
+
+// hardhatMetadata is Hardhat's HardhatMetadata: the node's client, chain and
+// instance, and its head.
+type hardhatMetadata struct {
+	ClientVersion     string      `json:"clientVersion"`
+	ChainID           uint64      `json:"chainId"`
+	InstanceID        common.Hash `json:"instanceId"`
+	LatestBlockNumber uint64      `json:"latestBlockNumber"`
+	LatestBlockHash   common.Hash `json:"latestBlockHash"`
+}
+
+// Metadata serves hardhat_metadata.
+func (h *hardhatAPI) Metadata() hardhatMetadata {
+	head := h.n.chain.CurrentBlock()
+	return hardhatMetadata{
+		ClientVersion:     fmt.Sprintf("%s/v%s", ClientName, Version),
+		ChainID:           h.n.chain.Config().ChainID.Uint64(),
+		InstanceID:        h.instanceID,
+		LatestBlockNumber: head.Number.Uint64(),
+		LatestBlockHash:   head.Hash(),
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/log"
+
+	"github.com/mmgeth/mmgeth/genesis"
 )
 
 // TestQuietShareRejections: geth's WARN for a failed mnr_* call becomes a
@@ -32,5 +34,39 @@ func TestQuietShareRejections(t *testing.T) {
 		case strings.Count(got, "WARN") != 1:
 			t.Errorf("level %v: %d warnings, want 1:\n%s", level, strings.Count(got, "WARN"), got)
 		}
+	}
+}
+
+// TestQuietGethBanner: geth's chain-config banner, logged line by line as
+// core.NewBlockChain does, leaves nothing about the Merge, blobs or an
+// unknown consensus; other INFO lines, with or without attributes, pass.
+func TestQuietGethBanner(t *testing.T) {
+	spec, err := genesis.Load("dev")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen, err := spec.Genesis()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	logger := log.NewLogger(QuietGethBanner(log.NewTerminalHandlerWithLevel(&out, log.LevelInfo, false), gen.Config))
+	logger.Info("")
+	logger.Info(strings.Repeat("-", 153))
+	for _, line := range strings.Split(gen.Config.Description(), "\n") {
+		logger.Info(line)
+	}
+	logger.Info(strings.Repeat("-", 153))
+	logger.Warn("Head block is not reachable")
+	logger.Info("Loaded most recent local block", "number", 0)
+	logger.Info("Writing custom genesis block")
+	got := out.String()
+	for _, banned := range []string{"Merge", "blob", "Consensus", "Chain ID", "---", "Head block"} {
+		if strings.Contains(got, banned) {
+			t.Errorf("%q left in the log:\n%s", banned, got)
+		}
+	}
+	if !strings.Contains(got, "Loaded most recent local block") || !strings.Contains(got, "Writing custom genesis block") {
+		t.Errorf("other lines lost:\n%s", got)
 	}
 }

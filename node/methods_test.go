@@ -418,6 +418,22 @@ var methodCalls = map[string]methodCall{
 	}},
 	"evm_snapshot":        {params: noParams, check: nonEmpty},
 	"hardhat_getAutomine": {params: noParams, check: equals(func(*methodsNode) any { return true })},
+	"hardhat_metadata": {params: noParams, check: func(m *methodsNode, res json.RawMessage) error {
+		var md struct {
+			ChainID           uint64      `json:"chainId"`
+			InstanceID        common.Hash `json:"instanceId"`
+			LatestBlockNumber uint64      `json:"latestBlockNumber"`
+			LatestBlockHash   common.Hash `json:"latestBlockHash"`
+		}
+		if err := json.Unmarshal(res, &md); err != nil {
+			return err
+		}
+		head := m.n.Chain().GetHeaderByNumber(md.LatestBlockNumber)
+		if md.ChainID != m.n.Chain().Config().ChainID.Uint64() || md.InstanceID == (common.Hash{}) || head == nil || head.Hash() != md.LatestBlockHash {
+			return fmt.Errorf("metadata %s: want the chain id, a random instance id and a canonical head", res)
+		}
+		return nil
+	}},
 
 	// Neither node has relayed Bitcoin headers, so no block is anchored.
 	"mm_getAnchorProof":    {params: func(*methodsNode) []any { return []any{"latest"} }, wantErr: "no anchor at or above the block"},

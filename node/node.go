@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ecdsa"
+	"crypto/rand"
 	"fmt"
 	"math/big"
 	"net"
@@ -15,11 +16,12 @@ import (
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 	"github.com/ethereum/go-ethereum/core/types"
-	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/log"
 	gethnode "github.com/ethereum/go-ethereum/node"
 	"github.com/ethereum/go-ethereum/p2p"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+	"github.com/ethereum/go-ethereum/triedb/pathdb"
 
 	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/consensus"
@@ -115,7 +117,7 @@ func listenHost(cfg *Config) string {
 
 // httpModules are the namespaces served over HTTP (and, unless --ws.api
 // says otherwise, WS): the chosen ones, plus evm, hardhat and personal in
-// dev mode and mnr when mining.
+// dev mode, and mnr.
 func httpModules(cfg *Config) (modules, extra []string) {
 	modules = cfg.HTTPModules
 	switch {
@@ -128,10 +130,9 @@ func httpModules(cfg *Config) (modules, extra []string) {
 	if cfg.Dev {
 		extra = append(extra, "evm", "hardhat", "personal")
 	}
-	if cfg.Mine || cfg.Dev {
-		extra = append(extra, "mnr")
-	}
-	return modules, extra
+	// mnr is served on every node: by the work server when mining, else by
+	// miningOffAPI, which tells a pool how to start a mining node.
+	return modules, append(extra, "mnr")
 }
 
 func withModules(base, extra []string) []string {
@@ -159,6 +160,15 @@ func (n *Node) setup() error {
 	}
 	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
+	bcCfg.StateHistory = n.cfg.StateHistory
+	// Trie-node histories serve eth_getProof at old blocks; only an archive
+	// indexes them, so any other node does not write them.
+	bcCfg.TrienodeHistory = -1
+	if n.cfg.Archive {
+		bcCfg.ArchiveMode = true
+		bcCfg.TrienodeHistory = int64(n.cfg.StateHistory)
+		bcCfg.NodeFullValueCheckpoint = pathdb.Defaults.FullValueCheckpoint // geth's; 0 would store every node in full
+	}
 	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg, chain.FinalityConfig{
 		Bitcoin: spec.Finality.Mode == genesis.FinalityBitcoin, K: spec.Finality.K,
 		Confirmations: spec.Confirmations, Override: n.cfg.OverrideFinality,
@@ -166,6 +176,7 @@ func (n *Node) setup() error {
 		return err
 	}
 	n.chain, n.engine = n.mmchain.BlockChain(), n.mmchain.Engine()
+	n.logChain()
 
 	poolCfg := legacypool.DefaultConfig
 	poolCfg.Journal = ""
@@ -183,8 +194,8 @@ func (n *Node) setup() error {
 		if n.devKeys, err = spec.DevKeys(); err != nil {
 			return err
 		}
-		if n.cfg.Etherbase == (common.Address{}) && len(n.devKeys) > 0 {
-			n.cfg.Etherbase = crypto.PubkeyToAddress(n.devKeys[0].PublicKey)
+		if n.cfg.Etherbase == (common.Address{}) {
+			n.cfg.Etherbase = DevCoinbase
 		}
 	}
 	if err := n.setupP2P(); err != nil {
@@ -211,6 +222,7 @@ func (n *Node) setup() error {
 		TxFeeCap:      1,
 		LogRangeLimit: 10_000,
 		NoLogIndex:    n.cfg.Dev,
+		Archive:       n.cfg.Archive,
 		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
@@ -229,9 +241,15 @@ func (n *Node) setup() error {
 	apis := svc.APIs()
 	if n.work != nil {
 		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miner.NewAPI(n.work)})
+	} else {
+		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miningOffAPI{}})
 	}
 	if n.cfg.Dev {
-		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
+		var instance common.Hash
+		if _, err := rand.Read(instance[:]); err != nil {
+			return err
+		}
+		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{n: n, automine: n.cfg.DevPeriod == 0, instanceID: instance}})
 	}
 	n.stack.RegisterAPIs(apis)
 	n.apis = apis
@@ -272,6 +290,32 @@ func orDefault(v, def int) int {
 		return def
 	}
 	return v
+}
+
+// logChain is the start-up banner: what this chain is, in the place of
+// geth's Ethereum one (QuietGethBanner).
+func (n *Node) logChain() {
+	spec := n.cfg.Spec
+	mm := spec.MergeMining
+	log.Info("Merge-mined EVM sidechain of Bitcoin, BTC as gas", "network", spec.Name, "chainid", spec.ChainID,
+		"genesis", n.chain.Genesis().Hash(), "head", n.chain.CurrentBlock().Number)
+	log.Info("Merged mining", "tag", mm.Tag, "spacing", time.Duration(mm.TargetSpacing)*time.Second,
+		"difficulty", "ASERT", "halflife", time.Duration(mm.HalfLife)*time.Second, "bitcoin", spec.Bitcoin.Network)
+	switch spec.Finality.Mode {
+	case genesis.FinalityBitcoin:
+		log.Info("Finality from Bitcoin", "mode", spec.Finality.Mode, "bitcoindepth", spec.Finality.K)
+	default:
+		log.Info("Finality by depth", "mode", spec.Finality.Mode, "confirmations", spec.Confirmations)
+	}
+	if n.cfg.Archive {
+		history := "entire chain"
+		if n.cfg.StateHistory > 0 {
+			history = fmt.Sprintf("last %d blocks", n.cfg.StateHistory)
+		}
+		log.Info("State", "gcmode", "archive", "history", history)
+	} else {
+		log.Info("State", "gcmode", "full", "history", "last 128 blocks")
+	}
 }
 
 func (n *Node) setupMining() {
@@ -360,3 +404,24 @@ func (n *Node) Chain() *core.BlockChain { return n.chain }
 
 // DevKeys are the prefunded dev accounts' keys (dev mode only).
 func (n *Node) DevKeys() []*ecdsa.PrivateKey { return n.devKeys }
+
+// IPCEndpoint is the path of the IPC socket (<datadir>/mmgeth.ipc); empty
+// when IPC is off, as it is on a chain kept in memory.
+func (n *Node) IPCEndpoint() string {
+	if n.cfg.DataDir == "" || n.cfg.IPCDisable {
+		return ""
+	}
+	return n.stack.IPCEndpoint()
+}
+
+// Enode is the node's devp2p URL, the one peers pass to --bootnodes, once
+// started; empty when it does not listen for peers.
+func (n *Node) Enode() string {
+	if n.cfg.ListenPort < 0 || n.stack.Server().Self() == nil {
+		return ""
+	}
+	return n.stack.Server().Self().URLv4()
+}
+
+// Etherbase is the address the blocks this node builds pay.
+func (n *Node) Etherbase() common.Address { return n.cfg.Etherbase }

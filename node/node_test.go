@@ -263,8 +263,8 @@ func TestOneHTTPServer(t *testing.T) {
 	}
 	for _, c := range []struct{ body, want string }{
 		{`{"jsonrpc":"2.0","id":1,"method":"admin_nodeInfo"}`, `"enode":`},
-		{`{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, `"result":"0x1e5d"`},
-		{`[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"admin_datadir"}]`, `"result":"0x1e5d"`},
+		{`{"jsonrpc":"2.0","id":1,"method":"eth_chainId"}`, `"result":"0x7a69"`},
+		{`[{"jsonrpc":"2.0","id":1,"method":"eth_chainId"},{"jsonrpc":"2.0","id":2,"method":"admin_datadir"}]`, `"result":"0x7a69"`},
 		{`{"jsonrpc":"2.0","id":1,"method":"web3_clientVersion"}`, `does not exist`},
 		{`{"jsonrpc":"2.0","id":1,"method":"txpool_status"}`, `does not exist`},
 		{`{"jsonrpc":"2.0","id":1,"method":"debug_gcStats"}`, `does not exist`},

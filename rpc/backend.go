@@ -32,6 +32,7 @@ type backend struct {
 	finality Finality
 	gasCap   uint64
 	logIndex *logIndexer
+	archive  bool
 }
 
 var (
@@ -47,6 +48,7 @@ func newBackend(cfg Config) *backend {
 		db:       cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
 		finality: cfg.Finality,
 		gasCap:   cfg.GasCap,
+		archive:  cfg.Archive,
 	}
 }
 
@@ -189,17 +191,29 @@ func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrH
 	return st, h, nil
 }
 
-// stateAt opens the state after h: live (recent) state first, then the
-// archive's historic state when the node keeps one.
+// stateAt opens the state after h: the live state first (the newest 128
+// blocks' states, held in geth's path database layers), then, on an
+// archive, geth's historic state reader, which rebuilds older states from
+// the indexed state and trie-node histories.
 func (b *backend) stateAt(h *types.Header) (*state.StateDB, error) {
 	st, err := b.chain.StateAt(h.Root, h.Number, h.Time)
 	if err == nil {
 		return st, nil
 	}
-	if st, err := b.chain.HistoricState(h.Root, h.Number, h.Time); err == nil {
-		return st, nil
+	if !b.archive {
+		return nil, &stateUnavailableError{number: h.Number.Uint64()}
 	}
-	return nil, &stateUnavailableError{number: h.Number.Uint64()}
+	st, err = b.chain.HistoricState(h.Root, h.Number, h.Time)
+	if err != nil {
+		// geth's historic database reports only "not available"; the path
+		// database's own reader says why (not indexed yet, pruned, not
+		// canonical).
+		if _, why := b.chain.TrieDB().HistoricStateReader(h.Root); why != nil {
+			err = why
+		}
+		return nil, &stateUnavailableError{number: h.Number.Uint64(), archive: err}
+	}
+	return st, nil
 }
 
 func (b *backend) GetBody(ctx context.Context, hash common.Hash, number gethrpc.BlockNumber) (*types.Body, error) {

@@ -92,6 +92,11 @@ type Config struct {
 	// eth_coinbase; nil means the node builds no blocks.
 	Coinbase func() (common.Address, error)
 
+	// Archive says the chain keeps indexed state histories (geth's
+	// ArchiveMode): states older than the live 128 are read through
+	// core.BlockChain.HistoricState.
+	Archive bool
+
 	Dev Dev // nil unless --dev
 }
 

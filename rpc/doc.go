@@ -21,6 +21,15 @@
 // mm_getAnchorProof) reads the node through the MMBackend interface it
 // defines; its answers are the JSON types of mm.go.
 //
+// State at a block: the newest 128 blocks' states are live in geth's path
+// database; older ones only on an archive (Config.Archive, geth's
+// ArchiveMode), read through core.BlockChain.HistoricState, which rebuilds
+// accounts and storage from the indexed state histories and trie nodes (so
+// eth_getProof) from the trie-node histories. eth_call, the state getters,
+// eth_getProof and tracing (the transactions before the traced one are
+// replayed on that read-only state) all take that path; nothing is
+// re-executed from an older base state.
+//
 // The mining namespace (mnr) is not here: it lives beside the work server in
 // package miner. This package imports no mmgeth package; the node fills the
 // interfaces it defines.

@@ -62,11 +62,21 @@ type invalidParamsError struct{ msg string }
 func (e *invalidParamsError) Error() string  { return e.msg }
 func (e *invalidParamsError) ErrorCode() int { return codeInvalidParams }
 
-// stateUnavailableError: the block exists but its state was pruned.
-type stateUnavailableError struct{ number uint64 }
+// stateUnavailableError: the block exists but its state is not readable.
+// archive is geth's reason on an archive node: out of the --history.state
+// window, or histories not indexed yet (geth indexes them in the
+// background; on a node that has just started on a chain whose head is old,
+// dev's included, that takes about a minute).
+type stateUnavailableError struct {
+	number  uint64
+	archive error
+}
 
 func (e *stateUnavailableError) Error() string {
-	return fmt.Sprintf("historical state of block %d is not available (pruned; this node keeps recent state only)", e.number)
+	if e.archive != nil {
+		return fmt.Sprintf("historical state of block %d is not available: %v", e.number, e.archive)
+	}
+	return fmt.Sprintf("historical state of block %d is not available (pruned: this node keeps the state of the newest 128 blocks; --gcmode archive keeps all)", e.number)
 }
 func (e *stateUnavailableError) ErrorCode() int { return codeServerError }
 

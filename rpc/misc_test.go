@@ -57,7 +57,7 @@ func TestNetWeb3TxPool(t *testing.T) {
 		{"net_peerCount", nil, `"0x3"`},
 		{"web3_clientVersion", nil, `"mmgeth/test"`},
 		{"web3_sha3", []any{"0x68656c6c6f20776f726c64"}, `"0x47173285a8d7341e5e972fc677286384f802f8ef42a5ec5f03bbfa254cb01fad"`},
-		{"eth_chainId", nil, `"0x1e5d"`}, // the dev network's 7773
+		{"eth_chainId", nil, `"0x7a69"`}, // the dev network's 7773
 		{"eth_syncing", nil, `false`},
 		{"eth_coinbase", nil, `"` + strings.ToLower(testCoinbase.Hex()) + `"`},
 		{"eth_getUncleCountByBlockNumber", []any{"0x2"}, `"0x0"`},

@@ -1,5 +1,6 @@
 // Follows go-ethereum v1.17.10 eth/state_accessor.go (StateAtBlock, StateAtTransaction), which hangs off *eth.Ethereum;
-// rebuilt from public APIs. Differs: path-scheme state only; a block whose state is gone is not re-executed.
+// rebuilt from public APIs. Differs: path-scheme state only; states older than the live layers come from
+// geth's historic reader on archive nodes and are never rebuilt by re-executing blocks.
 
 package rpc
 
@@ -16,10 +17,12 @@ import (
 )
 
 // The tracers' state accessors. geth's own (eth/state_accessor.go) hang off
-// *eth.Ethereum; these rebuild the path-scheme half from public APIs. A block
-// whose state was pruned (path scheme keeps about 128 recent states unless the
-// node runs as an archive) is not re-executed from an older state: tracing it
-// fails with a clear error instead.
+// *eth.Ethereum; these rebuild the path-scheme half from public APIs. The
+// state comes from stateAt: live for the newest 128 blocks, from geth's
+// historic reader (a read-only StateDB the transactions before txIndex are
+// replayed on in memory) for older blocks on an archive. Elsewhere an older
+// block is not re-executed (the path scheme keeps no older base state to
+// start from): tracing it fails with a clear error instead.
 
 func noRelease() {}
 

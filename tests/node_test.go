@@ -60,10 +60,9 @@ func startDevNode(t *testing.T) *devNode {
 		if _, err := os.Stat(bin); err != nil {
 			t.Fatalf("MMGETH_E2E_NODE=anvil needs anvil from tests/tooling/install.sh: %v", err)
 		}
-		// anvil serves HTTP and WebSocket on one port. Its default chain id,
-		// 31337, makes tools assume Hardhat's own node (Ignition then needs
-		// hardhat_metadata): another id keeps them on the paths mmgeth meets.
-		argv = []string{bin, "--host", "127.0.0.1", "--port", fmt.Sprint(ports[0]), "--chain-id", "424242"}
+		// anvil serves HTTP and WebSocket on one port; its chain id is
+		// 31337 as mmgeth --dev's.
+		argv = []string{bin, "--host", "127.0.0.1", "--port", fmt.Sprint(ports[0])}
 		node.HTTPURL = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 		node.WSURL = fmt.Sprintf("ws://127.0.0.1:%d", ports[0])
 	default:

@@ -56,7 +56,7 @@ var typedDataVectors = map[string]string{
 	    "Order": [{"name": "amount", "type": "uint256"}, {"name": "delta", "type": "int256"}, {"name": "small", "type": "uint8"}, {"name": "flag", "type": "bool"}, {"name": "blob", "type": "bytes"}, {"name": "id", "type": "bytes32"}, {"name": "note", "type": "string"}]
 	  },
 	  "primaryType": "Order",
-	  "domain": {"name": "Exchange", "version": "2", "chainId": 7773, "verifyingContract": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "salt": "0xf2d857f4a3edcb9b78b4d503bfe733db1e3f6cdc2b7971ee739626c97e86a558"},
+	  "domain": {"name": "Exchange", "version": "2", "chainId": 31337, "verifyingContract": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "salt": "0xf2d857f4a3edcb9b78b4d503bfe733db1e3f6cdc2b7971ee739626c97e86a558"},
 	  "message": {"amount": "123456789012345678901234567890", "delta": -42, "small": 255, "flag": true, "blob": "0xdeadbeef", "id": "0x00000000000000000000000000000000000000000000000000000000000000ff", "note": "héllo ✓"}
 	}`,
 	"domain type derived": `{

@@ -163,9 +163,6 @@ func TestHardhat(t *testing.T) {
 		"RPC_URL=" + rpc.URL,
 		"WS_URL=" + node.WSURL,
 		"PRIVATE_KEY=" + devKey,
-		// Stands for the developer's "y" at Ignition's prompt, which it shows
-		// for any chain id but 31337.
-		"HARDHAT_IGNITION_CONFIRM_DEPLOYMENT=true",
 	}
 
 	tools.run(t, dir, env, "hardhat", "build")
@@ -184,8 +181,16 @@ func TestHardhat(t *testing.T) {
 		t.Fatalf("hardhat_getAutomine = %v, %v; a dev node must answer true, or Hardhat Ignition "+
 			"waits for 5 confirmations that an automine chain only makes when more transactions come", automine, err)
 	}
+	// Ignition asks "Confirm deploy to network …?" on any chain id but
+	// 31337, and without a terminal takes the silence for a no ("Deploy
+	// cancelled", exit 1): run without one and without
+	// HARDHAT_IGNITION_CONFIRM_DEPLOYMENT, the deploy succeeds only if no
+	// prompt came. On 31337 it calls hardhat_metadata instead.
+	if slices.ContainsFunc(os.Environ(), func(kv string) bool { return strings.HasPrefix(kv, "HARDHAT_IGNITION_CONFIRM_DEPLOYMENT=") }) {
+		t.Fatal("HARDHAT_IGNITION_CONFIRM_DEPLOYMENT is set: the test could not tell whether Ignition would prompt")
+	}
 	out := tools.run(t, dir, env, "hardhat", "ignition", "deploy", "ignition/modules/Tooling.js", "--network", "mmgeth")
-	if !strings.Contains(out, "successfully deployed") {
+	if strings.Contains(out, "Confirm deploy") || strings.Contains(out, "Deploy cancelled") || !strings.Contains(out, "successfully deployed") {
 		t.Fatalf("ignition deploy did not report success:\n%s", out)
 	}
 	var deployed map[string]string
@@ -496,9 +501,10 @@ func proxyRPC(t *testing.T, node *devNode) *rpcProxy {
 }
 
 // anvilExtension tells anvil's non-geth methods, which mmgeth does not
-// serve. hardhat_getAutomine is kept: TestHardhat requires it of mmgeth.
+// serve. hardhat_getAutomine and hardhat_metadata are kept: mmgeth serves
+// them for Hardhat Ignition.
 func anvilExtension(method string) bool {
-	if method == "hardhat_getAutomine" {
+	if method == "hardhat_getAutomine" || method == "hardhat_metadata" {
 		return false
 	}
 	ns, _, _ := strings.Cut(method, "_")

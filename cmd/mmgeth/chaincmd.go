@@ -53,7 +53,6 @@ var exportCommand = &cli.Command{
 // network. It is started so that closing it stops the chain cleanly, which
 // writes the state an import produced to disk.
 func openChainNode(ctx *cli.Context) (*node.Node, error) {
-	setupLogging(ctx.Int(verbosity.Name))
 	dataDir := ctx.String(dataDirFlag.Name)
 	if dataDir == "" {
 		return nil, fmt.Errorf("%s needs --datadir", ctx.Command.Name)
@@ -62,6 +61,7 @@ func openChainNode(ctx *cli.Context) (*node.Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	setupLogging(ctx.Int(verbosity.Name), spec)
 	n, err := node.New(node.Config{Spec: spec, DataDir: dataDir, ListenPort: -1, NoDiscover: true, IPCDisable: true})
 	if err != nil {
 		return nil, err

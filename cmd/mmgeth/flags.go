@@ -18,6 +18,7 @@ var (
 	dataDirFlag = &cli.StringFlag{Name: "datadir", Usage: "data directory for the database and keys (dev mode: in memory when unset)", Category: "ETHEREUM"}
 	devFlag     = &cli.BoolFlag{Name: "dev", Usage: "ephemeral dev network: prefunded accounts, automine, RPC on 127.0.0.1 (a node that follows a dev network without sealing: `mmgeth init --dev --datadir D`, then `mmgeth --datadir D`)", Category: "DEVELOPER CHAIN"}
 	devPeriod   = &cli.Uint64Flag{Name: "dev.period", Usage: "seal a block every N seconds (0 = on each transaction)", Category: "DEVELOPER CHAIN"}
+	devChainID  = &cli.Uint64Flag{Name: "dev.chainid", Value: 31337, Usage: "chain id, and network id, of the dev chain (31337 is the local chain id of Hardhat, anvil and their tool presets)", Category: "DEVELOPER CHAIN"}
 	testnetFlag = &cli.BoolFlag{Name: "testnet", Usage: "the public test network", Category: "ETHEREUM"}
 	regtestFlag = &cli.BoolFlag{Name: "regtest", Usage: "a private network merge-mined on a regtest Bitcoin node", Category: "ETHEREUM"}
 	networkID   = &cli.Uint64Flag{Name: "networkid", Usage: "override the network id of the chosen network", Category: "ETHEREUM"}
@@ -43,22 +44,31 @@ var (
 	mineFlag     = &cli.BoolFlag{Name: "mine", Usage: "serve merge-mining work (mnr_*) to pools", Category: "MINER"}
 	etherbase    = &cli.StringFlag{Name: "miner.etherbase", Usage: "address the mined blocks' fees are paid to", Category: "MINER"}
 	gasLimit     = &cli.Uint64Flag{Name: "miner.gaslimit", Usage: "gas ceiling the miner steers block gas limits to (default: the network's)", Category: "MINER"}
-	portFlag     = &cli.IntFlag{Name: "port", Value: 30303, Usage: "devp2p listening port (0: any free port)", Category: "NETWORKING"}
+	portFlag     = &cli.IntFlag{Name: "port", Value: defaultPort, Usage: "devp2p listening port (0: any free port; on dev and regtest, unless given, any free port when 30303 is taken)", Category: "NETWORKING"}
 	p2pAddr      = &cli.StringFlag{Name: "p2p.addr", Usage: "devp2p listening interface (default: 127.0.0.1 on dev and regtest, all interfaces otherwise)", Category: "NETWORKING"}
 	maxPeers     = &cli.IntFlag{Name: "maxpeers", Value: 50, Usage: "maximum number of peers", Category: "NETWORKING"}
 	noDiscover   = &cli.BoolFlag{Name: "nodiscover", Usage: "disable peer discovery", Category: "NETWORKING"}
 	bootnodes    = &cli.StringSliceFlag{Name: "bootnodes", Usage: "enode URLs to bootstrap from (default: the network's)", Category: "NETWORKING"}
 	nodeKey      = &cli.StringFlag{Name: "nodekey", Usage: "file holding the devp2p node key (hex)", Category: "NETWORKING"}
+	gcMode       = &cli.StringFlag{Name: "gcmode", Usage: `state kept: "full" (the newest 128 blocks' states) or "archive" (every block's state within --history.state of the head, for eth_call, eth_getBalance, eth_getProof and tracing at old blocks)`, DefaultText: `"archive" with --dev, "full" otherwise`, Category: "STATE"}
+	stateHistory = &cli.Uint64Flag{Name: "history.state", Aliases: []string{"state.history"}, Usage: "number of recent blocks whose state history is kept (rewinds, reorgs, and archive reads); 0 = entire chain", DefaultText: "90000; 0 with --dev", Category: "STATE"}
 	metricsFlag  = &cli.BoolFlag{Name: "metrics", Usage: "serve Prometheus metrics", Category: "METRICS"}
 	metricsAddr  = &cli.StringFlag{Name: "metrics.addr", Value: "127.0.0.1", Usage: "metrics HTTP listening interface", Category: "METRICS"}
 	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
 	overrideFin  = &cli.BoolFlag{Name: "override.finality", Usage: "adopt a heavier chain that forks below the Bitcoin-finalized block (refused otherwise, with a CRIT log line): only after checking which chain is right", Category: "ETHEREUM"}
-	networkFlags = []cli.Flag{devFlag, testnetFlag, regtestFlag, dataDirFlag}
+	networkFlags = []cli.Flag{devFlag, devChainID, testnetFlag, regtestFlag, dataDirFlag}
+)
+
+// Defaults that differ between dev and other networks, when not given.
+const (
+	defaultPort         = 30303
+	defaultStateHistory = 90_000 // geth's: about 12 days of mainnet blocks
 )
 
 func nodeFlags() []cli.Flag {
 	return []cli.Flag{
-		dataDirFlag, devFlag, devPeriod, testnetFlag, regtestFlag, networkID, verbosity,
+		dataDirFlag, devFlag, devPeriod, devChainID, testnetFlag, regtestFlag, networkID, verbosity,
+		gcMode, stateHistory,
 		httpFlag, httpAddr, httpPort, httpAPI, httpCors, httpVHosts, httpMaxConns,
 		wsFlag, wsAddr, wsPort, wsAPI, wsOrigins, wsMaxConns, wsMaxSubs, traceLimit, ipcDisable, unprotected,
 		mineFlag, etherbase, gasLimit,
@@ -97,6 +107,15 @@ func loadSpec(ctx *cli.Context) (*genesis.Spec, error) {
 	}
 	if err != nil {
 		return nil, err
+	}
+	if ctx.IsSet(devChainID.Name) {
+		if !ctx.Bool(devFlag.Name) {
+			return nil, fmt.Errorf("--dev.chainid needs --dev (a datadir made by `mmgeth init --dev --dev.chainid N` keeps its chain id)")
+		}
+		if spec.ChainID = ctx.Uint64(devChainID.Name); spec.ChainID == 0 {
+			return nil, fmt.Errorf("--dev.chainid: 0 is not a chain id")
+		}
+		spec.NetworkID = spec.ChainID
 	}
 	if ctx.IsSet(networkID.Name) {
 		spec.NetworkID = ctx.Uint64(networkID.Name)

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmgeth/mmgeth/node"
@@ -55,5 +61,71 @@ func TestRPCLimitFlags(t *testing.T) {
 	}
 	if !slices.Equal(cfg.HTTPCors, []string{"*"}) {
 		t.Errorf("--dev --http.corsdomain '*': CORS %v; an explicit wildcard must be kept", cfg.HTTPCors)
+	}
+}
+
+// run runs mmgeth with args and returns its error and what it printed on
+// stdout.
+func run(t *testing.T, args ...string) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout := os.Stdout
+	os.Stdout = w
+	runErr := newApp().Run(append([]string{"mmgeth"}, args...))
+	os.Stdout = stdout
+	w.Close()
+	out, _ := io.ReadAll(r)
+	return string(out), runErr
+}
+
+// TestDevFlags: --dev.chainid sets the dev chain's id (and network id)
+// where init writes it; it needs --dev; --gcmode takes full or archive only.
+func TestDevFlags(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := run(t, "init", "--dev", "--dev.chainid", "4242", "--datadir", dir); err != nil {
+		t.Fatal(err)
+	}
+	spec, err := os.ReadFile(filepath.Join(dir, "mmgeth", "spec.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(spec), `"chainId": 4242`) || !strings.Contains(string(spec), `"networkId": 4242`) {
+		t.Fatalf("init --dev --dev.chainid 4242 wrote:\n%s", spec)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--regtest", "--dev.chainid", "5"}, "--dev.chainid needs --dev"},
+		{[]string{"--dev", "--dev.chainid", "0"}, "0 is not a chain id"},
+		{[]string{"--dev", "--gcmode", "pruned"}, `--gcmode "pruned": want full or archive`},
+	} {
+		if _, err := run(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("mmgeth %s: %v; want an error saying %q", strings.Join(c.args, " "), err, c.want)
+		}
+	}
+}
+
+// TestBtcAddress: `mmgeth btcaddress --regtest` prints a regtest address
+// and nothing else on stdout, a fresh one each time.
+func TestBtcAddress(t *testing.T) {
+	seen := map[string]bool{}
+	for range 2 {
+		out, err := run(t, "btcaddress", "--regtest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		line := strings.TrimSpace(out)
+		addr, err := address.DecodeAddress(line, &chaincfg.RegressionNetParams)
+		if err != nil || !addr.IsForNet(&chaincfg.RegressionNetParams) || seen[line] {
+			t.Fatalf("btcaddress printed %q (%v); want a new regtest address", out, err)
+		}
+		seen[line] = true
+	}
+	if _, err := run(t, "btcaddress"); err == nil {
+		t.Fatal("btcaddress without a network succeeded")
 	}
 }

@@ -34,6 +34,7 @@ func newApp() *cli.App {
 		UseShortOptionHandling: false,
 		Commands: []*cli.Command{
 			initCommand,
+			btcAddressCommand,
 			dumpGenesisCommand,
 			versionCommand,
 			proofCommand,

@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -22,11 +25,11 @@ func runNode(ctx *cli.Context) error {
 	if ctx.Args().Len() > 0 {
 		return fmt.Errorf("unknown command %q", ctx.Args().First())
 	}
-	setupLogging(ctx.Int(verbosity.Name))
 	spec, err := loadSpec(ctx)
 	if err != nil {
 		return err
 	}
+	setupLogging(ctx.Int(verbosity.Name), spec)
 	cfg, err := nodeConfig(ctx, spec)
 	if err != nil {
 		return err
@@ -42,7 +45,20 @@ func runNode(ctx *cli.Context) error {
 	if cfg.Dev {
 		printDevBanner(n)
 	}
-	log.Info("mmgeth started", "network", spec.Name, "chainid", spec.ChainID, "http", n.HTTPEndpoint(), "ws", n.WSEndpoint())
+	started := []any{"network", spec.Name, "chainid", spec.ChainID}
+	if cfg.HTTP {
+		started = append(started, "http", n.HTTPEndpoint())
+	}
+	if cfg.WS {
+		started = append(started, "ws", n.WSEndpoint())
+	}
+	if ipc := n.IPCEndpoint(); ipc != "" {
+		started = append(started, "ipc", ipc)
+	}
+	if enode := n.Enode(); enode != "" {
+		started = append(started, "enode", enode)
+	}
+	log.Info("mmgeth started", started...)
 
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -96,6 +112,24 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 		OverrideFinality:    ctx.Bool(overrideFin.Name),
 	}
+	// A dev chain keeps every state, as anvil does; it is short-lived and
+	// its histories are small.
+	cfg.Archive = cfg.Dev
+	if ctx.IsSet(gcMode.Name) {
+		switch mode := ctx.String(gcMode.Name); mode {
+		case "full", "archive":
+			cfg.Archive = mode == "archive"
+		default:
+			return cfg, fmt.Errorf("--gcmode %q: want full or archive", mode)
+		}
+	}
+	cfg.StateHistory = defaultStateHistory
+	if cfg.Dev {
+		cfg.StateHistory = 0
+	}
+	if ctx.IsSet(stateHistory.Name) {
+		cfg.StateHistory = ctx.Uint64(stateHistory.Name)
+	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes
 	}
@@ -121,9 +155,6 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		if !ctx.IsSet(httpCors.Name) {
 			cfg.HTTPCors = node.DevCORS
 		}
-		if !ctx.IsSet(portFlag.Name) {
-			cfg.ListenPort = -1
-		}
 		// Keyless deployments (the CREATE2 factory's, ERC-1820's) are
 		// pre-EIP-155 transactions that Foundry and Hardhat send to a dev
 		// node, and anvil takes them.
@@ -131,10 +162,21 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 			cfg.AllowUnprotectedTxs = true
 		}
 	}
+	// Nodes of a network on one machine (a dev chain and its followers, a
+	// regtest network) often run side by side: unless --port is given, one
+	// that finds 30303 taken listens on a free port, which the log and the
+	// dev banner print, instead of failing to start.
+	if spec.Local && !ctx.IsSet(portFlag.Name) && !portFree(cfg.ListenPort) {
+		log.Info("devp2p port taken: listening on a free port instead", "port", cfg.ListenPort)
+		cfg.ListenPort = 0
+	}
 	return cfg, nil
 }
 
-func setupLogging(level int) {
+// setupLogging installs the logger: geth's terminal handler at the
+// --verbosity level, without geth's Ethereum chain banner for spec's chain
+// (the node logs its own) and with pools' refused shares at DEBUG.
+func setupLogging(level int, spec *genesis.Spec) {
 	lvl := log.LevelInfo
 	switch {
 	case level <= 0:
@@ -148,7 +190,11 @@ func setupLogging(level int) {
 	case level >= 5:
 		lvl = log.LevelTrace
 	}
-	log.SetDefault(log.NewLogger(node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))))
+	var h slog.Handler = node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))
+	if gen, err := spec.Genesis(); err == nil {
+		h = node.QuietGethBanner(h, gen.Config)
+	}
+	log.SetDefault(log.NewLogger(h))
 }
 
 // splitList accepts both repeated flags and geth's comma-separated lists.
@@ -164,9 +210,36 @@ func splitList(in []string) []string {
 	return out
 }
 
+// portFree reports whether port is free for devp2p on every interface,
+// TCP (RLPx) and UDP (discovery).
+func portFree(port int) bool {
+	if port <= 0 {
+		return true
+	}
+	addr := net.JoinHostPort("", strconv.Itoa(port))
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return false
+	}
+	l.Close()
+	p, err := net.ListenPacket("udp", addr)
+	if err != nil {
+		return false
+	}
+	p.Close()
+	return true
+}
+
 func printDevBanner(n *node.Node) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "\nmmgeth dev node — chain id %d, RPC %s\n\nAvailable accounts (10000 BTC each)\n", n.Chain().Config().ChainID, n.HTTPEndpoint())
+	fmt.Fprintf(&b, "\nmmgeth dev node — chain id %d, RPC %s\n", n.Chain().Config().ChainID, n.HTTPEndpoint())
+	if enode := n.Enode(); enode != "" {
+		fmt.Fprintf(&b, "Peers: %s\n", enode)
+	}
+	if ipc := n.IPCEndpoint(); ipc != "" {
+		fmt.Fprintf(&b, "IPC: %s\n", ipc)
+	}
+	fmt.Fprintf(&b, "Fees go to %s\n\nAvailable accounts (10000 BTC each)\n", n.Etherbase())
 	keys := n.DevKeys()
 	for i, k := range keys {
 		fmt.Fprintf(&b, "(%d) %s\n", i, crypto.PubkeyToAddress(k.PublicKey))
