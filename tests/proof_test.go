@@ -57,7 +57,7 @@ func TestDevBlockProofsVerify(t *testing.T) {
 			"--hash":         block["hashForMergedMining"].(string),
 			"--difficulty":   difficulty.String(),
 		}
-		if out, code := proofVerify(t, bin, args); code != 0 || strings.TrimSpace(out) != "valid" {
+		if out, code := proofVerify(t, bin, "verify", args); code != 0 || strings.TrimSpace(out) != "valid" {
 			t.Fatalf("block %d: proof verify exit %d: %s", n, code, out)
 		}
 		for _, field := range []string{"--header", "--coinbase", "--hash"} {
@@ -68,15 +68,17 @@ func TestDevBlockProofsVerify(t *testing.T) {
 			raw := hexutil.MustDecode(args[field])
 			raw[len(raw)/2] ^= 0x01
 			flipped[field] = hexutil.Encode(raw)
-			if out, code := proofVerify(t, bin, flipped); code != 1 || !strings.Contains(out, "invalid:") {
+			if out, code := proofVerify(t, bin, "verify", flipped); code != 1 || !strings.Contains(out, "invalid:") {
 				t.Errorf("block %d with a byte of %s flipped: exit %d: %s", n, field, code, out)
 			}
 		}
 	}
 }
 
-func proofVerify(t *testing.T, bin string, args map[string]string) (string, int) {
-	argv := []string{"proof", "verify"}
+// proofVerify runs `mmgeth proof <sub>` (verify, verify-anchor) and
+// returns its output and exit status.
+func proofVerify(t *testing.T, bin, sub string, args map[string]string) (string, int) {
+	argv := []string{"proof", sub}
 	for k, v := range args {
 		argv = append(argv, k, v)
 	}

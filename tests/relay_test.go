@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -162,76 +163,126 @@ func (f *relayFreshness) watch(d time.Duration) {
 
 func percentile[T any](sorted []T, p int) T { return sorted[(len(sorted)-1)*p/100] }
 
-// relayerArgs polls btcd four times a sidechain block (regtest seals about
-// one a second here), so that a Bitcoin block makes the next sidechain block.
-func relayerArgs(bin, rpcURL, btcAddr, keyFile string, node *btcd.Node) []string {
-	return []string{bin, "relay", "--rpc", rpcURL, "--btc.rpc", "http://" + btcAddr,
-		"--btc.user", node.User, "--btc.pass", node.Pass, "--key", keyFile, "--interval", "250ms"}
+// relayHarness is the processes of the issue-10 end-to-end tests, each its
+// own process: btcd in regtest, mmgeth --regtest --mine, mmminer and, when
+// the test starts it, mmfed relay.
+type relayHarness struct {
+	*relayChains
+	node *btcd.Node
+	// mmminer and mmfed reach btcd through proxies the test can take
+	// down: mmminer's, to stop its Bitcoin blocks while it goes on sealing
+	// sidechain blocks on its last template; mmfed's, to make btcd go away
+	// (restarting btcd itself would wipe its regtest chain).
+	minerProxy, fedProxy *btcd.Proxy
+	url                  string // mmgeth's HTTP JSON-RPC
+	mmgethArgs, fedArgs  []string
+	fedMetrics           string // mmfed relay's Prometheus page
+	mmgeth, miner        *btcdProcess
+}
+
+// startRelayHarness starts btcd, mmgeth on a fresh datadir and mmminer
+// (with minerFlags), and waits for 3 sidechain blocks.
+func startRelayHarness(t *testing.T, minerFlags ...string) *relayHarness {
+	t.Helper()
+	ctx := context.Background()
+	mmgethBin, minerBin, fedBin := binary(t, "./cmd/mmgeth"), binary(t, "./cmd/mmminer"), binary(t, "./cmd/mmfed")
+	node := btcd.Start(t)
+	h := &relayHarness{node: node, minerProxy: btcd.StartProxy(t, node.RPCAddr), fedProxy: btcd.StartProxy(t, node.RPCAddr)}
+	btc, err := btcrpc.New(node.RPCAddr, node.User, node.Pass)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := btcd.FreePort(t)
+	etherbase := common.HexToAddress("0x00000000000000000000000000000000000000e5")
+	h.mmgethArgs = btcdMmgethArgs(mmgethBin, t.TempDir(), port, etherbase)
+	h.url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	eth, err := ethclient.Dial(h.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	h.relayChains = &relayChains{t: t, btc: btc, eth: eth}
+	h.startMmgeth()
+	h.miner = btcdStart(t, "mmminer", append(btcdMmminerArgs(minerBin, node, "http://"+h.minerProxy.Addr, h.url), minerFlags...))
+	btcdWaitFor(t, h.miner, 60*time.Second, "3 sidechain blocks", func() bool {
+		n, err := eth.BlockNumber(ctx)
+		return err == nil && n >= 3
+	})
+
+	keyFile := filepath.Join(t.TempDir(), "relayer.key")
+	if err := os.WriteFile(keyFile, []byte(devKey), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The relayer polls btcd four times a sidechain block (regtest seals
+	// about one a second here), so that a Bitcoin block makes the next
+	// sidechain block.
+	metricsPort := btcd.FreePort(t)
+	h.fedMetrics = fmt.Sprintf("http://127.0.0.1:%d/debug/metrics/prometheus", metricsPort)
+	h.fedArgs = []string{fedBin, "relay", "--rpc", h.url, "--btc.rpc", "http://" + h.fedProxy.Addr,
+		"--btc.user", node.User, "--btc.pass", node.Pass, "--key", keyFile, "--interval", "250ms",
+		"--metrics", "--metrics.port", strconv.Itoa(metricsPort)}
+	return h
+}
+
+// startMmgeth starts mmgeth, on the harness's datadir and port, and waits
+// for its RPC.
+func (h *relayHarness) startMmgeth() {
+	h.t.Helper()
+	h.mmgeth = btcdStart(h.t, "mmgeth", h.mmgethArgs)
+	btcdWaitFor(h.t, h.mmgeth, 90*time.Second, "mmgeth's RPC", func() bool {
+		_, err := h.eth.BlockNumber(context.Background())
+		return err == nil
+	})
+}
+
+// waitPastBurst waits out the regtest sidechain's start-up burst (one CPU
+// thread at the minimum difficulty) until its timestamps run 60 s ahead of
+// the clock, mmgeth's limit; from then on it seals about a block a second.
+func (h *relayHarness) waitPastBurst() {
+	h.t.Helper()
+	btcdWaitFor(h.t, h.miner, 90*time.Second, "the sidechain past its start-up burst", func() bool {
+		head, err := h.eth.HeaderByNumber(context.Background(), nil)
+		return err == nil && time.Unix(int64(head.Time), 0).After(time.Now().Add(30*time.Second))
+	})
+}
+
+func (h *relayHarness) startRelayer() *btcdProcess { return btcdStart(h.t, "mmfed", h.fedArgs) }
+
+// relayMetrics scrapes mmfed relay until its gauges say BtcRelay holds the
+// Bitcoin node's tip, which the relayer records just after the test can see
+// it, and returns the page.
+func (h *relayHarness) relayMetrics(fed *btcdProcess) map[string][]promSample {
+	h.t.Helper()
+	var m map[string][]promSample
+	btcdWaitFor(h.t, fed, 10*time.Second, "mmfed's metrics in step", func() bool {
+		m = scrapeMetrics(h.t, h.fedMetrics)
+		best := h.relayTip()
+		return value(h.t, m, "mmfed_btcrelay_height") == float64(best.Height) &&
+			value(h.t, m, "mmfed_bitcoin_height") == float64(btcdHeight(h.t, h.node)) &&
+			value(h.t, m, "mmfed_relay_lag") == 0 && value(h.t, m, "mmfed_relay_lagseconds") == 0
+	})
+	return m
 }
 
 // TestBtcdRelay is the light client's must-show of issue 10: mmfed relay
 // catches BtcRelay up with btcd, keeps it within a sidechain block of
 // btcd's tip (relay freshness logged), follows a Bitcoin reorg with a
 // BtcReorg event, resumes after being killed, and recovers when btcd or
-// mmgeth goes away and comes back.
+// mmgeth goes away and comes back; its metrics follow.
 func TestBtcdRelay(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs btcd, mmgeth, mmminer and mmfed")
 	}
 	ctx := context.Background()
-	mmgethBin, minerBin, fedBin := binary(t, "./cmd/mmgeth"), binary(t, "./cmd/mmminer"), binary(t, "./cmd/mmfed")
-	node := btcd.Start(t)
-	// mmminer and mmfed reach btcd through proxies the test can take
-	// down: mmminer's, to stop its Bitcoin blocks while it goes on sealing
-	// sidechain blocks on its last template; mmfed's, to make btcd go away
-	// (restarting btcd itself would wipe its regtest chain).
-	minerProxy := btcd.StartProxy(t, node.RPCAddr)
-	fedProxy := btcd.StartProxy(t, node.RPCAddr)
-	btc, err := btcrpc.New(node.RPCAddr, node.User, node.Pass)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	port := btcd.FreePort(t)
-	datadir := t.TempDir()
-	etherbase := common.HexToAddress("0x00000000000000000000000000000000000000e5")
-	mmgeth := btcdStart(t, "mmgeth", btcdMmgethArgs(mmgethBin, datadir, port, etherbase))
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	eth, err := ethclient.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eth.Close()
-	chains := &relayChains{t: t, btc: btc, eth: eth}
-	btcdWaitFor(t, mmgeth, 90*time.Second, "mmgeth's RPC", func() bool {
-		_, err := eth.BlockNumber(ctx)
-		return err == nil
-	})
-	miner := btcdStart(t, "mmminer", btcdMmminerArgs(minerBin, node, "http://"+minerProxy.Addr, url))
-	btcdWaitFor(t, miner, 60*time.Second, "3 sidechain blocks", func() bool {
-		n, err := eth.BlockNumber(ctx)
-		return err == nil && n >= 3
-	})
-
-	// The regtest sidechain starts with a burst (one CPU thread at the
-	// minimum difficulty) until its timestamps run 60 s ahead of the clock,
-	// mmgeth's limit; from then on it seals about a block a second, the
-	// pace at which freshness is counted in sidechain blocks.
-	btcdWaitFor(t, miner, 90*time.Second, "the sidechain past its start-up burst", func() bool {
-		head, err := eth.HeaderByNumber(ctx, nil)
-		return err == nil && time.Unix(int64(head.Time), 0).After(time.Now().Add(30*time.Second))
-	})
+	h := startRelayHarness(t)
+	chains, btc, eth, node := h.relayChains, h.btc, h.eth, h.node
+	h.waitPastBurst()
 
 	// The relayer starts from BtcRelay's genesis checkpoint while mmminer
 	// adds Bitcoin blocks (one per template, several a second).
-	keyFile := filepath.Join(t.TempDir(), "relayer.key")
-	if err := os.WriteFile(keyFile, []byte(devKey), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	fedArgs := relayerArgs(fedBin, url, fedProxy.Addr, keyFile, node)
 	start := time.Now()
 	startHeight := btcdHeight(t, node)
-	fed := btcdStart(t, "mmfed", fedArgs)
+	fed := h.startRelayer()
 	btcdWaitFor(t, fed, 60*time.Second, "BtcRelay caught up", func() bool {
 		return int64(chains.relayTip().Height) >= startHeight
 	})
@@ -242,7 +293,7 @@ func TestBtcdRelay(t *testing.T) {
 	// blocks from generate calls at times unrelated to the sidechain's.
 	f := &relayFreshness{chains: chains, next: btcdHeight(t, node) + 1, source: "mmminer", samples: map[string][]relaySample{}}
 	f.watch(20 * time.Second)
-	minerProxy.Down()
+	h.minerProxy.Down()
 	time.Sleep(500 * time.Millisecond) // a block mmminer was submitting lands
 	best := chains.waitInStep(fed, 30*time.Second, "BtcRelay at btcd's tip once mmminer's blocks stopped")
 	t.Logf("BtcRelay at btcd's best block %d (%v)", best.Height, chainhash.Hash(best.Hash))
@@ -274,6 +325,13 @@ func TestBtcdRelay(t *testing.T) {
 		if source == "generate" && late > 2 {
 			t.Errorf("a Bitcoin block reached BtcRelay %d sidechain blocks after btcd accepted it, want at most 2", late)
 		}
+	}
+	// The relayer's own view: in step, every header it sent counted (all
+	// of them from the checkpoint), with their gas.
+	m := h.relayMetrics(fed)
+	height := value(t, m, "mmfed_btcrelay_height")
+	if relayed, gas := value(t, m, "mmfed_relay_headers"), value(t, m, "mmfed_relay_gas"); relayed < height || gas < relayed*1000 {
+		t.Errorf("mmfed_relay_headers %v, mmfed_relay_gas %v; want at least BtcRelay's %v headers, with their gas", relayed, gas, height)
 	}
 
 	// A Bitcoin reorg: a heavier branch from two blocks below the tip,
@@ -326,13 +384,14 @@ func TestBtcdRelay(t *testing.T) {
 	if _, err := btc.Generate(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	fed = btcdStart(t, "mmfed", fedArgs)
+	fed = h.startRelayer()
 	start = time.Now()
 	chains.waitInStep(fed, 30*time.Second, "BtcRelay in step after the relayer restarted")
 	t.Logf("a restarted relayer was in step after %v", time.Since(start).Round(time.Millisecond))
 
-	// btcd goes away: BtcRelay stays behind; back, the relayer recovers.
-	fedProxy.Down()
+	// btcd goes away: BtcRelay stays behind, the failed rounds are
+	// counted; back, the relayer recovers.
+	h.fedProxy.Down()
 	if _, err := btc.Generate(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
@@ -340,22 +399,26 @@ func TestBtcdRelay(t *testing.T) {
 	if chains.relayTip().Hash == common.Hash(chains.btcTip()) {
 		t.Fatal("BtcRelay followed btcd while the relayer could not reach it")
 	}
-	fedProxy.Up(t)
+	if errs := value(t, scrapeMetrics(t, h.fedMetrics), "mmfed_relay_errors"); errs < 1 {
+		t.Errorf("mmfed_relay_errors %v after 5 s without btcd", errs)
+	}
+	h.fedProxy.Up(t)
 	start = time.Now()
 	chains.waitInStep(fed, 60*time.Second, "BtcRelay in step after btcd came back")
 	t.Logf("btcd back: in step after %v", time.Since(start).Round(time.Millisecond))
+	h.relayMetrics(fed)
 
 	// mmgeth goes away and comes back on the same datadir and port.
-	if err := mmgeth.stop(); err != nil {
+	if err := h.mmgeth.stop(); err != nil {
 		t.Fatalf("mmgeth did not exit cleanly: %v", err)
 	}
 	if _, err := btc.Generate(ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(3 * time.Second)
-	mmgeth = btcdStart(t, "mmgeth", btcdMmgethArgs(mmgethBin, datadir, port, etherbase))
+	h.startMmgeth()
 	start = time.Now()
-	chains.waitInStep(mmgeth, 90*time.Second, "BtcRelay in step after mmgeth came back")
+	chains.waitInStep(h.mmgeth, 90*time.Second, "BtcRelay in step after mmgeth came back")
 	t.Logf("mmgeth back: in step after %v", time.Since(start).Round(time.Millisecond))
 
 	if err := fed.stop(); err != nil {

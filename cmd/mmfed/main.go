@@ -8,12 +8,15 @@ package main
 import (
 	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"time"
 
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/metrics"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 	"github.com/urfave/cli/v2"
 
@@ -74,8 +77,11 @@ var relayCommand = &cli.Command{
 	Usage: "keep BtcRelay, the sidechain's Bitcoin light client, in step with a Bitcoin node",
 	Description: "Each --interval, mmfed relay compares BtcRelay's best chain (eth_call on --rpc) with the Bitcoin " +
 		"node's (--btc.rpc), and sends the missing headers in receiveHeaders transactions signed with --key, " +
-		"following Bitcoin reorgs. It keeps no state: restart it at will.",
-	Flags:  []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, keyFlag, passwordFlag, intervalFlag, verboseFlag},
+		"following Bitcoin reorgs. It keeps no state: restart it at will. With --metrics it serves, for Prometheus, " +
+		"BtcRelay's and the Bitcoin node's heights, the lag between them in blocks and seconds, the headers relayed, " +
+		"the gas spent and the rounds that failed.",
+	Flags: []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, keyFlag, passwordFlag, intervalFlag, verboseFlag,
+		metricsFlag, metricsAddrFlag, metricsPortFlag},
 	Action: runRelay,
 }
 
@@ -121,12 +127,19 @@ func runRelay(c *cli.Context) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	r, err := fed.NewRelayer(fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log})
+	r, err := fed.NewRelayer(fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log,
+		Metrics: metrics.DefaultRegistry})
 	if err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if c.Bool(metricsFlag.Name) {
+		addr := net.JoinHostPort(c.String(metricsAddrFlag.Name), strconv.Itoa(c.Int(metricsPortFlag.Name)))
+		if err := serveMetrics(ctx, addr, log); err != nil {
+			return err
+		}
+	}
 	log.Info("Starting mmfed relay", "rpc", sideURL, "btc", btc.URL(), "relayer", r.Address(), "interval", interval)
 	r.Run(ctx)
 	log.Info("Stopped")

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -61,6 +63,12 @@ func TestLoadKey(t *testing.T) {
 
 func TestRelayFlags(t *testing.T) {
 	key := writeFile(t, "key", devKey)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
 	for _, tt := range []struct {
 		args []string
 		want string
@@ -71,6 +79,7 @@ func TestRelayFlags(t *testing.T) {
 		{[]string{"--key", key, "--rpc", "ws://127.0.0.1:8546"}, "invalid --rpc"},
 		{[]string{"--key", writeFile(t, "bad", "zz")}, "neither a hex private key"},
 		{[]string{"--key", key, "extra"}, "unexpected arguments"},
+		{[]string{"--key", key, "--metrics", "--metrics.port", busyPort}, "--metrics: listen tcp 127.0.0.1:" + busyPort},
 	} {
 		err := newApp().Run(append([]string{"mmfed", "relay"}, tt.args...))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

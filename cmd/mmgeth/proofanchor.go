@@ -4,18 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"net/http"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmgeth/mmgeth/anchorproof"
 	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
 )
 
 // exitBitcoin: the Bitcoin node could not be asked; says nothing of the
@@ -69,6 +67,10 @@ func proofVerifyAnchor(ctx *cli.Context) error {
 			return anchorInputError(fmt.Errorf("missing --%s", name))
 		}
 	}
+	btc, err := btcrpc.New(ctx.String("btc.rpc"), ctx.String("btc.user"), ctx.String("btc.pass"))
+	if err != nil {
+		return anchorInputError(err)
+	}
 	spec, err := genesis.Load(ctx.String("network"))
 	if err != nil {
 		return anchorInputError(err)
@@ -106,65 +108,17 @@ func proofVerifyAnchor(ctx *cli.Context) error {
 	}
 	c, cancel := context.WithTimeout(ctx.Context, 30*time.Second)
 	defer cancel()
-	confs, err := btcConfirmations(c, ctx.String("btc.rpc"), ctx.String("btc.user"), ctx.String("btc.pass"), res.BitcoinHash)
+	confs, err := btc.Confirmations(c, res.BitcoinHash)
 	switch {
-	case errors.Is(err, errBtcBlockUnknown):
+	case btcrpc.IsBlockNotFound(err):
 		return cli.Exit(fmt.Sprintf("invalid: Bitcoin block %v unknown to the Bitcoin node", res.BitcoinHash), exitInvalid)
 	case err != nil:
 		return cli.Exit("mmgeth proof verify-anchor: Bitcoin node: "+err.Error(), exitBitcoin)
 	case confs < 0 || uint64(confs) < k:
-		// Bitcoin Core reports -1 for a block off its best chain.
+		// -1: the node has the block off its best chain.
 		return cli.Exit(fmt.Sprintf("invalid: Bitcoin block %v has %d confirmations in the Bitcoin node's best chain, want %d", res.BitcoinHash, confs, k), exitInvalid)
 	}
 	fmt.Fprintf(ctx.App.Writer, "valid\nblock %d %v\nstateRoot %v\nanchor %d %v\nbitcoin %v (%d confirmations)\n",
 		res.Target.Number, res.Target.Hash(), res.Target.Root, res.Anchor.Number, res.Anchor.Hash(), res.BitcoinHash, confs)
 	return nil
-}
-
-// errBtcBlockUnknown: the Bitcoin node does not know the block (RPC error
-// -5, as bitcoind and btcd both answer).
-var errBtcBlockUnknown = errors.New("block not found")
-
-// btcConfirmations asks a Bitcoin node for a block's confirmations in its
-// best chain (getblockheader, verbose). It is the command's one Bitcoin
-// RPC call, kept to one function so that a shared client can replace it.
-func btcConfirmations(ctx context.Context, url, user, pass string, hash chainhash.Hash) (int64, error) {
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": 1, "method": "getblockheader", "params": []any{hash.String(), true}})
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if user != "" || pass != "" {
-		req.SetBasicAuth(user, pass)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Result *struct {
-			Hash          string `json:"hash"`
-			Confirmations int64  `json:"confirmations"`
-		} `json:"result"`
-		Error *struct {
-			Code    int    `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}
-	// bitcoind answers errors with HTTP 404/500 and a JSON body; anything
-	// else that is not JSON (401 for bad credentials) is reported as is.
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		return 0, fmt.Errorf("HTTP %s: %v", resp.Status, err)
-	}
-	switch {
-	case out.Error != nil && out.Error.Code == -5:
-		return 0, errBtcBlockUnknown
-	case out.Error != nil:
-		return 0, fmt.Errorf("getblockheader: %s (code %d)", out.Error.Message, out.Error.Code)
-	case out.Result == nil || out.Result.Hash != hash.String():
-		return 0, fmt.Errorf("getblockheader answered for another block")
-	}
-	return out.Result.Confirmations, nil
 }

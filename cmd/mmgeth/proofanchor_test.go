@@ -121,6 +121,7 @@ func TestProofVerifyAnchor(t *testing.T) {
 		"missing file":    {"--proof=" + filepath.Join(dir, "none"), "--btc.rpc=" + deep},
 		"not JSON":        {"--proof=" + notJSON, "--btc.rpc=" + deep},
 		"unknown network": {"--proof=" + file, "--btc.rpc=" + deep, "--network=nonet"},
+		"bad btc.rpc":     {"--proof=" + file, "--btc.rpc=ftp://127.0.0.1:1"},
 	} {
 		if code, _, msg := run(args...); code != exitInput {
 			t.Errorf("%s: exit %d (%s), want %d", name, code, msg, exitInput)

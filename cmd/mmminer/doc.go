@@ -11,7 +11,11 @@
 // runs out. A hash under the sidechain target goes to mmgeth through
 // mnr_submitBitcoinBlockPartialMerkle, exactly as Rootstock pools send it; a
 // hash under Bitcoin's target (from the template's bits) goes to the Bitcoin
-// node as a whole block through submitblock.
+// node as a whole block through submitblock. With --btc.anchors-only a hash
+// goes to the Bitcoin node only if it also seals a sidechain block: on
+// regtest, whose Bitcoin target is far easier than the sidechain's, each
+// Bitcoin block is then an anchor of Bitcoin-anchored finality, as on
+// mainnet, and no Bitcoin block is mined while mmgeth is away.
 //
 // Either endpoint may go away and come back: failures are logged and retried
 // with backoff, and only bad flags make the miner exit. While mmgeth is

@@ -28,6 +28,10 @@ type job struct {
 	created time.Time
 	// sideTarget is the sidechain target, zero (unreachable) without work.
 	sideTarget [32]byte
+	// btcTarget is what a hash must meet to go to the Bitcoin node: the
+	// template's target, or the harder of it and sideTarget for a job
+	// mining anchors only (anchorsOnly).
+	btcTarget [32]byte
 
 	// Each target is solved at most once per job: the first solution is
 	// submitted and the workers stop checking that target.
@@ -68,8 +72,27 @@ func newJob(id uint64, t *btcTemplate, w *sideWork, payScript []byte, now time.T
 	if w != nil {
 		j.sideTarget = w.target
 	}
+	j.btcTarget = t.target
 	j.sideDone.Store(w == nil)
 	return j, nil
+}
+
+// anchorsOnly makes the job send the Bitcoin node only blocks that also
+// seal a sidechain block (anchors, PEG.md §6.1). On mainnet every
+// merge-mined Bitcoin block is one, Bitcoin's target being far the harder;
+// on regtest it is far the easier, so without this almost no Bitcoin block
+// is an anchor and Bitcoin-anchored finality cannot be seen moving. A job
+// that cannot seal a sidechain block (no work, the work's block already
+// sealed, the sidechain node away) sends no Bitcoin block at all. Called
+// once the job's Done flags are set.
+func (j *job) anchorsOnly() {
+	if j.sideDone.Load() {
+		j.btcDone.Store(true)
+		return
+	}
+	if bytes.Compare(j.sideTarget[:], j.btcTarget[:]) < 0 {
+		j.btcTarget = j.sideTarget
+	}
 }
 
 // done reports whether every target of the job has been solved, so that

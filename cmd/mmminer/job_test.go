@@ -183,3 +183,49 @@ func TestPartialMerkleTxCountIsHex(t *testing.T) {
 		t.Errorf("tx count %q, want %q", got, want)
 	}
 }
+
+// TestJobAnchorsOnly: mining anchors only, the one Bitcoin block a job
+// finds is its sidechain block (regtest's Bitcoin target being far the
+// easier); the Bitcoin target is never made easier than the template's;
+// a job that cannot seal a sidechain block sends no Bitcoin block.
+func TestJobAnchorsOnly(t *testing.T) {
+	tmpl := parseGBT(t, "btcd_gbt_coinbasetxn.json")
+	now := time.Unix(tmpl.minTime+5, 0)
+	j, err := newJob(1, tmpl, testWork(1000), testPayScript, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.anchorsOnly()
+	btc, side := mineJob(t, j)
+	if btc != side || !meetsTarget(&btc.hash, &j.sideTarget) {
+		t.Fatalf("Bitcoin block %v and sidechain block %v: want one solution meeting the sidechain target", btc.hash, side.hash)
+	}
+
+	// A template harder than the sidechain (mainnet's case) keeps its target.
+	hard := *tmpl
+	hard.target = [32]byte{0, 0, 0, 1}
+	j, err = newJob(2, &hard, testWork(1000), testPayScript, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.anchorsOnly(); j.btcTarget != hard.target {
+		t.Errorf("Bitcoin target %x, want the template's harder %x", j.btcTarget, hard.target)
+	}
+
+	// No sidechain work, or work whose block is sealed: no Bitcoin block.
+	j, err = newJob(3, tmpl, nil, testPayScript, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j.anchorsOnly(); !j.done() {
+		t.Error("a job without sidechain work would send Bitcoin blocks")
+	}
+	j, err = newJob(4, tmpl, testWork(1000), testPayScript, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.sideDone.Store(true)
+	if j.anchorsOnly(); !j.done() {
+		t.Error("a job whose sidechain block is sealed would send Bitcoin blocks")
+	}
+}

@@ -65,13 +65,20 @@ var (
 		Name:  "verbose",
 		Usage: "log every new job",
 	}
+	anchorsOnlyFlag = &cli.BoolFlag{
+		Name: "btc.anchors-only",
+		Usage: "send the Bitcoin node only blocks that also seal a sidechain block, as every merge-mined Bitcoin block " +
+			"does on mainnet: on regtest, whose Bitcoin target is far easier than the sidechain's, this makes each " +
+			"Bitcoin block an anchor of Bitcoin-anchored finality (and Bitcoin as slow as the sidechain)",
+	}
 )
 
 func newApp() *cli.App {
 	return &cli.App{
 		Name:  "mmminer",
 		Usage: "reference CPU merge-miner for Bitcoin and an mmgeth sidechain",
-		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, verboseFlag},
+		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, verboseFlag,
+			anchorsOnlyFlag},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return fmt.Errorf("unexpected arguments %q", c.Args().Slice())
@@ -94,12 +101,13 @@ func newApp() *cli.App {
 
 func configFromFlags(c *cli.Context) (config, error) {
 	cfg := config{
-		btcRPC:  c.String(btcRPCFlag.Name),
-		btcUser: c.String(btcUserFlag.Name),
-		btcPass: c.String(btcPassFlag.Name),
-		sideRPC: c.String(rpcFlag.Name),
-		threads: c.Int(threadsFlag.Name),
-		poll:    c.Duration(pollFlag.Name),
+		btcRPC:      c.String(btcRPCFlag.Name),
+		btcUser:     c.String(btcUserFlag.Name),
+		btcPass:     c.String(btcPassFlag.Name),
+		sideRPC:     c.String(rpcFlag.Name),
+		anchorsOnly: c.Bool(anchorsOnlyFlag.Name),
+		threads:     c.Int(threadsFlag.Name),
+		poll:        c.Duration(pollFlag.Name),
 	}
 	if cfg.threads < 1 {
 		return cfg, fmt.Errorf("--threads must be at least 1, got %d", cfg.threads)

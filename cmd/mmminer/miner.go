@@ -33,6 +33,7 @@ type config struct {
 	sideRPC                  string
 	threads                  int
 	poll                     time.Duration
+	anchorsOnly              bool // see job.anchorsOnly
 }
 
 // miner is the coordinator. Only run's goroutine touches its fields, except
@@ -166,6 +167,9 @@ func (m *miner) refresh(ctx context.Context, out chan<- *solution, now time.Time
 	}
 	if j.work != nil && (j.work.seal == m.sideSolved || m.sideRetry.down()) {
 		j.sideDone.Store(true)
+	}
+	if m.cfg.anchorsOnly {
+		j.anchorsOnly()
 	}
 	m.startJob(ctx, j, out)
 }

@@ -37,7 +37,7 @@ func grind(ctx context.Context, j *job, nextExtranonce func() uint64, hashes *at
 			}
 			binary.LittleEndian.PutUint32(header[nonceOffset:], uint32(nonce))
 			hash := hasher.hash(&header)
-			btc := !j.btcDone.Load() && meetsTarget(&hash, &j.tmpl.target)
+			btc := !j.btcDone.Load() && meetsTarget(&hash, &j.btcTarget)
 			side := !j.sideDone.Load() && meetsTarget(&hash, &j.sideTarget)
 			if !btc && !side {
 				continue

@@ -194,6 +194,40 @@ func (c *Client) BlockHeader(ctx context.Context, hash chainhash.Hash) (*wire.Bl
 	return &h, nil
 }
 
+// Confirmations is a block's depth in the node's best chain (getblockheader,
+// verbose): 1 for the tip, -1 for a block the node has off its best chain.
+// Bitcoin Core answers -1 itself; btcd refuses the verbose call for such a
+// block (an internal error, "not in the main chain"), so a block whose
+// header btcd still serves is reported -1 too. A block the node does not
+// know is its *Error with code btcjson.ErrRPCBlockNotFound.
+func (c *Client) Confirmations(ctx context.Context, hash chainhash.Hash) (int64, error) {
+	var res struct {
+		Hash          string `json:"hash"`
+		Confirmations int64  `json:"confirmations"`
+	}
+	err := c.Call(ctx, "getblockheader", []any{hash.String(), true}, &res)
+	var nodeErr *Error
+	if errors.As(err, &nodeErr) && !IsBlockNotFound(err) {
+		if _, known := c.BlockHeader(ctx, hash); known == nil {
+			return -1, nil
+		}
+	}
+	if err != nil {
+		return 0, err
+	}
+	if res.Hash != hash.String() {
+		return 0, fmt.Errorf("getblockheader %s: the node answered for block %q", hash, res.Hash)
+	}
+	return res.Confirmations, nil
+}
+
+// IsBlockNotFound reports whether err is the node saying it does not know
+// a block (RPC error -5, from bitcoind and btcd alike).
+func IsBlockNotFound(err error) bool {
+	var nodeErr *Error
+	return errors.As(err, &nodeErr) && nodeErr.Code == int(btcjson.ErrRPCBlockNotFound)
+}
+
 // Block is a whole block (getblock, verbosity 0: serialized with witnesses).
 func (c *Client) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBlock, error) {
 	raw, err := c.callHex(ctx, "getblock", []any{hash.String(), 0})

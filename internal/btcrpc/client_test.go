@@ -178,6 +178,19 @@ func TestBtcd(t *testing.T) {
 	if best, _ := c.BestBlockHash(ctx); best != tip {
 		t.Errorf("best block %v after an equal-work sibling, want %v", best, tip)
 	}
+	// Depth in the best chain: btcd refuses the verbose call for the
+	// sibling, which Confirmations reports as -1, as bitcoind does.
+	for _, c2 := range []struct {
+		hash chainhash.Hash
+		want int64
+	}{{tip, 1}, {parent, 2}, {side[0].BlockHash(), -1}} {
+		if got, err := c.Confirmations(ctx, c2.hash); err != nil || got != c2.want {
+			t.Errorf("Confirmations(%v) = %d, %v; want %d", c2.hash, got, err, c2.want)
+		}
+	}
+	if _, err := c.Confirmations(ctx, chainhash.Hash{1}); !btcrpc.IsBlockNotFound(err) {
+		t.Errorf("Confirmations of an unknown block: %v, want the node's block-not-found error", err)
+	}
 	if err := c.SubmitBlock(ctx, side[0]); !errors.Is(err, btcrpc.ErrBlockRejected) || !strings.Contains(err.Error(), "already have block") {
 		t.Errorf("SubmitBlock again: %v, want \"already have block\"", err)
 	}
@@ -187,6 +200,9 @@ func TestBtcd(t *testing.T) {
 	}
 	if best, _ := c.BestBlockHash(ctx); best != side[1].BlockHash() {
 		t.Errorf("best block %v, want the heavier side branch's tip %v", best, side[1].BlockHash())
+	}
+	if got, err := c.Confirmations(ctx, tip); err != nil || got != -1 {
+		t.Errorf("Confirmations of the reorganised-away tip = %d, %v; want -1", got, err)
 	}
 
 	hashes, err := c.Generate(ctx, 2)

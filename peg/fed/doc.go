@@ -51,6 +51,13 @@
 // transactions of its account still pending in the pool (sent before a
 // restart, say), a round waits for them rather than stacking more.
 //
+// The relayer measures what only it can see, the light client's lag behind
+// its Bitcoin node (RelayConfig.Metrics; `mmfed relay --metrics`):
+// BtcRelay's and the node's best heights as last read, the lag in blocks
+// and in seconds (since a round first saw the node's tip missing from
+// BtcRelay, by the relayer's clock), and counters of headers relayed, gas
+// spent and failed rounds. mmgeth reports the rest of finality's metrics.
+//
 // Headers are never trusted from the node: BtcRelay checks every rule, so a
 // lying node can waste the relayer's gas but not corrupt the light client.
 package fed

@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
+	"github.com/ethereum/go-ethereum/metrics"
 
 	"github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/internal/btcrpc"
@@ -51,13 +52,17 @@ type RelayConfig struct {
 	// Interval is the time between rounds while all is well.
 	Interval time.Duration
 	Log      *slog.Logger
+	// Metrics receives the relay's metrics (mmfed relay --metrics passes
+	// geth's default registry); nil keeps them private.
+	Metrics metrics.Registry
 }
 
 // Relayer keeps BtcRelay in step with a Bitcoin node (see the package
 // documentation). Its methods are not safe for concurrent use.
 type Relayer struct {
-	cfg  RelayConfig
-	from common.Address
+	cfg     RelayConfig
+	from    common.Address
+	metrics *relayMetrics
 
 	// Read from the sidechain on the first round that reaches it; they are
 	// fixed for the life of a chain.
@@ -81,7 +86,10 @@ func NewRelayer(cfg RelayConfig) (*Relayer, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey)}, nil
+	if cfg.Metrics == nil {
+		cfg.Metrics = metrics.NewRegistry()
+	}
+	return &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), metrics: newRelayMetrics(cfg.Metrics)}, nil
 }
 
 // Address is the account that pays for the relay.
@@ -143,6 +151,15 @@ func (r *Relayer) Run(ctx context.Context) {
 // Sync makes one round: it brings BtcRelay to the node's best chain, or
 // says why it cannot.
 func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
+	rd, err := r.sync(ctx)
+	if err != nil && ctx.Err() == nil {
+		r.metrics.errors.Inc(1)
+		r.metrics.tick(time.Now())
+	}
+	return rd, err
+}
+
+func (r *Relayer) sync(ctx context.Context) (*Round, error) {
 	if err := r.init(ctx); err != nil {
 		return nil, err
 	}
@@ -161,6 +178,7 @@ func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 	}); err != nil {
 		return nil, fmt.Errorf("Bitcoin node: %w", err)
 	}
+	r.metrics.observe(relay.Height, rd.BitcoinHeight, rd.InSync(), time.Now())
 	if rd.InSync() {
 		return rd, nil
 	}
@@ -171,6 +189,7 @@ func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 	if rd.BitcoinHeight <= int64(fork) {
 		// The node's tip is on BtcRelay's best chain, below its tip.
 		rd.NoMoreWork = true
+		r.metrics.observe(relay.Height, rd.BitcoinHeight, true, time.Now())
 		return rd, nil
 	}
 	to := min(rd.BitcoinHeight, int64(fork)+fetchBatches*int64(r.params.MaxHeadersPerCall))
@@ -193,6 +212,7 @@ func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 		}
 		if work.Cmp(relay.Chainwork) <= 0 {
 			rd.NoMoreWork = true
+			r.metrics.observe(relay.Height, rd.BitcoinHeight, true, time.Now())
 			return rd, nil
 		}
 	}
@@ -209,6 +229,8 @@ func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 		}
 		rd.Receipts = append(rd.Receipts, receipt)
 		rd.Headers += n
+		r.metrics.headers.Inc(int64(n))
+		r.metrics.gas.Inc(int64(receipt.GasUsed))
 		r.cfg.Log.Info("Relayed Bitcoin headers", "from", height, "to", height+uint32(n)-1, "count", n,
 			"gas", receipt.GasUsed, "gasPerHeader", receipt.GasUsed/uint64(n),
 			"block", receipt.BlockNumber, "tx", receipt.TxHash)
@@ -224,6 +246,7 @@ func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 	if rd.Relay, err = view.BestChain(); err != nil {
 		return rd, fmt.Errorf("BtcRelay.bestChain: %w", err)
 	}
+	r.metrics.observe(rd.Relay.Height, rd.BitcoinHeight, rd.InSync(), time.Now())
 	return rd, nil
 }
 

@@ -12,8 +12,10 @@ import (
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/metrics"
 
 	"github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/genesis"
@@ -57,9 +59,9 @@ func startDevChain(t *testing.T) *devChain {
 	return &devChain{client: client, key: n.DevKeys()[1]}
 }
 
-func newTestRelayer(t *testing.T, btc *btcrpc.Client, side *devChain) *Relayer {
+func newTestRelayer(t *testing.T, btc *btcrpc.Client, side *devChain, reg metrics.Registry) *Relayer {
 	t.Helper()
-	r, err := NewRelayer(RelayConfig{Bitcoin: btc, Sidechain: side.client, Key: side.key, Interval: time.Second})
+	r, err := NewRelayer(RelayConfig{Bitcoin: btc, Sidechain: side.client, Key: side.key, Interval: time.Second, Metrics: reg})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,13 +90,43 @@ func sync(t *testing.T, r *Relayer) *Round {
 	return rd
 }
 
-func gasPerHeader(rd *Round) uint64 {
-	var gas uint64
-	for _, r := range rd.Receipts {
-		gas += r.GasUsed
-	}
-	return gas / uint64(rd.Headers)
+// relayGauges are the relay metrics in reg by short name.
+func relayGauges(reg metrics.Registry) map[string]float64 {
+	m := map[string]float64{}
+	reg.Each(func(name string, v any) {
+		switch v := v.(type) {
+		case *metrics.Gauge:
+			m[name] = float64(v.Snapshot().Value())
+		case *metrics.GaugeFloat64:
+			m[name] = v.Snapshot().Value()
+		case *metrics.Counter:
+			m[name] = float64(v.Snapshot().Count())
+		}
+	})
+	return m
 }
+
+// checkMetrics compares the metrics in reg with want, by short name.
+func checkMetrics(t *testing.T, what string, reg metrics.Registry, want map[string]float64) {
+	t.Helper()
+	got := relayGauges(reg)
+	for name, v := range want {
+		if got["mmfed/"+name] != v {
+			t.Errorf("%s: mmfed/%s = %v, want %v", what, name, got["mmfed/"+name], v)
+		}
+	}
+}
+
+func receiptGas(rds ...*Round) (gas uint64) {
+	for _, rd := range rds {
+		for _, r := range rd.Receipts {
+			gas += r.GasUsed
+		}
+	}
+	return gas
+}
+
+func gasPerHeader(rd *Round) uint64 { return receiptGas(rd) / uint64(rd.Headers) }
 
 // TestRelay follows a real btcd from BtcRelay's genesis checkpoint through
 // catch-up, single blocks, a reorg, a restart and the node going away.
@@ -107,7 +139,8 @@ func TestRelay(t *testing.T) {
 	proxy := btcd.StartProxy(t, node.RPCAddr)
 	btc := btcClient(t, proxy.Addr, node)
 	side := startDevChain(t)
-	r := newTestRelayer(t, btc, side)
+	reg := metrics.NewRegistry()
+	r := newTestRelayer(t, btc, side, reg)
 
 	// Catch-up: 101 headers above the checkpoint in one transaction.
 	rd := sync(t, r)
@@ -118,6 +151,8 @@ func TestRelay(t *testing.T) {
 	if again := sync(t, r); again.Headers != 0 {
 		t.Fatalf("a round in step submitted %d headers", again.Headers)
 	}
+	checkMetrics(t, "caught up", reg, map[string]float64{"btcrelay/height": 101, "bitcoin/height": 101, "relay/lag": 0,
+		"relay/lagseconds": 0, "relay/headers": 101, "relay/gas": float64(receiptGas(rd)), "relay/errors": 0})
 
 	if _, err := btc.Generate(ctx, 1); err != nil {
 		t.Fatal(err)
@@ -168,7 +203,7 @@ func TestRelay(t *testing.T) {
 	}
 
 	// A restarted relayer knows nothing and resumes from the chains.
-	r = newTestRelayer(t, btc, side)
+	r = newTestRelayer(t, btc, side, reg)
 	if _, err := btc.Generate(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
@@ -185,9 +220,38 @@ func TestRelay(t *testing.T) {
 	if rd, err := r.Sync(ctx); err == nil || !strings.Contains(err.Error(), "Bitcoin node") {
 		t.Fatalf("with the node away: %+v, %v; want a Bitcoin node error", rd, err)
 	}
+	// The relayer cannot see the node's new blocks: the lag is the last
+	// one seen, and the failure is counted.
+	checkMetrics(t, "node away", reg, map[string]float64{"btcrelay/height": 106, "bitcoin/height": 106, "relay/lag": 0,
+		"relay/lagseconds": 0, "relay/headers": 101 + 1 + 4 + 3, "relay/errors": 1})
 	proxy.Up(t)
 	if rd = sync(t, r); rd.Headers != 2 {
 		t.Fatalf("node back: %d headers, want 2", rd.Headers)
+	}
+	checkMetrics(t, "node back", reg, map[string]float64{"btcrelay/height": 108, "bitcoin/height": 108, "relay/lag": 0,
+		"relay/lagseconds": 0, "relay/headers": 101 + 1 + 4 + 3 + 2, "relay/errors": 1})
+}
+
+// TestWaitReceiptDropped: a transaction the node does not have (as after
+// a kill -9 of the node, which loses its pool) ends the wait at once
+// instead of after receiptTimeout.
+func TestWaitReceiptDropped(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a dev node")
+	}
+	side := startDevChain(t)
+	r := newTestRelayer(t, btcClient(t, "127.0.0.1:1", &btcd.Node{}), side, nil)
+	ctx := context.Background()
+	if err := r.init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := types.SignNewTx(side.key, r.signer, &types.DynamicFeeTx{ChainID: r.chainID, Gas: 21_000, To: &common.Address{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if _, err := r.waitReceipt(ctx, tx); !errors.Is(err, errDropped) || time.Since(start) > 10*time.Second {
+		t.Fatalf("waiting for a transaction the node never had: %v after %v, want errDropped at once", err, time.Since(start))
 	}
 }
 
@@ -202,7 +266,7 @@ func TestRelayRefusals(t *testing.T) {
 	node := btcd.Start(t)
 	btc := btcClient(t, node.RPCAddr, node)
 	side := startDevChain(t)
-	r := newTestRelayer(t, btc, side)
+	r := newTestRelayer(t, btc, side, nil)
 	rd := sync(t, r)
 
 	tip, err := btc.BlockHeader(ctx, rd.Bitcoin)
@@ -249,8 +313,25 @@ func TestRelayRefusals(t *testing.T) {
 
 	// A fresh btcd mined its own 101 blocks: nothing in common above the
 	// genesis, more than maxForkDepth (100) below BtcRelay's tip at 102.
-	r2 := newTestRelayer(t, btcClient(t, other.RPCAddr, other), side)
-	if rd, err := r2.Sync(ctx); !errors.Is(err, ErrDiverged) {
-		t.Fatalf("a node of another chain: %+v, %v; want ErrDiverged", rd, err)
+	// It is ahead: a lag the relayer measures but cannot close, growing in
+	// seconds from the first round that saw it.
+	otherBtc := btcClient(t, other.RPCAddr, other)
+	if _, err := otherBtc.Generate(ctx, 5); err != nil {
+		t.Fatal(err)
+	}
+	reg := metrics.NewRegistry()
+	r2 := newTestRelayer(t, otherBtc, side, reg)
+	for i := range 2 {
+		if rd, err := r2.Sync(ctx); !errors.Is(err, ErrDiverged) {
+			t.Fatalf("a node of another chain: %+v, %v; want ErrDiverged", rd, err)
+		}
+		if i == 0 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	checkMetrics(t, "diverged", reg, map[string]float64{"btcrelay/height": 102, "bitcoin/height": 106, "relay/lag": 4,
+		"relay/headers": 0, "relay/gas": 0, "relay/errors": 2})
+	if s := relayGauges(reg)["mmfed/relay/lagseconds"]; s < 0.05 || s > 30 {
+		t.Errorf("diverged: lag of %v s after two rounds 50 ms apart", s)
 	}
 }

@@ -148,7 +148,13 @@ func (r *Relayer) submit(ctx context.Context, headers []wire.BlockHeader) (*type
 	return receipt, nil
 }
 
-// waitReceipt polls for tx's receipt until receiptTimeout.
+// errDropped: the node no longer has a transaction it was sent.
+var errDropped = errors.New("the sidechain node no longer knows the transaction (restarted, or evicted it from its pool); the next round starts over")
+
+// waitReceipt polls for tx's receipt until receiptTimeout, or until the
+// node shows it has dropped tx: a node killed and restarted loses its pool,
+// and waiting out the timeout for a receipt that cannot come would leave
+// BtcRelay that long behind.
 func (r *Relayer) waitReceipt(ctx context.Context, tx *types.Transaction) (*types.Receipt, error) {
 	ctx, cancel := context.WithTimeout(ctx, receiptTimeout)
 	defer cancel()
@@ -162,6 +168,17 @@ func (r *Relayer) waitReceipt(ctx context.Context, tx *types.Transaction) (*type
 		// node briefly away is retried the same way.
 		if err == nil {
 			return receipt, nil
+		}
+		// The account's next nonce, pool included, is past tx once it is
+		// pending or mined; asked after the receipt, so that tx mined in
+		// between counts as mined. (Not the transaction's lookup: a node
+		// still indexing cannot tell an unknown transaction.)
+		var next uint64
+		if timed(ctx, func(c context.Context) (err error) {
+			next, err = r.cfg.Sidechain.PendingNonceAt(c, r.from)
+			return err
+		}) == nil && next <= tx.Nonce() {
+			return nil, fmt.Errorf("transaction %s: %w", tx.Hash(), errDropped)
 		}
 		select {
 		case <-ctx.Done():
