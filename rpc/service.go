@@ -34,6 +34,7 @@ type Service struct {
 	b         *backend
 	gpo       *gasprice.Oracle
 	filterAPI *filters.FilterAPI
+	filterSys *filters.FilterSystem
 	nonceLock addrLocker
 }
 
@@ -56,6 +57,7 @@ func New(cfg Config) (*Service, error) {
 		b:         b,
 		gpo:       gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
 		filterAPI: filters.NewFilterAPI(fsys),
+		filterSys: fsys,
 	}, nil
 }
 
@@ -94,6 +96,9 @@ func (s *Service) APIs() []gethrpc.API {
 	}
 	if s.cfg.MM != nil {
 		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmAPI{s}})
+	}
+	if s.cfg.Peg != nil {
+		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmPegAPI{s}})
 	}
 	return apis
 }

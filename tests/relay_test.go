@@ -162,6 +162,32 @@ func (f *relayFreshness) watch(d time.Duration) {
 
 func percentile[T any](sorted []T, p int) T { return sorted[(len(sorted)-1)*p/100] }
 
+// startMergeMined starts mmgeth with args, serving HTTP on port, and
+// mmminer merge-mining it against btcd at btcAddr (host:port), and waits
+// for 3 sidechain blocks. The client is closed when the test ends.
+func startMergeMined(t *testing.T, args []string, port int, minerBin string, node *btcd.Node, btcAddr string) (
+	mmgeth, miner *btcdProcess, eth *ethclient.Client, url string) {
+	t.Helper()
+	ctx := context.Background()
+	mmgeth = btcdStart(t, "mmgeth", args)
+	url = fmt.Sprintf("http://127.0.0.1:%d", port)
+	eth, err := ethclient.Dial(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(eth.Close)
+	btcdWaitFor(t, mmgeth, 90*time.Second, "mmgeth's RPC", func() bool {
+		_, err := eth.BlockNumber(ctx)
+		return err == nil
+	})
+	miner = btcdStart(t, "mmminer", btcdMmminerArgs(minerBin, node, "http://"+btcAddr, url))
+	btcdWaitFor(t, miner, 60*time.Second, "3 sidechain blocks", func() bool {
+		n, err := eth.BlockNumber(ctx)
+		return err == nil && n >= 3
+	})
+	return mmgeth, miner, eth, url
+}
+
 // relayerArgs polls btcd four times a sidechain block (regtest seals about
 // one a second here), so that a Bitcoin block makes the next sidechain block.
 func relayerArgs(bin, rpcURL, btcAddr, keyFile string, node *btcd.Node) []string {
@@ -195,23 +221,8 @@ func TestBtcdRelay(t *testing.T) {
 	port := btcd.FreePort(t)
 	datadir := t.TempDir()
 	etherbase := common.HexToAddress("0x00000000000000000000000000000000000000e5")
-	mmgeth := btcdStart(t, "mmgeth", btcdMmgethArgs(mmgethBin, datadir, port, etherbase))
-	url := fmt.Sprintf("http://127.0.0.1:%d", port)
-	eth, err := ethclient.Dial(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer eth.Close()
+	mmgeth, miner, eth, url := startMergeMined(t, btcdMmgethArgs(mmgethBin, datadir, port, etherbase), port, minerBin, node, minerProxy.Addr)
 	chains := &relayChains{t: t, btc: btc, eth: eth}
-	btcdWaitFor(t, mmgeth, 90*time.Second, "mmgeth's RPC", func() bool {
-		_, err := eth.BlockNumber(ctx)
-		return err == nil
-	})
-	miner := btcdStart(t, "mmminer", btcdMmminerArgs(minerBin, node, "http://"+minerProxy.Addr, url))
-	btcdWaitFor(t, miner, 60*time.Second, "3 sidechain blocks", func() bool {
-		n, err := eth.BlockNumber(ctx)
-		return err == nil && n >= 3
-	})
 
 	// The regtest sidechain starts with a burst (one CPU thread at the
 	// minimum difficulty) until its timestamps run 60 s ahead of the clock,

@@ -54,6 +54,10 @@ func runNode(ctx *cli.Context) error {
 
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 		OverrideFinality:    ctx.Bool(overrideFin.Name),
+		BtcRPC:              ctx.String(btcRPC.Name),
+		BtcUser:             ctx.String(btcUser.Name),
+		BtcPass:             ctx.String(btcPass.Name),
+		PegWatch:            ctx.Bool(pegWatch.Name),
 	}
 	if len(cfg.Bootnodes) == 0 {
 		cfg.Bootnodes = spec.Bootnodes

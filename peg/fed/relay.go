@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -51,6 +52,12 @@ type RelayConfig struct {
 	// Interval is the time between rounds while all is well.
 	Interval time.Duration
 	Log      *slog.Logger
+	// Watch are recipients whose deposits the relayer registers
+	// (registerPegIn) once BtcRelay gives them their confirmations;
+	// WatchNode adds those the sidechain node watches (mmgeth --peg.watch,
+	// mm_watchedDeposits). Neither: headers only.
+	Watch     []common.Address
+	WatchNode bool
 }
 
 // Relayer keeps BtcRelay in step with a Bitcoin node (see the package
@@ -65,6 +72,8 @@ type Relayer struct {
 	chainID          *big.Int
 	params           bridge.RelayParams
 	checkpointHeight uint32
+
+	watch *watcher // nil: headers only
 }
 
 // NewRelayer checks cfg and returns a relayer; it makes no call yet, so
@@ -81,7 +90,11 @@ func NewRelayer(cfg RelayConfig) (*Relayer, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey)}, nil
+	r := &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey)}
+	if len(cfg.Watch) > 0 || cfg.WatchNode {
+		r.watch = newWatcher(slices.Clone(cfg.Watch))
+	}
+	return r, nil
 }
 
 // Address is the account that pays for the relay.
@@ -102,6 +115,8 @@ type Round struct {
 	// headers they carried.
 	Receipts []*types.Receipt
 	Headers  int
+	// PegIns are the deposits this round registered.
+	PegIns []PegIn
 }
 
 // InSync reports whether BtcRelay's tip was the node's tip at the end.
@@ -132,7 +147,7 @@ func (r *Relayer) Run(ctx context.Context) {
 			r.cfg.Log.Info("Relay recovered", "after", failures, "relay", round.Relay.Height, "bitcoin", round.BitcoinHeight)
 		}
 		failures, wait = 0, r.cfg.Interval
-		if round.Headers > 0 {
+		if round.Headers > 0 || len(round.PegIns) > 0 {
 			// Blocks that came while the transaction was mined, or the
 			// rest of a long catch-up, go in the next sidechain block.
 			wait = 0
@@ -141,12 +156,23 @@ func (r *Relayer) Run(ctx context.Context) {
 }
 
 // Sync makes one round: it brings BtcRelay to the node's best chain, or
-// says why it cannot.
+// says why it cannot, then registers the watched deposits that BtcRelay
+// now confirms enough.
 func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 	if err := r.init(ctx); err != nil {
 		return nil, err
 	}
 	view := r.view(ctx)
+	rd, err := r.syncHeaders(ctx, view)
+	if err != nil || r.watch == nil {
+		return rd, err
+	}
+	rd.PegIns, err = r.pegIns(ctx, view)
+	return rd, err
+}
+
+// syncHeaders brings BtcRelay to the node's best chain.
+func (r *Relayer) syncHeaders(ctx context.Context, view *bridge.View) (*Round, error) {
 	relay, err := view.BestChain()
 	if err != nil {
 		return nil, fmt.Errorf("BtcRelay.bestChain: %w", err)
