@@ -74,6 +74,16 @@ type Config struct {
 	Bootnodes       []string
 	NodeKey         *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
+	// BtcRPC is the node's own Bitcoin node (btcd or bitcoind JSON-RPC,
+	// host:port or URL) with its credentials: mm_getPegInProof and the
+	// unconfirmed/confirming states of mm_getPegInStatus read it. Empty:
+	// those methods say they need one.
+	BtcRPC, BtcUser, BtcPass string
+	// PegWatch keeps the recipients of every mm_getDepositAddress in the
+	// database and lists them for relayers (mm_watchedDeposits; see
+	// depositWatch).
+	PegWatch bool
+
 	// OverrideFinality lets fork choice adopt a heavier chain that forks
 	// below the Bitcoin-finalized block (--override.finality), which it
 	// otherwise refuses.

@@ -439,7 +439,17 @@ var methodCalls = map[string]methodCall{
 	"mm_getAnchorProof":    {params: func(*methodsNode) []any { return []any{"latest"} }, wantErr: "no anchor at or above the block"},
 	"mm_getBtcLightClient": {params: noParams, check: nonEmpty},
 	"mm_getFinality":       {params: noParams, check: nonEmpty},
-	"mnr_getWork":          {params: noParams, check: nonEmpty},
+	// The peg methods; TestPegRPC checks their answers.
+	"mm_getPegPolicy":         {params: noParams, check: nonEmpty},
+	"mm_getDepositAddress":    {params: func(*methodsNode) []any { return []any{"0x00000000000000000000000000000000000000a1"} }, check: nonEmpty},
+	"mm_verifyDepositAddress": {params: func(*methodsNode) []any { return []any{"bcrt1qxyz", "0x00000000000000000000000000000000000000a1"} }, check: nonEmpty},
+	"mm_getPegInStatus":       {params: func(*methodsNode) []any { return []any{strings.Repeat("ab", 32), 0} }, check: nonEmpty},
+	"mm_getPegInProof": {params: func(*methodsNode) []any {
+		return []any{strings.Repeat("ab", 32), 0, "0x00000000000000000000000000000000000000a1"}
+	}, wantErr: "--btc.rpc"},
+	"mm_getPegAudit":     {params: noParams, check: nonEmpty},
+	"mm_watchedDeposits": {params: noParams, wantErr: "--peg.watch"},
+	"mnr_getWork":        {params: noParams, check: nonEmpty},
 	"mnr_submitBitcoinBlock": {params: func(m *methodsNode) []any {
 		block, _ := poolBlock(m.t, m.work())
 		return []any{block}

@@ -211,6 +211,10 @@ func (n *Node) setup() error {
 		}
 	}
 
+	pb, err := n.pegBackend()
+	if err != nil {
+		return err
+	}
 	svc, err := rpc.New(rpc.Config{
 		Chain:         n.chain,
 		TxPool:        n.pool.TxPool,
@@ -218,6 +222,8 @@ func (n *Node) setup() error {
 		NetworkID:     spec.NetworkID,
 		Finality:      n.mmchain,
 		MM:            &mmBackend{chain: n.mmchain},
+		Peg:           pb,
+		DecodeRevert:  decodeRevert,
 		GasCap:        50_000_000,
 		TxFeeCap:      1,
 		LogRangeLimit: 10_000,
@@ -238,6 +244,7 @@ func (n *Node) setup() error {
 		return err
 	}
 	n.stack.RegisterLifecycle(svc)
+	pb.logs = svc.Logs
 	apis := svc.APIs()
 	if n.work != nil {
 		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miner.NewAPI(n.work)})

@@ -117,7 +117,7 @@ func (api *ethAPI) Call(ctx context.Context, args TransactionArgs, sel *gethrpc.
 		return nil, err
 	}
 	if errors.Is(res.Err, vm.ErrExecutionReverted) {
-		return nil, newRevertError(res.Revert())
+		return nil, newRevertError(res.Revert(), api.s.cfg.DecodeRevert)
 	}
 	return res.Return(), res.Err
 }
@@ -163,7 +163,7 @@ func (api *ethAPI) EstimateGas(ctx context.Context, args TransactionArgs, sel *g
 	gas, revert, err := gasestimator.Estimate(ctx, msg, opts, s.cfg.GasCap)
 	if err != nil {
 		if errors.Is(err, vm.ErrExecutionReverted) {
-			return 0, newRevertError(revert)
+			return 0, newRevertError(revert, s.cfg.DecodeRevert)
 		}
 		return 0, err
 	}

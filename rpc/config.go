@@ -54,6 +54,15 @@ type Config struct {
 	// MM serves the mm namespace (light client, finality, anchor proofs);
 	// nil leaves the namespace out.
 	MM MMBackend
+	// Peg serves the peg methods of the mm namespace (PEG.md §9); nil
+	// leaves them out.
+	Peg PegBackend
+	// DecodeRevert names a revert's custom error and its arguments for the
+	// message of error 3 (eth_call, eth_estimateGas, eth_simulateV1), e.g.
+	// "InsufficientConfirmations(have=1, need=3)"; "" when it knows none of
+	// them. nil: only Solidity's Error(string) is decoded. The data field
+	// keeps the raw revert bytes either way.
+	DecodeRevert func(revert []byte) string
 
 	GasCap        uint64  // eth_call/eth_estimateGas/eth_simulateV1 gas cap; 0 = DefaultGasCap
 	TxFeeCap      float64 // BTC; sends whose gasPrice*gas exceed it are refused; 0 = DefaultTxFeeCap, < 0 = no cap

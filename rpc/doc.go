@@ -19,7 +19,19 @@
 //
 // The mm namespace (mm.go: mm_getBtcLightClient, mm_getFinality,
 // mm_getAnchorProof) reads the node through the MMBackend interface it
-// defines; its answers are the JSON types of mm.go.
+// defines; its answers are the JSON types of mm.go. Its peg methods
+// (mmpeg.go: mm_getPegPolicy, mm_getDepositAddress,
+// mm_verifyDepositAddress, mm_getPegInStatus, mm_getPegInProof,
+// mm_getPegAudit, mm_watchedDeposits) read PegBackend; their own failures
+// are code -33100 (PEG.md §9).
+//
+// Reverts (code 3) keep the raw revert bytes as data, which ethers, viem and
+// cast decode, and name the error in the message: Config.DecodeRevert (the
+// node decodes the bridge contracts' custom errors, "execution reverted:
+// InsufficientConfirmations(have=1, need=3)"), else Solidity's
+// Error(string). eth_sendRawTransaction executes nothing, so it has no
+// revert to report: a mined transaction that reverted has receipt status 0,
+// and debug_traceTransaction (callTracer) gives its revert data.
 //
 // State at a block: the newest 128 blocks' states are live in geth's path
 // database; older ones only on an archive (Config.Archive, geth's

@@ -80,19 +80,34 @@ func (e *stateUnavailableError) Error() string {
 }
 func (e *stateUnavailableError) ErrorCode() int { return codeServerError }
 
-// revertError is an EVM revert: code 3, the raw revert bytes as data, and the
-// decoded Error(string) reason in the message when there is one.
+// revertError is an EVM revert: code 3, the raw revert bytes as data (what
+// ethers, viem and cast decode against their own ABIs, so it stays the bare
+// hex string), and the reason in the message: the node's decoding of a
+// custom error (Config.DecodeRevert, e.g. "InsufficientConfirmations(have=1,
+// need=3)") or else the Error(string) reason, when there is one.
 type revertError struct {
 	msg  string
 	data string
 }
 
-func newRevertError(revert []byte) *revertError {
+func newRevertError(revert []byte, decode func([]byte) string) *revertError {
 	msg := vm.ErrExecutionReverted.Error()
-	if reason, err := abi.UnpackRevert(revert); err == nil {
+	if reason := decodeReason(revert, decode); reason != "" {
 		msg += ": " + reason
 	}
 	return &revertError{msg: msg, data: hexutil.Encode(revert)}
+}
+
+func decodeReason(revert []byte, decode func([]byte) string) string {
+	if decode != nil {
+		if reason := decode(revert); reason != "" {
+			return reason
+		}
+	}
+	if reason, err := abi.UnpackRevert(revert); err == nil {
+		return reason
+	}
+	return ""
 }
 
 func (e *revertError) Error() string          { return e.msg }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -105,4 +106,11 @@ func (s *Service) checkLogCount(logs []*types.Log) ([]*types.Log, error) {
 		return nil, &codedError{codeLimitExceeded, fmt.Sprintf("query returned more than %d results; narrow the block range or the filter", s.cfg.LogRangeLimit)}
 	}
 	return logs, nil
+}
+
+// Logs returns the logs of canonical blocks from..to that match addresses
+// and topics (eth_getLogs' rules, without its range limit: the caller
+// pages), for the node's own namespaces.
+func (s *Service) Logs(ctx context.Context, from, to uint64, addresses []common.Address, topics [][]common.Hash) ([]*types.Log, error) {
+	return s.filterSys.NewRangeFilter(int64(from), int64(to), addresses, topics, 0).Logs(ctx)
 }

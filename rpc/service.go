@@ -36,6 +36,7 @@ type Service struct {
 	events    *filters.EventSystem // the eth_subscribe feeds (subscribe.go)
 	subs      *subscriptionCounter
 	traces    *traceAPI
+	filterSys *filters.FilterSystem
 	nonceLock addrLocker
 }
 
@@ -61,6 +62,7 @@ func New(cfg Config) (*Service, error) {
 		events:    filters.NewEventSystem(fsys),
 		subs:      &subscriptionCounter{limit: cfg.MaxSubscriptions, open: make(map[string]int)},
 		traces:    newTraceAPI(b, cfg.TraceLimit),
+		filterSys: fsys,
 	}, nil
 }
 
@@ -99,6 +101,9 @@ func (s *Service) APIs() []gethrpc.API {
 	}
 	if s.cfg.MM != nil {
 		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmAPI{s}})
+	}
+	if s.cfg.Peg != nil {
+		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmPegAPI{s}})
 	}
 	return apis
 }

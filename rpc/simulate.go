@@ -385,7 +385,7 @@ func (sim *simulator) callResult(res *core.ExecutionResult, logs []*types.Log, c
 	}
 	out.Status = hexutil.Uint64(types.ReceiptStatusFailed)
 	if errors.Is(res.Err, vm.ErrExecutionReverted) {
-		rev := newRevertError(res.Revert())
+		rev := newRevertError(res.Revert(), sim.s.cfg.DecodeRevert)
 		out.Error = &simCallError{Code: codeReverted, Message: rev.msg, Data: rev.data}
 		return out
 	}

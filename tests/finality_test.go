@@ -200,7 +200,7 @@ func TestBtcdFinality(t *testing.T) {
 	}
 	// mmminer sends btcd only Bitcoin blocks that seal a sidechain block,
 	// as merged mining does on mainnet: each is an anchor.
-	h := startRelayHarness(t, "--btc.anchors-only")
+	h := startRelayHarness(t, nil, "--btc.anchors-only")
 	genesisHeader, err := h.eth.HeaderByNumber(ctx, big.NewInt(0))
 	if err != nil {
 		t.Fatal(err)

@@ -180,9 +180,10 @@ type relayHarness struct {
 	mmgeth, miner        *btcdProcess
 }
 
-// startRelayHarness starts btcd, mmgeth on a fresh datadir and mmminer
-// (with minerFlags), and waits for 3 sidechain blocks.
-func startRelayHarness(t *testing.T, minerFlags ...string) *relayHarness {
+// startRelayHarness starts btcd, mmgeth on a fresh datadir (with the flags
+// mmgethFlags gives for that btcd, if set) and mmminer (with minerFlags),
+// and waits for 3 sidechain blocks.
+func startRelayHarness(t *testing.T, mmgethFlags func(*btcd.Node) []string, minerFlags ...string) *relayHarness {
 	t.Helper()
 	ctx := context.Background()
 	mmgethBin, minerBin, fedBin := binary(t, "./cmd/mmgeth"), binary(t, "./cmd/mmminer"), binary(t, "./cmd/mmfed")
@@ -195,6 +196,9 @@ func startRelayHarness(t *testing.T, minerFlags ...string) *relayHarness {
 	port := btcd.FreePort(t)
 	etherbase := common.HexToAddress("0x00000000000000000000000000000000000000e5")
 	h.mmgethArgs = btcdMmgethArgs(mmgethBin, t.TempDir(), port, etherbase)
+	if mmgethFlags != nil {
+		h.mmgethArgs = append(h.mmgethArgs, mmgethFlags(node)...)
+	}
 	h.url = fmt.Sprintf("http://127.0.0.1:%d", port)
 	eth, err := ethclient.Dial(h.url)
 	if err != nil {
@@ -274,7 +278,7 @@ func TestBtcdRelay(t *testing.T) {
 		t.Skip("runs btcd, mmgeth, mmminer and mmfed")
 	}
 	ctx := context.Background()
-	h := startRelayHarness(t)
+	h := startRelayHarness(t, nil)
 	chains, btc, eth, node := h.relayChains, h.btc, h.eth, h.node
 	h.waitPastBurst()
 

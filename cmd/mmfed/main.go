@@ -12,9 +12,11 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/ethereum/go-ethereum/metrics"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -70,6 +72,14 @@ var (
 		Name:  "verbose",
 		Usage: "log debug messages",
 	}
+	watchFlag = &cli.StringSliceFlag{
+		Name:  "watch",
+		Usage: "sidechain recipients (0x addresses, comma-separated or repeated) whose deposits to register",
+	}
+	watchNodeFlag = &cli.BoolFlag{
+		Name:  "watch.node",
+		Usage: "also register deposits of the recipients the --rpc node watches (mmgeth --peg.watch)",
+	}
 )
 
 var relayCommand = &cli.Command{
@@ -77,11 +87,13 @@ var relayCommand = &cli.Command{
 	Usage: "keep BtcRelay, the sidechain's Bitcoin light client, in step with a Bitcoin node",
 	Description: "Each --interval, mmfed relay compares BtcRelay's best chain (eth_call on --rpc) with the Bitcoin " +
 		"node's (--btc.rpc), and sends the missing headers in receiveHeaders transactions signed with --key, " +
-		"following Bitcoin reorgs. It keeps no state: restart it at will. With --metrics it serves, for Prometheus, " +
+		"following Bitcoin reorgs. With --watch or --watch.node it also reads new Bitcoin blocks for payments to " +
+		"the watched recipients' deposit addresses and sends registerPegIn for each once BtcRelay holds its " +
+		"confirmations. It keeps no state: restart it at will (it reads the last maxForkDepth blocks again). With --metrics it serves, for Prometheus, " +
 		"BtcRelay's and the Bitcoin node's heights, the lag between them in blocks and seconds, the headers relayed, " +
 		"the gas spent and the rounds that failed.",
 	Flags: []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, keyFlag, passwordFlag, intervalFlag, verboseFlag,
-		metricsFlag, metricsAddrFlag, metricsPortFlag},
+		watchFlag, watchNodeFlag, metricsFlag, metricsAddrFlag, metricsPortFlag},
 	Action: runRelay,
 }
 
@@ -89,7 +101,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:     "mmfed",
 		Usage:    "federator and relayer daemon of an mmgeth sidechain",
-		Commands: []*cli.Command{relayCommand},
+		Commands: []*cli.Command{relayCommand, btcCommand},
 	}
 }
 
@@ -127,8 +139,12 @@ func runRelay(c *cli.Context) error {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	watch, err := recipients(c.StringSlice(watchFlag.Name))
+	if err != nil {
+		return err
+	}
 	r, err := fed.NewRelayer(fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log,
-		Metrics: metrics.DefaultRegistry})
+		Watch: watch, WatchNode: c.Bool(watchNodeFlag.Name), Metrics: metrics.DefaultRegistry})
 	if err != nil {
 		return err
 	}
@@ -140,8 +156,21 @@ func runRelay(c *cli.Context) error {
 			return err
 		}
 	}
-	log.Info("Starting mmfed relay", "rpc", sideURL, "btc", btc.URL(), "relayer", r.Address(), "interval", interval)
+	log.Info("Starting mmfed relay", "rpc", sideURL, "btc", btc.URL(), "relayer", r.Address(), "interval", interval,
+		"watch", len(watch), "watchNode", c.Bool(watchNodeFlag.Name))
 	r.Run(ctx)
 	log.Info("Stopped")
 	return nil
+}
+
+// recipients parses --watch.
+func recipients(args []string) ([]common.Address, error) {
+	var out []common.Address
+	for _, a := range args {
+		if !common.IsHexAddress(a) || !strings.HasPrefix(a, "0x") {
+			return nil, fmt.Errorf("--watch %q: want a 0x-prefixed sidechain address", a)
+		}
+		out = append(out, common.HexToAddress(a))
+	}
+	return out, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"net"
 	"os"
 	"path/filepath"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/ethereum/go-ethereum/accounts/keystore"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/google/uuid"
@@ -80,8 +84,45 @@ func TestRelayFlags(t *testing.T) {
 		{[]string{"--key", writeFile(t, "bad", "zz")}, "neither a hex private key"},
 		{[]string{"--key", key, "extra"}, "unexpected arguments"},
 		{[]string{"--key", key, "--metrics", "--metrics.port", busyPort}, "--metrics: listen tcp 127.0.0.1:" + busyPort},
+		{[]string{"--key", key, "--watch", "f39fd6e51aad88f6f4ce6ab8827279cfffb92266"}, "want a 0x-prefixed sidechain address"},
+		{[]string{"--key", key, "--watch", "0x01"}, "want a 0x-prefixed sidechain address"},
 	} {
 		err := newApp().Run(append([]string{"mmfed", "relay"}, tt.args...))
+		if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%v: got %v, want %q", tt.args, err, tt.want)
+		}
+	}
+}
+
+// TestBtcCommand: the address of the dev key on regtest, and pay's refusals
+// before it reaches any node.
+func TestBtcCommand(t *testing.T) {
+	key := writeFile(t, "key", devKey)
+	var out strings.Builder
+	app := newApp()
+	app.Writer = &out
+	if err := app.Run([]string{"mmfed", "btc", "address", "--key", key}); err != nil {
+		t.Fatal(err)
+	}
+	// P2PKH of the dev key's compressed point on regtest.
+	raw, _ := hex.DecodeString(devKey)
+	_, pub := btcec.PrivKeyFromBytes(raw)
+	want, err := address.NewAddressPubKeyHash(address.Hash160(pub.SerializeCompressed()), &chaincfg.RegressionNetParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != want.EncodeAddress() {
+		t.Fatalf("address %q, want %s", got, want.EncodeAddress())
+	}
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--key", key, "--to", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "--amount", "1"}, "not an address of regtest"},
+		{[]string{"--key", key, "--to", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "--amount", "-1"}, "want a positive amount"},
+		{[]string{"--key", key, "--to", "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", "--amount", "1", "--btc.net", "simnet"}, "simnet"},
+	} {
+		err := newApp().Run(append([]string{"mmfed", "btc", "pay"}, tt.args...))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: got %v, want %q", tt.args, err, tt.want)
 		}

@@ -56,6 +56,10 @@ var (
 	metricsAddr  = &cli.StringFlag{Name: "metrics.addr", Value: "127.0.0.1", Usage: "metrics HTTP listening interface", Category: "METRICS"}
 	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
 	overrideFin  = &cli.BoolFlag{Name: "override.finality", Usage: "adopt a heavier chain that forks below the Bitcoin-finalized block (refused otherwise, with a CRIT log line): only after checking which chain is right", Category: "ETHEREUM"}
+	btcRPC       = &cli.StringFlag{Name: "btc.rpc", Usage: "this node's Bitcoin node (btcd or bitcoind JSON-RPC, host:port or URL), for mm_getPegInProof and mm_getPegInStatus before a deposit is registered", Category: "PEG"}
+	btcUser      = &cli.StringFlag{Name: "btc.user", Usage: "Bitcoin node RPC user", EnvVars: []string{"MMGETH_BTC_USER"}, Category: "PEG"}
+	btcPass      = &cli.StringFlag{Name: "btc.pass", Usage: "Bitcoin node RPC password", EnvVars: []string{"MMGETH_BTC_PASS"}, Category: "PEG"}
+	pegWatch     = &cli.BoolFlag{Name: "peg.watch", Usage: "remember the recipient of every mm_getDepositAddress and list them for relayers (mm_watchedDeposits)", Category: "PEG"}
 	networkFlags = []cli.Flag{devFlag, devChainID, testnetFlag, regtestFlag, dataDirFlag}
 )
 
@@ -74,6 +78,7 @@ func nodeFlags() []cli.Flag {
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
 		metricsFlag, metricsAddr, metricsPort, overrideFin,
+		btcRPC, btcUser, btcPass, pegWatch,
 	}
 }
 

@@ -111,6 +111,10 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 		OverrideFinality:    ctx.Bool(overrideFin.Name),
+		BtcRPC:              ctx.String(btcRPC.Name),
+		BtcUser:             ctx.String(btcUser.Name),
+		BtcPass:             ctx.String(btcPass.Name),
+		PegWatch:            ctx.Bool(pegWatch.Name),
 	}
 	// A dev chain keeps every state, as anvil does; it is short-lived and
 	// its histories are small.

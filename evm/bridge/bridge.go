@@ -98,6 +98,14 @@ const (
 	UtxoSpent
 )
 
+func (s UtxoState) String() string {
+	names := []string{"none", "unspent", "reserved", "spent"}
+	if int(s) < len(names) {
+		return names[s]
+	}
+	return fmt.Sprintf("UtxoState(%d)", uint8(s))
+}
+
 const (
 	RequestNone RequestState = iota
 	RequestQueued
@@ -128,6 +136,17 @@ type Policy struct {
 	RBFAfterBtcBlocks      uint32 `abi:"rbfAfterBtcBlocks"`
 	DailyOutflowCapSat     uint64
 	RefreshAgeBlocks       uint32
+}
+
+// RequiredConfirmations is what registerPegIn asks of a deposit of
+// valueSat: the fast tier's count when the value qualifies (the tier's
+// window cap may still send it to the normal count), else
+// pegInConfirmations.
+func (p Policy) RequiredConfirmations(valueSat uint64) uint32 {
+	if p.FastConfirmations > 0 && valueSat <= p.FastMaxSat {
+		return p.FastConfirmations
+	}
+	return p.PegInConfirmations
 }
 
 // Federation mirrors the Solidity struct: one epoch's keys and scripts.

@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 
 	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 )
@@ -298,4 +299,92 @@ func (c *Client) Generate(ctx context.Context, n int) ([]chainhash.Hash, error) 
 		}
 	}
 	return hashes, nil
+}
+
+// TxOut is an unspent output as gettxout reports it.
+type TxOut struct {
+	// BestBlock is the node's tip when it answered; Confirmations count
+	// from it (0: the transaction is in the node's mempool).
+	BestBlock     chainhash.Hash
+	Confirmations int64
+	ValueSat      int64
+	PkScript      []byte
+	Coinbase      bool
+}
+
+// errNoTxInfo is btcd's and bitcoind's RPC_INVALID_ADDRESS_OR_KEY, btcd's
+// answer to gettxout of a transaction it does not know (bitcoind answers
+// null).
+const errNoTxInfo = -5
+
+// TxOut is output vout of txid if it is unspent in the node's best chain
+// or, with mempool, in its mempool; nil when it is not (unknown, spent, or
+// on a side branch). btcd does not see spends by mempool transactions.
+func (c *Client) TxOut(ctx context.Context, txid chainhash.Hash, vout uint32, mempool bool) (*TxOut, error) {
+	var res *btcjson.GetTxOutResult
+	err := c.Call(ctx, "gettxout", []any{txid.String(), vout, mempool}, &res)
+	var rpcErr *Error
+	if errors.As(err, &rpcErr) && rpcErr.Code == errNoTxInfo {
+		return nil, nil
+	}
+	if err != nil || res == nil {
+		return nil, err
+	}
+	best, err := parseHash("gettxout", res.BestBlock)
+	if err != nil {
+		return nil, err
+	}
+	script, err := hex.DecodeString(res.ScriptPubKey.Hex)
+	if err != nil {
+		return nil, fmt.Errorf("gettxout: invalid scriptPubKey hex: %v", err)
+	}
+	amount, err := btcutil.NewAmount(res.Value)
+	if err != nil {
+		return nil, fmt.Errorf("gettxout: value %v: %v", res.Value, err)
+	}
+	return &TxOut{BestBlock: best, Confirmations: res.Confirmations, ValueSat: int64(amount), PkScript: script, Coinbase: res.Coinbase}, nil
+}
+
+// BlockHeight is the height of a block the node has (getblockheader,
+// verbose).
+func (c *Client) BlockHeight(ctx context.Context, hash chainhash.Hash) (int64, error) {
+	var res btcjson.GetBlockHeaderVerboseResult
+	if err := c.Call(ctx, "getblockheader", []any{hash.String(), true}, &res); err != nil {
+		return 0, err
+	}
+	if res.Hash != hash.String() {
+		return 0, fmt.Errorf("getblockheader %s: the node answered block %s", hash, res.Hash)
+	}
+	return int64(res.Height), nil
+}
+
+// TxBlock finds the best-chain block of output vout of txid, an unspent
+// output with at least one confirmation: its height and the whole block.
+// It returns the output too; a nil block means the output is in the
+// mempool, a nil output that the node has no such unspent output.
+func (c *Client) TxBlock(ctx context.Context, txid chainhash.Hash, vout uint32) (*TxOut, int64, *wire.MsgBlock, error) {
+	out, err := c.TxOut(ctx, txid, vout, true)
+	if err != nil || out == nil || out.Confirmations == 0 {
+		return out, 0, nil, err
+	}
+	tip, err := c.BlockHeight(ctx, out.BestBlock)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	height := tip - out.Confirmations + 1
+	hash, err := c.BlockHash(ctx, height)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	block, err := c.Block(ctx, hash)
+	if err != nil {
+		return nil, 0, nil, err
+	}
+	for _, tx := range block.Transactions {
+		if tx.TxHash() == txid {
+			return out, height, block, nil
+		}
+	}
+	// The node reorganized between the calls.
+	return nil, 0, nil, fmt.Errorf("transaction %s is not in block %s at height %d: the Bitcoin node's chain moved, try again", txid, hash, height)
 }

@@ -1,7 +1,7 @@
 // Package fed is the logic of mmfed, the federator and relayer daemon
 // (PEG.md §5.5), as a library that cmd/mmfed wraps and tests run in-process.
-// Today it holds the header relay and the signing rules (signrules.go);
-// deposit proofs, the signing loop, broadcasting and votes join it.
+// Today it holds the header relay, the deposit relay and the signing rules
+// (signrules.go); the signing loop, broadcasting and votes join it.
 //
 // # Signing rules (PEG.md §5.5)
 //
@@ -60,4 +60,30 @@
 //
 // Headers are never trusted from the node: BtcRelay checks every rule, so a
 // lying node can waste the relayer's gas but not corrupt the light client.
+//
+// # Deposits (PEG.md §4.4)
+//
+// With recipients to watch (RelayConfig.Watch, and with WatchNode those the
+// sidechain node lists over mm_watchedDeposits, mmgeth --peg.watch), a round
+// goes on after the headers:
+//
+//  1. pulls the node's new watch registrations and derives each recipient's
+//     deposit script with the Bridge's own depositScript(recipient, epoch)
+//     for the active epoch (again for all when the epoch changes);
+//  2. reads the Bitcoin node's best-chain blocks it has not read, after
+//     going back to the highest one it read that is still in that chain (a
+//     Bitcoin reorg), and notes every non-coinbase output paying a watched
+//     script; on start it reads the last maxForkDepth blocks;
+//  3. for each deposit noted and not registered (getDeposit), finds its
+//     block again through gettxout (a reorg moves it, or returns it to the
+//     mempool) and, once BtcRelay gives that block the confirmations the
+//     Bridge requires for its value, builds the proof from the raw block
+//     (bridge.NewPegInProof) and sends registerPegIn, pre-checked with
+//     eth_call: a revert is logged decoded (AlreadyProcessed: someone else
+//     relayed it, forgotten) and the deposit tried again next round.
+//
+// A recipient is matched only in blocks read after its registration: a
+// user asks for the address before paying it, and the relayer polls the
+// list every round. A payment older than that is registered by anyone with
+// mm_getPegInProof (self-relay).
 package fed

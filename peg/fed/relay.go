@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
@@ -55,6 +56,12 @@ type RelayConfig struct {
 	// Metrics receives the relay's metrics (mmfed relay --metrics passes
 	// geth's default registry); nil keeps them private.
 	Metrics metrics.Registry
+	// Watch are recipients whose deposits the relayer registers
+	// (registerPegIn) once BtcRelay gives them their confirmations;
+	// WatchNode adds those the sidechain node watches (mmgeth --peg.watch,
+	// mm_watchedDeposits). Neither: headers only.
+	Watch     []common.Address
+	WatchNode bool
 }
 
 // Relayer keeps BtcRelay in step with a Bitcoin node (see the package
@@ -70,6 +77,8 @@ type Relayer struct {
 	chainID          *big.Int
 	params           bridge.RelayParams
 	checkpointHeight uint32
+
+	watch *watcher // nil: headers only
 }
 
 // NewRelayer checks cfg and returns a relayer; it makes no call yet, so
@@ -89,7 +98,11 @@ func NewRelayer(cfg RelayConfig) (*Relayer, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = metrics.NewRegistry()
 	}
-	return &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), metrics: newRelayMetrics(cfg.Metrics)}, nil
+	r := &Relayer{cfg: cfg, from: crypto.PubkeyToAddress(cfg.Key.PublicKey), metrics: newRelayMetrics(cfg.Metrics)}
+	if len(cfg.Watch) > 0 || cfg.WatchNode {
+		r.watch = newWatcher(slices.Clone(cfg.Watch))
+	}
+	return r, nil
 }
 
 // Address is the account that pays for the relay.
@@ -110,6 +123,8 @@ type Round struct {
 	// headers they carried.
 	Receipts []*types.Receipt
 	Headers  int
+	// PegIns are the deposits this round registered.
+	PegIns []PegIn
 }
 
 // InSync reports whether BtcRelay's tip was the node's tip at the end.
@@ -140,7 +155,7 @@ func (r *Relayer) Run(ctx context.Context) {
 			r.cfg.Log.Info("Relay recovered", "after", failures, "relay", round.Relay.Height, "bitcoin", round.BitcoinHeight)
 		}
 		failures, wait = 0, r.cfg.Interval
-		if round.Headers > 0 {
+		if round.Headers > 0 || len(round.PegIns) > 0 {
 			// Blocks that came while the transaction was mined, or the
 			// rest of a long catch-up, go in the next sidechain block.
 			wait = 0
@@ -149,7 +164,8 @@ func (r *Relayer) Run(ctx context.Context) {
 }
 
 // Sync makes one round: it brings BtcRelay to the node's best chain, or
-// says why it cannot.
+// says why it cannot, then registers the watched deposits that BtcRelay
+// now confirms enough.
 func (r *Relayer) Sync(ctx context.Context) (*Round, error) {
 	rd, err := r.sync(ctx)
 	if err != nil && ctx.Err() == nil {
@@ -164,6 +180,16 @@ func (r *Relayer) sync(ctx context.Context) (*Round, error) {
 		return nil, err
 	}
 	view := r.view(ctx)
+	rd, err := r.syncHeaders(ctx, view)
+	if err != nil || r.watch == nil {
+		return rd, err
+	}
+	rd.PegIns, err = r.pegIns(ctx, view)
+	return rd, err
+}
+
+// syncHeaders brings BtcRelay to the node's best chain.
+func (r *Relayer) syncHeaders(ctx context.Context, view *bridge.View) (*Round, error) {
 	relay, err := view.BestChain()
 	if err != nil {
 		return nil, fmt.Errorf("BtcRelay.bestChain: %w", err)

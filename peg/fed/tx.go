@@ -67,13 +67,13 @@ func revertOf(err error) error {
 	return bridge.DecodeRevert(data)
 }
 
-// nextBlockCall runs eth_call or eth_estimateGas of receiveHeaders(input)
+// nextBlockCall runs eth_call or eth_estimateGas of a call to contract to
 // as the next block would: on the latest state, at the time now. BtcRelay
 // refuses headers over two hours ahead of the block's time (TimeTooNew),
 // and the latest block of a quiet chain (a dev node sealing on demand, a
 // network still at its genesis) may be far older than the Bitcoin tip.
-func (r *Relayer) nextBlockCall(ctx context.Context, method string, input []byte, result any) error {
-	args := map[string]any{"from": r.from, "to": bridge.BtcRelayAddress, "data": hexutil.Bytes(input)}
+func (r *Relayer) nextBlockCall(ctx context.Context, method string, to common.Address, input []byte, result any) error {
+	args := map[string]any{"from": r.from, "to": to, "data": hexutil.Bytes(input)}
 	next := map[string]any{"time": hexutil.Uint64(time.Now().Unix())}
 	return revertOf(timed(ctx, func(c context.Context) error {
 		return r.cfg.Sidechain.Client().CallContext(c, result, method, args, "latest", nil, next)
@@ -83,13 +83,19 @@ func (r *Relayer) nextBlockCall(ctx context.Context, method string, input []byte
 // submit sends one receiveHeaders transaction with headers and waits for
 // its receipt. Nothing is sent when the pre-check reverts.
 func (r *Relayer) submit(ctx context.Context, headers []wire.BlockHeader) (*types.Receipt, error) {
+	return r.send(ctx, "receiveHeaders", bridge.BtcRelayAddress, bridge.ReceiveHeadersInput(serialize(headers)))
+}
+
+// send sends a transaction calling method of contract to with input and
+// waits for its receipt. It is pre-checked with eth_call: a revert (a
+// *bridge.RevertError) sends nothing and spends no gas.
+func (r *Relayer) send(ctx context.Context, method string, to common.Address, input []byte) (*types.Receipt, error) {
 	eth := r.cfg.Sidechain
-	input := bridge.ReceiveHeadersInput(serialize(headers))
-	if err := r.nextBlockCall(ctx, "eth_call", input, new(hexutil.Bytes)); err != nil {
-		return nil, fmt.Errorf("pre-check (eth_call receiveHeaders): %w", err)
+	if err := r.nextBlockCall(ctx, "eth_call", to, input, new(hexutil.Bytes)); err != nil {
+		return nil, fmt.Errorf("pre-check (eth_call %s): %w", method, err)
 	}
 	var estimate hexutil.Uint64
-	if err := r.nextBlockCall(ctx, "eth_estimateGas", input, &estimate); err != nil {
+	if err := r.nextBlockCall(ctx, "eth_estimateGas", to, input, &estimate); err != nil {
 		return nil, fmt.Errorf("eth_estimateGas: %w", err)
 	}
 	gas := uint64(estimate)
@@ -114,7 +120,7 @@ func (r *Relayer) submit(ctx context.Context, headers []wire.BlockHeader) (*type
 		return nil, err
 	}
 	if gas > maxTxGas {
-		return nil, fmt.Errorf("%w (%d headers need %d gas)", errTooMuchGas, len(headers), gas)
+		return nil, fmt.Errorf("%w (%s needs %d gas)", errTooMuchGas, method, gas)
 	}
 	if pending > nonce {
 		// Sent before a restart, or by another process with this key:
@@ -129,7 +135,7 @@ func (r *Relayer) submit(ctx context.Context, headers []wire.BlockHeader) (*type
 	feeCap := new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip)
 	tx, err := types.SignNewTx(r.cfg.Key, r.signer, &types.DynamicFeeTx{
 		ChainID: r.chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: feeCap,
-		Gas: min(gas+gas/gasMargin, maxTxGas), To: &bridge.BtcRelayAddress, Data: input,
+		Gas: min(gas+gas/gasMargin, maxTxGas), To: &to, Data: input,
 	})
 	if err != nil {
 		return nil, err
@@ -142,8 +148,8 @@ func (r *Relayer) submit(ctx context.Context, headers []wire.BlockHeader) (*type
 		return nil, err
 	}
 	if receipt.Status != types.ReceiptStatusSuccessful {
-		return nil, fmt.Errorf("receiveHeaders transaction %s reverted in block %d: BtcRelay moved after the pre-check "+
-			"(another relayer or a sidechain reorg); the next round starts over", tx.Hash(), receipt.BlockNumber)
+		return nil, fmt.Errorf("%s transaction %s reverted in block %d: the contract's state moved after the pre-check "+
+			"(another relayer or a sidechain reorg); the next round starts over", method, tx.Hash(), receipt.BlockNumber)
 	}
 	return receipt, nil
 }

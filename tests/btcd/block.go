@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/chaincfg/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/txscript/v2"
@@ -22,6 +23,13 @@ import (
 // whichever is later, so they pass btcd's median-time-past rule without
 // running ahead of its two-hour limit.
 func Branch(parent *wire.BlockHeader, parentHeight int32, n int, seed uint64) ([]*wire.MsgBlock, error) {
+	return BranchWith(parent, parentHeight, n, seed, nil)
+}
+
+// BranchWith is Branch whose first block also holds txs after its
+// coinbase: a side block carrying a transaction btcd's best chain lacks.
+// The transactions must be without witness (no commitment is made).
+func BranchWith(parent *wire.BlockHeader, parentHeight int32, n int, seed uint64, txs []*wire.MsgTx) ([]*wire.MsgBlock, error) {
 	bits := chaincfg.RegressionNetParams.PowLimitBits
 	target := blockchain.CompactToBig(bits)
 	start := time.Now().Truncate(time.Second)
@@ -46,14 +54,22 @@ func Branch(parent *wire.BlockHeader, parentHeight int32, n int, seed uint64) ([
 		coinbase.AddTxOut(wire.NewTxOut(0, []byte{0x51})) // OP_TRUE
 		b := &wire.MsgBlock{
 			Header: wire.BlockHeader{
-				Version:    4,
-				PrevBlock:  prev,
-				MerkleRoot: coinbase.TxHash(),
-				Timestamp:  start.Add(time.Duration(i) * time.Second),
-				Bits:       bits,
+				Version:   4,
+				PrevBlock: prev,
+				Timestamp: start.Add(time.Duration(i) * time.Second),
+				Bits:      bits,
 			},
 			Transactions: []*wire.MsgTx{coinbase},
 		}
+		if i == 0 {
+			b.Transactions = append(b.Transactions, txs...)
+		}
+		wrapped := make([]*btcutil.Tx, len(b.Transactions))
+		for j, tx := range b.Transactions {
+			wrapped[j] = btcutil.NewTx(tx)
+		}
+		tree := blockchain.BuildMerkleTreeStore(wrapped, false)
+		b.Header.MerkleRoot = *tree[len(tree)-1]
 		for {
 			h := b.Header.BlockHash()
 			if blockchain.HashToBig(&h).Cmp(target) <= 0 {
