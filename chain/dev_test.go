@@ -136,4 +136,3 @@ func TestFirstBlockAnchor(t *testing.T) {
 		t.Fatalf("difficulty after 30 fast blocks %v, want about %.0f", got, want)
 	}
 }
-

@@ -44,6 +44,7 @@ type Node struct {
 	engine  *consensus.Engine
 	mmchain *chain.Chain
 	work    *miner.WorkServer
+	builder *miner.Builder
 	dev     *miner.DevMiner
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
@@ -128,7 +129,7 @@ func httpModules(cfg *Config) (modules, extra []string) {
 		modules = DefaultHTTPModules
 	}
 	if cfg.Dev {
-		extra = append(extra, "evm", "hardhat", "personal")
+		extra = append(extra, "evm", "anvil", "hardhat", "personal")
 	}
 	if cfg.Mine || cfg.Dev {
 		extra = append(extra, "mnr")
@@ -161,6 +162,9 @@ func (n *Node) setup() error {
 	}
 	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
+	// anvil_dumpState walks the state trie, whose keys are hashes: a dev
+	// node keeps the addresses behind them.
+	bcCfg.Preimages = n.cfg.Dev
 	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg); err != nil {
 		return err
 	}
@@ -215,6 +219,7 @@ func (n *Node) setup() error {
 		Syncing:       n.syncing,
 
 		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
+		CacheSenders:        cacheSenders(spec.MergeMining),
 	})
 	if err != nil {
 		return err
@@ -223,9 +228,6 @@ func (n *Node) setup() error {
 	apis := svc.APIs()
 	if n.work != nil {
 		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miner.NewAPI(n.work)})
-	}
-	if n.cfg.Dev {
-		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{automine: n.cfg.DevPeriod == 0}})
 	}
 	n.stack.RegisterAPIs(apis)
 	n.apis = apis
@@ -253,11 +255,11 @@ func (n *Node) setupMining() {
 	if gasCeil == 0 {
 		gasCeil = n.cfg.Spec.GasLimit
 	}
-	builder := miner.NewBuilder(miner.BuilderConfig{
+	n.builder = miner.NewBuilder(miner.BuilderConfig{
 		Chain: n.chain, Engine: n.engine, Pool: n.pool, Coinbase: n.cfg.Etherbase, GasCeil: gasCeil,
 	})
 	n.work = miner.NewWorkServer(miner.WorkServerConfig{
-		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.mmchain, Pool: n.pool,
+		Chain: n.chain, Engine: n.engine, Builder: n.builder, Inserter: n.mmchain, Pool: n.pool,
 		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
 		Announce: n.announce,
 	})
@@ -273,9 +275,19 @@ func (n *Node) setupMining() {
 	}
 }
 
+// cacheSenders is rpc.Config.CacheSenders: on dev networks (the spec says
+// so, whether or not this node runs --dev), the senders of impersonated
+// transactions.
+func cacheSenders(p consensus.Params) func(types.Signer, []*types.Transaction) {
+	if !p.Dev {
+		return nil
+	}
+	return consensus.CacheSenders
+}
+
 // coinbase is the address the blocks this node builds pay, for
 // eth_coinbase.
-func (n *Node) coinbase() (common.Address, error) { return n.cfg.Etherbase, nil }
+func (n *Node) coinbase() (common.Address, error) { return n.builder.Coinbase(), nil }
 
 // blockFields adds the merged-mining fields to every block served over RPC,
 // in the encodings `mmgeth proof verify` takes.

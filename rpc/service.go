@@ -1,6 +1,9 @@
 package rpc
 
 import (
+	"crypto/rand"
+
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/gasprice"
 	"github.com/ethereum/go-ethereum/eth/tracers"
@@ -35,6 +38,8 @@ type Service struct {
 	gpo       *gasprice.Oracle
 	filterAPI *filters.FilterAPI
 	nonceLock addrLocker
+	// instanceID names this run for anvil_metadata, as anvil's does.
+	instanceID common.Hash
 }
 
 // New builds the service. Its filter system starts following the chain at
@@ -52,10 +57,11 @@ func New(cfg Config) (*Service, error) {
 	// system's (see there); the address/topic count limit is geth's default.
 	fsys := filters.NewFilterSystem(b, filters.Config{LogQueryLimit: maxLogQueryTerms})
 	return &Service{
-		cfg:       cfg,
-		b:         b,
-		gpo:       gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
-		filterAPI: filters.NewFilterAPI(fsys),
+		cfg:        cfg,
+		b:          b,
+		gpo:        gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
+		filterAPI:  filters.NewFilterAPI(fsys),
+		instanceID: randomHash(),
 	}, nil
 }
 
@@ -88,11 +94,19 @@ func (s *Service) APIs() []gethrpc.API {
 	if s.cfg.Dev != nil {
 		apis = append(apis,
 			gethrpc.API{Namespace: "evm", Service: &evmAPI{s}},
+			gethrpc.API{Namespace: "anvil", Service: &anvilAPI{s}},
+			gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{anvilAPI{s}}},
 			gethrpc.API{Namespace: "personal", Service: &personalAPI{s}},
 			gethrpc.API{Namespace: "eth", Service: &typedDataAPI{s}},
 		)
 	}
 	return apis
+}
+
+func randomHash() common.Hash {
+	var h common.Hash
+	_, _ = rand.Read(h[:]) // crypto/rand.Read never fails
+	return h
 }
 
 // ethAPI is the eth namespace, spread over the eth_*.go files.
