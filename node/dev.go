@@ -235,4 +235,3 @@ func (d *devAPI) Revert(id uint64) (bool, error) {
 func (d *devAPI) IncreaseTime(seconds uint64) uint64 { return d.n.dev.IncreaseTime(seconds) }
 
 func (d *devAPI) SetNextBlockTimestamp(t uint64) error { return d.n.dev.SetNextBlockTimestamp(t) }
-
