@@ -42,7 +42,7 @@ func TestTestNodeMethodsFollowed(t *testing.T) {
 	var ok bool
 	call(&ok, "anvil_setStorageAt", target, "0x1", common.Hash{31: 9})
 	call(nil, "anvil_setNextBlockBaseFeePerGas", "0x4c4b40") // 5M wei, below the default fee cap
-	call(nil, "evm_setBlockGasLimit", "0x3938700") // 60M
+	call(nil, "evm_setBlockGasLimit", "0x3938700")           // 60M
 
 	// Not impersonated yet: no key, refused.
 	var hash common.Hash

@@ -102,11 +102,19 @@ func (c *btcRPC) call(ctx context.Context, method string, params []any, result a
 	return json.Unmarshal(msg.Result, result)
 }
 
-// getBlockTemplate asks for a full coinbase (btcd honours it; bitcoind
-// ignores it and answers coinbasevalue) and the segwit rule (bitcoind
-// refuses the call without it).
-func (c *btcRPC) getBlockTemplate(ctx context.Context) (*btcjson.GetBlockTemplateResult, error) {
-	req := btcjson.TemplateRequest{Mode: "template", Capabilities: []string{"coinbasetxn"}, Rules: []string{"segwit"}}
+// getBlockTemplate asks for the segwit rule (bitcoind refuses the call
+// without it) and, when the miner has no payout address of its own
+// (ownCoinbase false), for a full coinbase: btcd honours that, paying its
+// --miningaddr, and refuses the call without one; bitcoind ignores it and
+// answers coinbasevalue. With --btc.address the miner asks for
+// coinbasevalue, which btcd serves without --miningaddr, and builds its
+// own coinbase.
+func (c *btcRPC) getBlockTemplate(ctx context.Context, ownCoinbase bool) (*btcjson.GetBlockTemplateResult, error) {
+	capability := "coinbasetxn"
+	if ownCoinbase {
+		capability = "coinbasevalue"
+	}
+	req := btcjson.TemplateRequest{Mode: "template", Capabilities: []string{capability}, Rules: []string{"segwit"}}
 	var res btcjson.GetBlockTemplateResult
 	if err := c.call(ctx, "getblocktemplate", []any{req}, &res); err != nil {
 		return nil, err

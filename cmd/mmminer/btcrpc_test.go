@@ -81,7 +81,7 @@ func TestBTCRPCGetBlockTemplate(t *testing.T) {
 		}
 		return json.RawMessage(raw), nil
 	})
-	res, err := c.getBlockTemplate(context.Background())
+	res, err := c.getBlockTemplate(context.Background(), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,23 +90,43 @@ func TestBTCRPCGetBlockTemplate(t *testing.T) {
 	}
 }
 
+// TestBTCRPCOwnCoinbase: with --btc.address the miner asks for
+// coinbasevalue, which btcd answers without --miningaddr (it refuses
+// coinbasetxn then).
+func TestBTCRPCOwnCoinbase(t *testing.T) {
+	c := btcTestNode(t, func(method string, params []json.RawMessage) (any, *btcRPCError) {
+		want := `{"mode":"template","capabilities":["coinbasevalue"],"rules":["segwit"]}`
+		if string(params[0]) != want {
+			return nil, &btcRPCError{Code: -1, Message: "A coinbase transaction has been requested, but the server has not been configured with any payment addresses via --miningaddr"}
+		}
+		return map[string]any{"height": 5, "coinbasevalue": 5000000000}, nil
+	})
+	res, err := c.getBlockTemplate(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.CoinbaseTxn != nil || res.CoinbaseValue == nil || *res.CoinbaseValue != 5000000000 {
+		t.Errorf("template %+v", res)
+	}
+}
+
 func TestBTCRPCErrors(t *testing.T) {
 	c := btcTestNode(t, func(string, []json.RawMessage) (any, *btcRPCError) {
 		return nil, &btcRPCError{Code: -10, Message: "Bitcoin Core is in initial sync and waiting for blocks..."}
 	})
-	_, err := c.getBlockTemplate(context.Background())
+	_, err := c.getBlockTemplate(context.Background(), false)
 	var nodeErr *btcRPCError
 	if !errors.As(err, &nodeErr) || nodeErr.Code != -10 || !strings.Contains(err.Error(), "getblocktemplate: Bitcoin Core is in initial sync") {
 		t.Errorf("got %v", err)
 	}
 
 	c.pass = "wrong"
-	if _, err := c.getBlockTemplate(context.Background()); err == nil || !strings.Contains(err.Error(), "401 Unauthorized (check --btc.user and --btc.pass)") {
+	if _, err := c.getBlockTemplate(context.Background(), false); err == nil || !strings.Contains(err.Error(), "401 Unauthorized (check --btc.user and --btc.pass)") {
 		t.Errorf("bad password: got %v", err)
 	}
 
 	c, _ = newBTCRPC("127.0.0.1:1", "", "")
-	if _, err := c.getBlockTemplate(context.Background()); err == nil || errors.As(err, &nodeErr) {
+	if _, err := c.getBlockTemplate(context.Background(), false); err == nil || errors.As(err, &nodeErr) {
 		t.Errorf("unreachable node: got %v", err)
 	}
 }

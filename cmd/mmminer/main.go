@@ -42,7 +42,7 @@ var (
 	}
 	btcAddressFlag = &cli.StringFlag{
 		Name:  "btc.address",
-		Usage: "payout address of the coinbase when the template has no coinbasetxn (bitcoind)",
+		Usage: "payout address of the coinbase the miner builds (btcd then needs no --miningaddr; bitcoind always leaves the coinbase to the miner)",
 	}
 	rpcFlag = &cli.StringFlag{
 		Name:  "rpc",
@@ -59,6 +59,10 @@ var (
 		Usage: "how often both nodes are asked for new work",
 		Value: time.Second,
 	}
+	rateFlag = &cli.Float64Flag{
+		Name:  "rate",
+		Usage: "at most this many hashes per second over all threads (0: no limit); on regtest the sidechain's difficulty settles at rate x target spacing",
+	}
 	verboseFlag = &cli.BoolFlag{
 		Name:  "verbose",
 		Usage: "log every new job",
@@ -69,7 +73,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:  "mmminer",
 		Usage: "reference CPU merge-miner for Bitcoin and an mmgeth sidechain",
-		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, verboseFlag},
+		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, rateFlag, verboseFlag},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
 				return fmt.Errorf("unexpected arguments %q", c.Args().Slice())
@@ -98,6 +102,10 @@ func configFromFlags(c *cli.Context) (config, error) {
 		sideRPC: c.String(rpcFlag.Name),
 		threads: c.Int(threadsFlag.Name),
 		poll:    c.Duration(pollFlag.Name),
+		rate:    c.Float64(rateFlag.Name),
+	}
+	if cfg.rate < 0 {
+		return cfg, fmt.Errorf("--rate must not be negative, got %v", cfg.rate)
 	}
 	if cfg.threads < 1 {
 		return cfg, fmt.Errorf("--threads must be at least 1, got %d", cfg.threads)
