@@ -166,12 +166,6 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if header.Difficulty == nil || header.Difficulty.Sign() != 0 {
 		return fmt.Errorf("%w: have %v", ErrNonZeroDifficulty, header.Difficulty)
 	}
-	if want := e.anchorNonce(header, parent); header.Nonce != want {
-		if e.params.anchoredAtFirstBlock() {
-			return fmt.Errorf("%w: have %d, want %d", ErrAnchorTime, header.Nonce.Uint64(), want.Uint64())
-		}
-		return fmt.Errorf("%w: have %x", ErrNonZeroNonce, header.Nonce)
-	}
 	if len(seal.Ops) > 0 && !e.params.Dev {
 		return fmt.Errorf("%w: %d operations", ErrDevOperations, len(seal.Ops))
 	}
@@ -184,6 +178,14 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	}
 	if drift, clock := e.params.MaxFutureDrift, uint64(now.Unix()); drift > 0 && header.Time > clock && header.Time-clock > drift {
 		return fmt.Errorf("%w: %d is %ds ahead of the clock, max %d", ErrFutureBlock, header.Time, header.Time-clock, drift)
+	}
+	// After the time rules: block 1's nonce is its time, so a bad time
+	// is reported as such, not as the nonce that follows from it.
+	if want := e.anchorNonce(header, parent); header.Nonce != want {
+		if e.params.anchoredAtFirstBlock() {
+			return fmt.Errorf("%w: have %d, want %d", ErrAnchorTime, header.Nonce.Uint64(), want.Uint64())
+		}
+		return fmt.Errorf("%w: have %x", ErrNonZeroNonce, header.Nonce)
 	}
 	if header.GasLimit > params.MaxGasLimit {
 		return fmt.Errorf("%w: %d above %d", ErrInvalidGasLimit, header.GasLimit, params.MaxGasLimit)

@@ -41,7 +41,7 @@ type dumpState struct {
 
 // maxLoadOpsBytes bounds the dev operations one block carries while
 // loading a state, well inside the dev network's seal size limit.
-const maxLoadOpsBytes = 256 * 1024
+const maxLoadOpsBytes = 32 * 1024
 
 func (d *devAPI) DumpState() ([]byte, error) {
 	head := d.n.chain.CurrentBlock()
