@@ -17,9 +17,11 @@ import (
 )
 
 // regtestRate is mmminer's --rate in the spacing test: at regtest's 3 s
-// spacing the difficulty settles at 3 x 5,000 = 15,000, above the network's
-// minimum (10,000), so the DAA, not the floor, holds the spacing.
-const regtestRate = 5000
+// spacing the difficulty settles at 3 x 3,400 = 10,200, just above the
+// network's minimum and genesis difficulty (10,000), so the run has no
+// warm-up while the difficulty climbs, and ASERT, not the floor, holds the
+// spacing.
+const regtestRate = 3400
 
 // TestRegtestSpacing runs btcd, mmgeth --regtest --mine and mmminer
 // --btc.address (btcd without --miningaddr: the miner builds its own
@@ -63,6 +65,7 @@ func TestRegtestSpacing(t *testing.T) {
 		}
 		return h
 	}
+	btcdWaitFor(t, miner, 60*time.Second, "block 1", func() bool { return latest().Number >= 1 })
 	start, first := time.Now(), latest()
 	maxAhead := int64(-1 << 62)
 	for time.Since(start) < time.Duration(seconds)*time.Second {
@@ -98,6 +101,12 @@ func TestRegtestSpacing(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, line := range strings.Split(string(log), "\n") {
+			// geth's start-up banner warns of a head "not reachable" on a
+			// fresh database; the banner is replaced under issue 14's
+			// item 7 (branch devdefaults).
+			if strings.Contains(line, "Head block is not reachable") {
+				continue
+			}
 			if strings.HasPrefix(line, "WARN") || strings.Contains(line, "level=WARN") {
 				t.Errorf("%s logged a warning: %s", p.name, line)
 			}
