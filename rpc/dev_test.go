@@ -76,7 +76,7 @@ func TestDevAccounts(t *testing.T) {
 func TestEVMNamespace(t *testing.T) {
 	tc := newTestChain(t, testOptions{dev: true})
 	head := func() *types.Header { return tc.bc.CurrentBlock() }
-	var offset uint64 // a JSON number, as anvil answers
+	var offset uint64                                // a JSON number, as anvil answers
 	tc.mustDecode(&offset, "evm_increaseTime", 3600) // a plain JSON number, as Hardhat scripts send
 	if offset != 3600 {
 		t.Errorf("evm_increaseTime: %d", offset)
