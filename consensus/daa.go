@@ -23,6 +23,30 @@ import (
 //     the arithmetic, the header carries floor(2^256/target) exactly, with no
 //     24-bit mantissa rounding.
 //
+// Anchor at block 1 (Params.Anchor = AnchorFirstBlock). Anchored at genesis,
+// the schedule is genesis.Time + spacing*n. Dev and regtest fix their
+// genesis time at 0 (everyone must build the same genesis, long before
+// anyone runs it), so by that schedule their chains are decades behind:
+// the target saturates at MinDifficulty, a CPU miner finds blocks as fast
+// as timestamps may increase (one a second), and the chain runs ahead of
+// the clock until the work server withholds work. These networks anchor at
+// block 1 instead: it keeps the genesis difficulty, and its own time T1
+// starts the schedule, T1 + spacing*(n-1) for block n. The child of P >= 1
+// gets ASERT with exponent ((P.Time - T1) - spacing*(P.Number-1)) *
+// 65536 / halfLife: the formula above with the anchor at height 1.
+//
+// T1 must be known from P alone for the rule to stay O(1) per header and
+// to hold on every branch (a lookup of the canonical block 1 would be wrong
+// for a branch forking at genesis, and a walk to height 1 is O(n)). So
+// every header carries it in its nonce, free on this chain: block 1's
+// nonce is its own time and every later block's is its parent's
+// (anchorNonce, ErrAnchorTime). A header is checked against its parent
+// only, as before. The anchor time is chosen by whoever mines block 1; on
+// a local network that is the operator, and a network with a real launch
+// sets a genesis time and keeps the genesis anchor, where nothing is left
+// to a miner's choice. The genesis-anchored DAA and its reference vectors
+// are unchanged.
+//
 // The difficulty of a block depends on its parent only, not on its own
 // timestamp, so a miner cannot choose an easier difficulty by choosing a
 // later time, and a template's difficulty is fixed once its parent is.

@@ -7,11 +7,14 @@
 //     sidechain difficulty, an optional vanity and the merged-mining proof;
 //   - the header and body rules (Engine): proof of work through package
 //     mergemine, the ASERT difficulty adjustment anchored at genesis (the
-//     anchor is read once, by New), timestamps, EIP-1559 gas limit and base
+//     anchor is read once, by New) or, on networks whose genesis time is a
+//     fixed past value, at block 1 (daa.go), timestamps, EIP-1559 gas limit and base
 //     fee, no blobs, no uncles, no withdrawals, and the fixed values of the
 //     header fields geth keeps for proof of stake;
 //   - the fee rule of Finalize: the base fee goes to the coinbase, so supply
-//     is conserved (see package evm).
+//     is conserved (see package evm) on every network but dev ones;
+//   - dev operations and impersonated transactions (devops.go), valid on
+//     dev networks only.
 //
 // A header that passed every rule is remembered by hash (a hash commits to
 // the parent and every field), so a block verified when it arrived is not
@@ -44,9 +47,14 @@
 //	                     ErrFutureBlock); |Bitcoin time - Time| < 300 s
 //	                     (ErrBitcoinTimeDrift)
 //	Extra                the seal: version, ASERT difficulty, vanity ≤ 32, verifyHeader, DecodeSeal    TestHeaderRules "extra ...", "malformed seal ...",
-//	                     a valid proof; ≤ MaxExtraSize                                                 "difficulty ... DAA's", "no proof", "proof ..."
+//	                     a valid proof; ≤ MaxExtraSize; canonical RLP;                                 "difficulty ... DAA's", "no proof", "proof ...",
+//	                     dev operations well formed (ErrMalformedDevOp)                                "malformed dev operation", "dev operation on a
+//	                     and only on dev networks (ErrDevOperations)                                   network that is not dev" (RuleBreakers, non-dev)
+//	GasLimit, BaseFee    on dev, a declared OpGasLimit/OpBaseFee replaces  verifyHeader                RuleBreakers (dev) "... not the declared one",
+//	  (dev)              the ±1/1024 and EIP-1559 rules                                                TestDevBlocksFollowed
 //	MixDigest            SHA256d of the parent's Bitcoin header            verifyHeader                TestHeaderRules "wrong mix digest"
-//	Nonce                0 (ErrNonZeroNonce)                               verifyHeader                TestHeaderRules "nonce not 0"
+//	Nonce                0 (ErrNonZeroNonce); anchored at block 1: block   verifyHeader                TestRuleBreakersRefused "nonce not the rule's"
+//	                     1's time (ErrAnchorTime), daa.go                                              (chain, testchain.RuleBreakers), TestFirstBlockAnchor
 //	BaseFee              EIP-1559's for the parent (ErrInvalidBaseFee)     verifyHeader                TestHeaderRules "wrong base fee"
 //	WithdrawalsHash      the empty list's root (ErrWithdrawals)            verifyHeader                TestHeaderRules "withdrawal of 1 BTC"
 //	BlobGasUsed          0 (ErrBlobGas)                                    verifyHeader                TestHeaderRules "blob gas used"
@@ -58,10 +66,45 @@
 //
 //	Body field           rule                                              enforced by                 test
 //	Transactions         match TxHash; no blob transactions                VerifyBody, core, checkBody TestBodyRules "blob transaction ..."
-//	                     (ErrBlobTransaction); each valid in execution
+//	                     (ErrBlobTransaction); each valid in execution;                                RuleBreakers "impersonated transaction on a
+//	                     impersonation signatures only on dev networks                                 network that is not dev", "malformed
+//	                     and well formed (ErrImpersonation)                                            impersonation signature"
 //	Uncles               none (ErrUncles)                                  VerifyBody                  TestBodyRules "uncle in body"
 //	Withdrawals          none (ErrWithdrawals): core would credit them,    VerifyBody                  TestBodyRules "withdrawal in the body only",
 //	                     minting BTC                                                                   TestHeaderRules "withdrawal of 1 BTC"
+//
+// # Dev networks: cheats in real blocks
+//
+// anvil and Hardhat change a dev chain's state by fiat (set balance, code,
+// storage, nonce; the next base fee; the gas limit) and send transactions
+// from accounts whose keys they do not hold. Here every such change travels
+// inside a block that is merged-mined like any other, so that a follower of
+// the dev network (mmgeth init --dev, --bootnodes) verifies and executes it
+// to the same state root:
+//
+//   - State changes are dev operations (DevOp) in the seal's Ops list, part
+//     of header.Extra and so of the seal hash the proof commits to. Each
+//     kind has one encoding (DecodeSeal refuses others). Finalize applies
+//     them in order, after the transactions and the base-fee credit; the
+//     dev miner seals them in blocks without pool transactions, so they act
+//     on the state the caller saw. OpBaseFee and OpGasLimit declare the
+//     block's own base fee and gas limit, which then replace EIP-1559's
+//     value and the ±1/1024 bound for that block.
+//   - An impersonated transaction is an ordinary body transaction whose
+//     signature is an impersonation signature: S is a fixed marker, R the
+//     sender's address, the parity 0. Its one meaning is "sent by R".
+//     geth recovers senders from signatures, so the chain (every path into
+//     InsertChain) and the RPC backend put the sender in geth's
+//     per-transaction sender cache first (CacheSenders); geth then executes
+//     it, with receipt and logs, as a transaction of that account.
+//   - Only networks whose Params.Dev is set accept either: elsewhere a seal
+//     with Ops fails with ErrDevOperations and a body with an impersonation
+//     signature with ErrImpersonation. On dev networks balances change by
+//     fiat, so the supply invariant (package evm) holds on non-dev networks
+//     only; the supply tests run on networks without Dev.
+//
+// Rewinds (evm_revert, anvil_reset) stay local: they shorten the dev
+// node's chain, and followers, choosing by work, keep the longer one.
 //
 // header.Difficulty stays 0 on every block: geth selects the post-merge EVM
 // (PUSH0, TSTORE, ...) only for Difficulty == 0. The work of a block is the

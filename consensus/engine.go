@@ -99,8 +99,9 @@ func (e *Engine) Author(header *types.Header) (common.Address, error) {
 }
 
 // NextDifficulty is the seal difficulty required of the child of parent:
-// ASERT anchored at the chain's genesis (daa.go). It fails only when the
-// engine's parameters are invalid.
+// ASERT anchored at the chain's genesis, or at its first block on networks
+// whose Params.Anchor says so (daa.go). It fails only when the engine's
+// parameters are invalid.
 func (e *Engine) NextDifficulty(parent *types.Header) (*big.Int, error) {
 	if e.paramsErr != nil {
 		return nil, e.paramsErr
@@ -108,10 +109,36 @@ func (e *Engine) NextDifficulty(parent *types.Header) (*big.Int, error) {
 	if parent == nil || parent.Number == nil {
 		return nil, gethconsensus.ErrUnknownAncestor
 	}
-	return e.params.asertDifficulty(e.anchorDifficulty, e.anchorTime, parent.Number.Uint64(), parent.Time), nil
+	number := parent.Number.Uint64()
+	if !e.params.anchoredAtFirstBlock() {
+		return e.params.asertDifficulty(e.anchorDifficulty, e.anchorTime, number, parent.Time), nil
+	}
+	if number == 0 {
+		// Block 1 is the anchor: it keeps the genesis difficulty.
+		return new(big.Int).Set(e.anchorDifficulty), nil
+	}
+	// Block 1 kept the genesis difficulty, and every block from it on
+	// carries block 1's time in its nonce (anchorNonce).
+	return e.params.asertDifficulty(e.anchorDifficulty, parent.Nonce.Uint64(), number-1, parent.Time), nil
 }
 
-// Prepare fills the consensus fields of a template: Difficulty and Nonce 0,
+// anchorNonce is the one valid header.Nonce of header, child of parent: 0
+// on networks anchored at genesis; on networks anchored at their first
+// block, the anchor's time: block 1's own time, then the parent's nonce, so
+// that each header proves the anchor time its difficulty used from its
+// parent alone.
+func (e *Engine) anchorNonce(header, parent *types.Header) types.BlockNonce {
+	switch {
+	case !e.params.anchoredAtFirstBlock():
+		return types.BlockNonce{}
+	case header.Number.Uint64() == 1:
+		return types.EncodeNonce(header.Time)
+	}
+	return parent.Nonce
+}
+
+// Prepare fills the consensus fields of a template: Difficulty 0, Nonce
+// (anchorNonce: 0, or the difficulty anchor's time; set header.Time first),
 // MixDigest from the parent's Bitcoin header, and Extra = the seal without
 // proof at the required difficulty. Whatever the caller put in Extra
 // beforehand (as geth's miner does with its extra data) becomes the seal's
@@ -139,7 +166,7 @@ func (e *Engine) Prepare(chain gethconsensus.ChainHeaderReader, header *types.He
 		return err
 	}
 	header.Difficulty = new(big.Int)
-	header.Nonce = types.BlockNonce{}
+	header.Nonce = e.anchorNonce(header, parent)
 	header.MixDigest = mix
 	seal := &Seal{Version: SealVersion, Difficulty: difficulty, Vanity: common.CopyBytes(header.Extra)}
 	header.Extra = seal.Bytes()
@@ -149,8 +176,18 @@ func (e *Engine) Prepare(chain gethconsensus.ChainHeaderReader, header *types.He
 // Finalize credits the block's base fees, baseFee*gasUsed, to the coinbase
 // instead of burning them, so that supply only changes through the peg.
 // Tips are already paid by geth's state transition; there is no subsidy.
+// On dev networks it then applies the seal's dev operations, in order
+// (devops.go): they change state by fiat, so there the supply is whatever
+// the operator set. verifyHeader refuses operations on other networks, so
+// none reaches here.
 func (e *Engine) Finalize(chain gethconsensus.ChainHeaderReader, header *types.Header, state vm.StateDB, body *types.Body) {
 	evm.CreditBaseFee(state, header)
+	if !e.params.Dev {
+		return
+	}
+	if seal, err := DecodeSeal(header.Extra); err == nil {
+		applyOps(state, seal.Ops)
+	}
 }
 
 // Seal always fails: a block is sealed when a Bitcoin miner's proof for

@@ -31,8 +31,18 @@ var (
 	// verifyHeader.
 	ErrNonZeroDifficulty = errors.New("header difficulty must be 0")
 
-	// ErrNonZeroNonce: header.Nonce is always 0. Enforced by verifyHeader.
+	// ErrNonZeroNonce: header.Nonce is 0 on networks whose difficulty is
+	// anchored at genesis. Enforced by verifyHeader.
 	ErrNonZeroNonce = errors.New("header nonce must be 0")
+
+	// ErrAnchorTime: on networks anchored at their first block (daa.go),
+	// header.Nonce is that block's time: block 1's own, every later block's
+	// parent's. Enforced by verifyHeader.
+	ErrAnchorTime = errors.New("header nonce is not the difficulty anchor's time")
+
+	// ErrDevOperations: a seal carries dev operations (devops.go) on a
+	// network whose parameters do not say dev. Enforced by verifyHeader.
+	ErrDevOperations = errors.New("dev operations on a network that is not a dev network")
 
 	// ErrUncles: no uncles, in the header (UncleHash) or in the body.
 	// Enforced by verifyHeader and VerifyUncles.

@@ -27,7 +27,24 @@ type Params struct {
 	MaxBitcoinTimeDrift uint64 `json:"maxBitcoinTimeDrift"`
 	// MaxExtraSize caps header.Extra: geth core enforces no limit itself.
 	MaxExtraSize uint64 `json:"maxExtraSize"`
+	// Anchor chooses the block ASERT is anchored at (daa.go): AnchorGenesis
+	// (the default, "" meaning the same) or AnchorFirstBlock, for networks
+	// whose genesis time is a fixed past value (dev, regtest).
+	Anchor string `json:"anchor,omitempty"`
+	// Dev marks a development network: its blocks may carry dev operations
+	// (state set by fiat) and impersonated transactions (devops.go). Every
+	// other network refuses both.
+	Dev bool `json:"dev,omitempty"`
 }
+
+// ASERT anchors (Params.Anchor).
+const (
+	AnchorGenesis    = "genesis"
+	AnchorFirstBlock = "firstBlock"
+)
+
+// anchoredAtFirstBlock reports whether ASERT is anchored at block 1.
+func (p *Params) anchoredAtFirstBlock() bool { return p.Anchor == AnchorFirstBlock }
 
 // Validate reports the first parameter that would make the engine unusable;
 // the error wraps ErrInvalidParams.
@@ -45,6 +62,8 @@ func (p *Params) Validate() error {
 		return fmt.Errorf("%w: minDifficulty above 2^256", ErrInvalidParams)
 	case p.MaxExtraSize == 0:
 		return fmt.Errorf("%w: maxExtraSize must be positive", ErrInvalidParams)
+	case p.Anchor != "" && p.Anchor != AnchorGenesis && p.Anchor != AnchorFirstBlock:
+		return fmt.Errorf("%w: anchor %q: want %q or %q", ErrInvalidParams, p.Anchor, AnchorGenesis, AnchorFirstBlock)
 	}
 	return nil
 }

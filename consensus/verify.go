@@ -114,14 +114,15 @@ func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers [
 // VerifyUncles holds the engine's body rules, as it is the only hook of
 // geth's Engine that sees the body (core's ValidateBody calls it first).
 func (e *Engine) VerifyUncles(chain gethconsensus.ChainReader, block *types.Block) error {
-	return VerifyBody(block.Body())
+	return e.VerifyBody(block.Body())
 }
 
 // VerifyBody applies the body rules: no uncles, no withdrawals (core would
-// credit them: they would mint BTC) and no blob transactions. The header
-// rules already require the roots of an empty uncle and withdrawal list;
-// these make the body agree without hashing it.
-func VerifyBody(body *types.Body) error {
+// credit them: they would mint BTC), no blob transactions, and impersonated
+// transactions only on dev networks and well formed. The header rules
+// already require the roots of an empty uncle and withdrawal list; these
+// make the body agree without hashing it.
+func (e *Engine) VerifyBody(body *types.Body) error {
 	if n := len(body.Uncles); n > 0 {
 		return fmt.Errorf("%w: block has %d", ErrUncles, n)
 	}
@@ -131,6 +132,13 @@ func VerifyBody(body *types.Body) error {
 	for i, tx := range body.Transactions {
 		if tx.Type() == types.BlobTxType || len(tx.BlobHashes()) > 0 {
 			return fmt.Errorf("%w: transaction %d (%x)", ErrBlobTransaction, i, tx.Hash())
+		}
+		_, impersonated, err := ImpersonatedSender(tx)
+		switch {
+		case err != nil:
+			return fmt.Errorf("transaction %d (%x): %w", i, tx.Hash(), err)
+		case impersonated && !e.params.Dev:
+			return fmt.Errorf("%w: transaction %d (%x) on a network that is not a dev network", ErrImpersonation, i, tx.Hash())
 		}
 	}
 	return nil
@@ -158,9 +166,10 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if header.Difficulty == nil || header.Difficulty.Sign() != 0 {
 		return fmt.Errorf("%w: have %v", ErrNonZeroDifficulty, header.Difficulty)
 	}
-	if header.Nonce != (types.BlockNonce{}) {
-		return fmt.Errorf("%w: have %x", ErrNonZeroNonce, header.Nonce)
+	if len(seal.Ops) > 0 && !e.params.Dev {
+		return fmt.Errorf("%w: %d operations", ErrDevOperations, len(seal.Ops))
 	}
+	baseFee, gasLimit := headerOverrides(seal.Ops)
 	if header.UncleHash != types.EmptyUncleHash {
 		return fmt.Errorf("%w: uncle hash %x", ErrUncles, header.UncleHash)
 	}
@@ -170,22 +179,48 @@ func (e *Engine) verifyHeader(chain gethconsensus.ChainHeaderReader, header, par
 	if drift, clock := e.params.MaxFutureDrift, uint64(now.Unix()); drift > 0 && header.Time > clock && header.Time-clock > drift {
 		return fmt.Errorf("%w: %d is %ds ahead of the clock, max %d", ErrFutureBlock, header.Time, header.Time-clock, drift)
 	}
+	// After the time rules: block 1's nonce is its time, so a bad time
+	// is reported as such, not as the nonce that follows from it.
+	if want := e.anchorNonce(header, parent); header.Nonce != want {
+		if e.params.anchoredAtFirstBlock() {
+			return fmt.Errorf("%w: have %d, want %d", ErrAnchorTime, header.Nonce.Uint64(), want.Uint64())
+		}
+		return fmt.Errorf("%w: have %x", ErrNonZeroNonce, header.Nonce)
+	}
 	if header.GasLimit > params.MaxGasLimit {
 		return fmt.Errorf("%w: %d above %d", ErrInvalidGasLimit, header.GasLimit, params.MaxGasLimit)
 	}
-	if err := misc.VerifyGaslimit(parent.GasLimit, header.GasLimit); err != nil {
+	if gasLimit != nil {
+		// A dev block's declared gas limit (OpGasLimit) replaces the bound.
+		if header.GasLimit != *gasLimit {
+			return fmt.Errorf("%w: %d, the block declares %d", ErrInvalidGasLimit, header.GasLimit, *gasLimit)
+		}
+	} else if err := misc.VerifyGaslimit(parent.GasLimit, header.GasLimit); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalidGasLimit, err)
 	}
 	if header.GasUsed > header.GasLimit {
 		return fmt.Errorf("%w: %d > %d", ErrInvalidGasUsed, header.GasUsed, header.GasLimit)
 	}
-	if cfg.IsLondon(header.Number) {
+	switch {
+	case !cfg.IsLondon(header.Number):
+		if header.BaseFee != nil {
+			return fmt.Errorf("%w: base fee before London", ErrInvalidBaseFee)
+		}
+	case baseFee != nil || gasLimit != nil:
+		// geth's check below would judge the gas limit too; a dev block
+		// that declares either gets the base fee rule alone.
+		want := baseFee
+		if want == nil {
+			want = eip1559.CalcBaseFee(cfg, parent)
+		}
+		if header.BaseFee == nil || header.BaseFee.Cmp(want) != 0 {
+			return fmt.Errorf("%w: have %v, want %v", ErrInvalidBaseFee, header.BaseFee, want)
+		}
+	default:
 		// The gas limit half of this check passed above.
 		if err := eip1559.VerifyEIP1559Header(cfg, parent, header); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalidBaseFee, err)
 		}
-	} else if header.BaseFee != nil {
-		return fmt.Errorf("%w: base fee before London", ErrInvalidBaseFee)
 	}
 	if err := verifyForkFields(cfg, header); err != nil {
 		return err

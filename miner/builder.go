@@ -81,10 +81,47 @@ func (t *Template) Seal(proof *mergemine.Proof) *types.Block {
 	return t.block.WithSeal(header)
 }
 
+// BuildOptions shape a dev block (dev networks only).
+type BuildOptions struct {
+	// Ops are dev operations for the seal, applied by the engine's Finalize
+	// after the transactions; a declared base fee or gas limit becomes the
+	// header's.
+	Ops []consensus.DevOp
+	// NoTxs leaves the pool's transactions out: a block made to carry a
+	// state change applies it to the state the caller saw.
+	NoTxs bool
+}
+
+// SetCoinbase changes the address later blocks pay (anvil_setCoinbase).
+func (b *Builder) SetCoinbase(addr common.Address) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg.Coinbase = addr
+}
+
+// Coinbase is the address blocks built now pay.
+func (b *Builder) Coinbase() common.Address {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.cfg.Coinbase
+}
+
+// SetGasCeil changes the gas limit later blocks steer towards.
+func (b *Builder) SetGasCeil(limit uint64) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.cfg.GasCeil = limit
+}
+
 // Build executes the pool's pending transactions, in price-and-nonce order,
 // on top of parent. A transaction that fails is skipped with its sender's
 // later ones, as geth's miner does: one bad transaction never stalls a block.
 func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, error) {
+	return b.BuildWith(parent, timestamp, BuildOptions{})
+}
+
+// BuildWith is Build with dev options.
+func (b *Builder) BuildWith(parent *types.Header, timestamp uint64, opts BuildOptions) (*Template, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	chain, cfg := b.cfg.Chain, b.cfg.Chain.Config()
@@ -104,8 +141,24 @@ func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, erro
 		ExcessBlobGas:    new(uint64),
 		ParentBeaconRoot: new(common.Hash),
 	}
+	for _, op := range opts.Ops {
+		switch op.Kind {
+		case consensus.OpBaseFee:
+			header.BaseFee = new(big.Int).SetBytes(op.Value)
+		case consensus.OpGasLimit:
+			header.GasLimit = new(big.Int).SetBytes(op.Value).Uint64()
+		}
+	}
 	if err := b.cfg.Engine.Prepare(chain, header); err != nil {
 		return nil, fmt.Errorf("prepare header: %w", err)
+	}
+	if len(opts.Ops) > 0 {
+		seal, err := consensus.DecodeSeal(header.Extra)
+		if err != nil {
+			return nil, err
+		}
+		seal.Ops = opts.Ops
+		header.Extra = seal.Bytes()
 	}
 	statedb, err := chain.StateAtForkBoundary(parent, header)
 	if err != nil {
@@ -124,6 +177,9 @@ func (b *Builder) Build(parent *types.Header, timestamp uint64) (*Template, erro
 		GasLimitCap: params.MaxTxGas,
 	}
 	pending, _ := b.cfg.Pool.Pending(filter)
+	if opts.NoTxs {
+		pending = nil
+	}
 	signer := types.MakeSigner(cfg, header.Number, header.Time)
 	txs := txorder.NewTransactionsByPriceAndNonce(signer, pending, header.BaseFee)
 

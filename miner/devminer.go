@@ -10,7 +10,9 @@ import (
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/holiman/uint256"
 
+	"github.com/mmgeth/mmgeth/consensus"
 	"github.com/mmgeth/mmgeth/mergemine"
 )
 
@@ -24,13 +26,23 @@ type DevMinerConfig struct {
 	Period time.Duration
 }
 
-// DevMiner is the built-in merge-miner of dev networks.
+// DevMiner is the built-in merge-miner of dev networks. Its mining mode
+// (automine, interval) changes at run time (evm_setAutomine,
+// evm_setIntervalMining), and it seals the blocks that carry dev
+// operations.
 type DevMiner struct {
 	cfg DevMinerConfig
 
 	mu            sync.Mutex // one block at a time, so blocks never race for a parent
 	timeOffset    uint64     // evm_increaseTime
 	nextTimestamp uint64     // evm_setNextBlockTimestamp, used once
+	nextBaseFee   *uint256.Int
+	nextGasLimit  uint64 // 0: none
+
+	modeMu   sync.Mutex
+	automine bool
+	interval time.Duration
+	modeCh   chan struct{} // wakes the loop after a mode change
 
 	quit chan struct{}
 	wg   sync.WaitGroup
@@ -38,10 +50,11 @@ type DevMiner struct {
 
 // NewDevMiner returns a dev miner; Start begins sealing.
 func NewDevMiner(cfg DevMinerConfig) *DevMiner {
-	return &DevMiner{cfg: cfg, quit: make(chan struct{})}
+	return &DevMiner{cfg: cfg, automine: cfg.Period == 0, interval: cfg.Period,
+		modeCh: make(chan struct{}, 1), quit: make(chan struct{})}
 }
 
-// Start seals blocks on new transactions, or every Period.
+// Start seals blocks on new transactions (automine), or every interval.
 func (d *DevMiner) Start() error {
 	txs := make(chan core.NewTxsEvent, 1024)
 	sub := d.cfg.Pool.SubscribeTransactions(txs, false)
@@ -49,20 +62,39 @@ func (d *DevMiner) Start() error {
 	go func() {
 		defer d.wg.Done()
 		defer sub.Unsubscribe()
-		var tick <-chan time.Time
-		if d.cfg.Period > 0 {
-			ticker := time.NewTicker(d.cfg.Period)
-			defer ticker.Stop()
-			tick = ticker.C
+		var (
+			ticker *time.Ticker
+			tick   <-chan time.Time
+		)
+		defer func() {
+			if ticker != nil {
+				ticker.Stop()
+			}
+		}()
+		setTicker := func() {
+			if ticker != nil {
+				ticker.Stop()
+				ticker, tick = nil, nil
+			}
+			if _, interval := d.mode(); interval > 0 {
+				ticker = time.NewTicker(interval)
+				tick = ticker.C
+			}
 		}
+		setTicker()
 		for {
 			select {
 			case <-txs:
-				if d.cfg.Period > 0 {
+				if automine, _ := d.mode(); !automine {
 					continue
 				}
 				drain(txs)
 				d.mineAll()
+			case <-d.modeCh:
+				setTicker()
+				if automine, _ := d.mode(); automine {
+					d.mineAll() // what waited in the pool
+				}
 			case <-tick:
 				if _, err := d.Mine(context.Background(), 0); err != nil {
 					log.Warn("Dev block not sealed", "err", err)
@@ -73,6 +105,44 @@ func (d *DevMiner) Start() error {
 		}
 	}()
 	return nil
+}
+
+func (d *DevMiner) mode() (automine bool, interval time.Duration) {
+	d.modeMu.Lock()
+	defer d.modeMu.Unlock()
+	return d.automine, d.interval
+}
+
+func (d *DevMiner) setMode(automine bool, interval time.Duration) {
+	d.modeMu.Lock()
+	d.automine, d.interval = automine, interval
+	d.modeMu.Unlock()
+	select {
+	case d.modeCh <- struct{}{}:
+	default:
+	}
+}
+
+// Automine reports whether a block is sealed on each transaction.
+func (d *DevMiner) Automine() bool {
+	automine, _ := d.mode()
+	return automine
+}
+
+// SetAutomine turns sealing on each transaction on or off; turning it on
+// ends interval mining, as on anvil.
+func (d *DevMiner) SetAutomine(on bool) {
+	_, interval := d.mode()
+	if on {
+		interval = 0
+	}
+	d.setMode(on, interval)
+}
+
+// SetInterval seals a block every interval (0 stops), and turns automine
+// off while it runs.
+func (d *DevMiner) SetInterval(interval time.Duration) {
+	d.setMode(interval == 0 && d.Automine(), interval)
 }
 
 // Stop ends sealing.
@@ -110,15 +180,77 @@ func (d *DevMiner) mineAll() {
 // Mine seals one block now, with the given timestamp (0: now plus the
 // evm_increaseTime offset, or the evm_setNextBlockTimestamp value).
 func (d *DevMiner) Mine(ctx context.Context, timestamp uint64) (*types.Block, error) {
+	return d.mine(ctx, timestamp, BuildOptions{})
+}
+
+// MineOps seals one block that carries dev operations and none of the
+// pool's transactions, so that the operations apply to the state callers
+// saw.
+func (d *DevMiner) MineOps(ctx context.Context, ops []consensus.DevOp) (*types.Block, error) {
+	return d.mine(ctx, 0, BuildOptions{Ops: ops, NoTxs: true})
+}
+
+// MineBlocks seals n blocks, each interval seconds after the previous one
+// when interval is not 0 (anvil_mine, hardhat_mine).
+func (d *DevMiner) MineBlocks(ctx context.Context, n, interval uint64) error {
+	var timestamp uint64
+	for range n {
+		b, err := d.Mine(ctx, timestamp)
+		if err != nil {
+			return err
+		}
+		if interval > 0 {
+			timestamp = b.Time() + interval
+		}
+	}
+	return nil
+}
+
+// SetNextBlockBaseFee fixes the base fee of the next block.
+func (d *DevMiner) SetNextBlockBaseFee(fee *uint256.Int) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nextBaseFee = fee
+}
+
+// SetNextGasLimit makes the next block declare this gas limit; the caller
+// steers the builder to it for the blocks after.
+func (d *DevMiner) SetNextGasLimit(limit uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.nextGasLimit = limit
+}
+
+// Reset forgets the time offset, the next timestamp, base fee and gas limit.
+func (d *DevMiner) Reset() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.timeOffset, d.nextTimestamp, d.nextBaseFee, d.nextGasLimit = 0, 0, nil, 0
+}
+
+// TimeOffset is the total evm_increaseTime offset.
+func (d *DevMiner) TimeOffset() uint64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.timeOffset
+}
+
+func (d *DevMiner) mine(ctx context.Context, timestamp uint64, opts BuildOptions) (*types.Block, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if timestamp == 0 {
 		timestamp = uint64(time.Now().Unix()) + d.timeOffset
 		if d.nextTimestamp != 0 {
-			timestamp, d.nextTimestamp = d.nextTimestamp, 0
+			timestamp = d.nextTimestamp
 		}
 	}
-	t, err := d.cfg.Work.Build(timestamp)
+	if d.nextBaseFee != nil {
+		opts.Ops = append(opts.Ops, consensus.BaseFeeOp(d.nextBaseFee))
+	}
+	if d.nextGasLimit != 0 {
+		opts.Ops = append(opts.Ops, consensus.GasLimitOp(d.nextGasLimit))
+	}
+	t, err := d.cfg.Work.BuildWith(timestamp, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -143,6 +275,8 @@ func (d *DevMiner) Mine(ctx context.Context, timestamp uint64) (*types.Block, er
 	if res.Status != ImportedBest {
 		return nil, fmt.Errorf("dev block %d not imported as head: %s", block.NumberU64(), res.Status)
 	}
+	// The one-shot settings are spent only by a block that made it.
+	d.nextTimestamp, d.nextBaseFee, d.nextGasLimit = 0, nil, 0
 	return res.Block, nil
 }
 

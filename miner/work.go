@@ -173,10 +173,15 @@ func (w *WorkServer) refresh() {
 // Build makes a template on the current head (timestamp 0: now) and makes
 // it the current work.
 func (w *WorkServer) Build(timestamp uint64) (*Template, error) {
+	return w.BuildWith(timestamp, BuildOptions{})
+}
+
+// BuildWith is Build with dev options.
+func (w *WorkServer) BuildWith(timestamp uint64, opts BuildOptions) (*Template, error) {
 	if timestamp == 0 {
 		timestamp = uint64(time.Now().Unix())
 	}
-	t, err := w.cfg.Builder.Build(w.cfg.Chain.CurrentBlock(), timestamp)
+	t, err := w.cfg.Builder.BuildWith(w.cfg.Chain.CurrentBlock(), timestamp, opts)
 	if err != nil {
 		return nil, err
 	}

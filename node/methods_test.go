@@ -26,6 +26,7 @@ import (
 	"github.com/ethereum/go-ethereum/accounts"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethclient"
@@ -212,6 +213,62 @@ type methodCall struct {
 }
 
 func noParams(*methodsNode) []any { return nil }
+
+// sameGasLimit and sameBaseFee are the values the next block would have
+// anyway: the calls are checked without changing what later calls see.
+func sameGasLimit(m *methodsNode) []any {
+	return []any{hexutil.Uint64(m.n.Chain().CurrentBlock().GasLimit)}
+}
+
+func sameBaseFee(m *methodsNode) []any {
+	return []any{(*hexutil.Big)(eip1559.CalcBaseFee(m.n.Chain().Config(), m.n.Chain().CurrentBlock()))}
+}
+
+// init adds the test-node methods, served under anvil_ and hardhat_ with
+// results that differ where Hardhat's do. Each call leaves the chain as the
+// later calls expect it: reset is asked for a fork, which dev nodes refuse;
+// the real reset is TestTestNodeMethods's.
+func init() {
+	null := equals(func(*methodsNode) any { return nil })
+	yes := equals(func(*methodsNode) any { return true })
+	addr := common.HexToAddress("0x00000000000000000000000000000000000c0ffe")
+	for _, prefix := range []string{"anvil_", "hardhat_"} {
+		done := null
+		if prefix == "hardhat_" {
+			done = yes
+		}
+		calls := map[string]methodCall{
+			"setBalance":               {params: func(*methodsNode) []any { return []any{addr, "0x1"} }, check: done},
+			"setCode":                  {params: func(*methodsNode) []any { return []any{addr, "0x00"} }, check: done},
+			"setNonce":                 {params: func(*methodsNode) []any { return []any{addr, "0x2"} }, check: done},
+			"setStorageAt":             {params: func(*methodsNode) []any { return []any{addr, "0x0", common.Hash{31: 1}} }, check: yes},
+			"impersonateAccount":       {params: func(*methodsNode) []any { return []any{addr} }, check: done},
+			"stopImpersonatingAccount": {params: func(*methodsNode) []any { return []any{addr} }, check: done},
+			"autoImpersonateAccount":   {params: func(*methodsNode) []any { return []any{false} }, check: null},
+			"mine":                     {params: func(*methodsNode) []any { return []any{"0x2", "0x1"} }, check: done},
+			"setAutomine":              {params: func(*methodsNode) []any { return []any{true} }, check: null},
+			"getAutomine":              {params: noParams, check: yes},
+			"setIntervalMining":        {params: func(*methodsNode) []any { return []any{0} }, check: null},
+			"dropTransaction":          {params: func(*methodsNode) []any { return []any{common.Hash{1}} }, check: equals(func(*methodsNode) any { return map[string]any{"anvil_": nil, "hardhat_": false}[prefix] })},
+			"dropAllTransactions":      {params: noParams, check: null},
+			"reset": {params: func(*methodsNode) []any {
+				return []any{map[string]any{"forking": map[string]any{"jsonRpcUrl": "http://127.0.0.1:1"}}}
+			}, wantErr: "cannot fork another chain"},
+			"dumpState": {params: noParams, check: nonEmpty},
+			"loadState": {params: func(*methodsNode) []any {
+				return []any{hexutil.Bytes(`{"accounts":{"` + addr.Hex() + `":{"nonce":3,"balance":"0x5","code":"0x","storage":{}}}}`)}
+			}, check: yes},
+			"setCoinbase":               {params: func(m *methodsNode) []any { return []any{m.etherbase} }, check: done},
+			"setNextBlockBaseFeePerGas": {params: sameBaseFee, check: done},
+			"setBlockGasLimit":          {params: sameGasLimit, check: yes},
+			"nodeInfo":                  {params: noParams, check: nonEmpty},
+			"metadata":                  {params: noParams, check: nonEmpty},
+		}
+		for name, c := range calls {
+			methodCalls[prefix+name] = c
+		}
+	}
+}
 
 // equals checks the result is want, as JSON.
 func equals(want func(m *methodsNode) any) func(*methodsNode, json.RawMessage) error {
@@ -416,24 +473,10 @@ var methodCalls = map[string]methodCall{
 	"evm_setNextBlockTimestamp": {params: func(m *methodsNode) []any {
 		return []any{hexutil.Uint64(m.n.Chain().CurrentBlock().Time + 10)}
 	}},
-	"evm_snapshot":        {params: noParams, check: nonEmpty},
-	"hardhat_getAutomine": {params: noParams, check: equals(func(*methodsNode) any { return true })},
-	"hardhat_metadata": {params: noParams, check: func(m *methodsNode, res json.RawMessage) error {
-		var md struct {
-			ChainID           uint64      `json:"chainId"`
-			InstanceID        common.Hash `json:"instanceId"`
-			LatestBlockNumber uint64      `json:"latestBlockNumber"`
-			LatestBlockHash   common.Hash `json:"latestBlockHash"`
-		}
-		if err := json.Unmarshal(res, &md); err != nil {
-			return err
-		}
-		head := m.n.Chain().GetHeaderByNumber(md.LatestBlockNumber)
-		if md.ChainID != m.n.Chain().Config().ChainID.Uint64() || md.InstanceID == (common.Hash{}) || head == nil || head.Hash() != md.LatestBlockHash {
-			return fmt.Errorf("metadata %s: want the chain id, a random instance id and a canonical head", res)
-		}
-		return nil
-	}},
+	"evm_snapshot":          {params: noParams, check: nonEmpty},
+	"evm_setAutomine":       {params: func(*methodsNode) []any { return []any{true} }, check: equals(func(*methodsNode) any { return nil })},
+	"evm_setIntervalMining": {params: func(*methodsNode) []any { return []any{0} }, check: equals(func(*methodsNode) any { return nil })},
+	"evm_setBlockGasLimit":  {params: sameGasLimit, check: equals(func(*methodsNode) any { return true })},
 
 	// Neither node has relayed Bitcoin headers, so no block is anchored.
 	"mm_getAnchorProof":    {params: func(*methodsNode) []any { return []any{"latest"} }, wantErr: "no anchor at or above the block"},

@@ -2,7 +2,6 @@ package node
 
 import (
 	"crypto/ecdsa"
-	"crypto/rand"
 	"fmt"
 	"math/big"
 	"net"
@@ -47,6 +46,7 @@ type Node struct {
 	engine  *consensus.Engine
 	mmchain *chain.Chain
 	work    *miner.WorkServer
+	builder *miner.Builder
 	dev     *miner.DevMiner
 	devKeys []*ecdsa.PrivateKey
 	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
@@ -128,7 +128,7 @@ func httpModules(cfg *Config) (modules, extra []string) {
 		modules = DefaultHTTPModules
 	}
 	if cfg.Dev {
-		extra = append(extra, "evm", "hardhat", "personal")
+		extra = append(extra, "evm", "anvil", "hardhat", "personal")
 	}
 	// mnr is served on every node: by the work server when mining, else by
 	// miningOffAPI, which tells a pool how to start a mining node.
@@ -169,6 +169,9 @@ func (n *Node) setup() error {
 		bcCfg.TrienodeHistory = int64(n.cfg.StateHistory)
 		bcCfg.NodeFullValueCheckpoint = pathdb.Defaults.FullValueCheckpoint // geth's; 0 would store every node in full
 	}
+	// anvil_dumpState walks the state trie, whose keys are hashes: a dev
+	// node keeps the addresses behind them.
+	bcCfg.Preimages = n.cfg.Dev
 	if n.mmchain, err = chain.New(db, gen, spec.MergeMining, bcCfg, chain.FinalityConfig{
 		Bitcoin: spec.Finality.Mode == genesis.FinalityBitcoin, K: spec.Finality.K,
 		Confirmations: spec.Confirmations, Override: n.cfg.OverrideFinality,
@@ -239,6 +242,7 @@ func (n *Node) setup() error {
 		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
 		TraceLimit:          n.cfg.TraceLimit,
 		MaxSubscriptions:    n.cfg.MaxSubscriptions,
+		CacheSenders:        cacheSenders(spec.MergeMining),
 	})
 	if err != nil {
 		return err
@@ -250,13 +254,6 @@ func (n *Node) setup() error {
 		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miner.NewAPI(n.work)})
 	} else {
 		apis = append(apis, gethrpc.API{Namespace: "mnr", Service: miningOffAPI{}})
-	}
-	if n.cfg.Dev {
-		var instance common.Hash
-		if _, err := rand.Read(instance[:]); err != nil {
-			return err
-		}
-		apis = append(apis, gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{n: n, automine: n.cfg.DevPeriod == 0, instanceID: instance}})
 	}
 	n.stack.RegisterAPIs(apis)
 	n.apis = apis
@@ -331,11 +328,11 @@ func (n *Node) setupMining() {
 	if gasCeil == 0 {
 		gasCeil = n.cfg.Spec.GasLimit
 	}
-	builder := miner.NewBuilder(miner.BuilderConfig{
+	n.builder = miner.NewBuilder(miner.BuilderConfig{
 		Chain: n.chain, Engine: n.engine, Pool: n.pool, Coinbase: n.cfg.Etherbase, GasCeil: gasCeil,
 	})
 	n.work = miner.NewWorkServer(miner.WorkServerConfig{
-		Chain: n.chain, Engine: n.engine, Builder: builder, Inserter: n.mmchain, Pool: n.pool,
+		Chain: n.chain, Engine: n.engine, Builder: n.builder, Inserter: n.mmchain, Pool: n.pool,
 		Tag: tag, Recommit: 10 * time.Second, Debounce: 100 * time.Millisecond,
 		Announce: n.announce,
 	})
@@ -351,9 +348,19 @@ func (n *Node) setupMining() {
 	}
 }
 
+// cacheSenders is rpc.Config.CacheSenders: on dev networks (the spec says
+// so, whether or not this node runs --dev), the senders of impersonated
+// transactions.
+func cacheSenders(p consensus.Params) func(types.Signer, []*types.Transaction) {
+	if !p.Dev {
+		return nil
+	}
+	return consensus.CacheSenders
+}
+
 // coinbase is the address the blocks this node builds pay, for
 // eth_coinbase.
-func (n *Node) coinbase() (common.Address, error) { return n.cfg.Etherbase, nil }
+func (n *Node) coinbase() (common.Address, error) { return n.builder.Coinbase(), nil }
 
 // blockFields adds the merged-mining fields to every block served over RPC,
 // in the encodings `mmgeth proof verify` takes.

@@ -26,13 +26,14 @@ import (
 // Header/block lookups by number return (nil, nil) for blocks that do not
 // exist, as geth's backend does: the callers turn that into null or an error.
 type backend struct {
-	chain    *core.BlockChain
-	pool     *txpool.TxPool
-	db       ethdb.Database
-	finality Finality
-	gasCap   uint64
-	logIndex *logIndexer
-	archive  bool
+	chain        *core.BlockChain
+	pool         *txpool.TxPool
+	db           ethdb.Database
+	finality     Finality
+	gasCap       uint64
+	logIndex     *logIndexer
+	archive      bool
+	cacheSenders func(types.Signer, []*types.Transaction) // Config.CacheSenders
 }
 
 var (
@@ -43,12 +44,13 @@ var (
 
 func newBackend(cfg Config) *backend {
 	return &backend{
-		chain:    cfg.Chain,
-		pool:     cfg.TxPool,
-		db:       cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
-		finality: cfg.Finality,
-		gasCap:   cfg.GasCap,
-		archive:  cfg.Archive,
+		chain:        cfg.Chain,
+		pool:         cfg.TxPool,
+		db:           cfg.Chain.TrieDB().Disk(), // the database the chain was opened on
+		finality:     cfg.Finality,
+		gasCap:       cfg.GasCap,
+		archive:      cfg.Archive,
+		cacheSenders: cfg.CacheSenders,
 	}
 }
 
@@ -127,11 +129,21 @@ func (b *backend) BlockByNumber(ctx context.Context, n gethrpc.BlockNumber) (*ty
 	if err != nil {
 		return nil, err
 	}
-	return b.chain.GetBlockByNumber(num), nil
+	return b.senders(b.chain.GetBlockByNumber(num)), nil
 }
 
 func (b *backend) BlockByHash(ctx context.Context, hash common.Hash) (*types.Block, error) {
-	return b.chain.GetBlockByHash(hash), nil
+	return b.senders(b.chain.GetBlockByHash(hash)), nil
+}
+
+// senders caches the senders of a dev network's impersonated transactions
+// in block (Config.CacheSenders) before anything here or in geth's tracers
+// recovers them; it returns block.
+func (b *backend) senders(block *types.Block) *types.Block {
+	if block != nil && b.cacheSenders != nil {
+		b.cacheSenders(types.MakeSigner(b.chain.Config(), block.Number(), block.Time()), block.Transactions())
+	}
+	return block
 }
 
 // headerByNumberOrHash resolves an EIP-1898 block selector. An unknown hash
@@ -175,7 +187,7 @@ func (b *backend) blockByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumb
 	if block == nil {
 		return nil, fmt.Errorf("block #%d %x: header found but body missing", h.Number, h.Hash())
 	}
-	return block, nil
+	return b.senders(block), nil
 }
 
 // stateAndHeader opens the state after the selected block.
@@ -224,6 +236,9 @@ func (b *backend) GetBody(ctx context.Context, hash common.Hash, number gethrpc.
 	if body == nil {
 		return nil, fmt.Errorf("block body %x not found", hash)
 	}
+	if h := b.chain.GetHeaderByHash(hash); h != nil && b.cacheSenders != nil {
+		b.cacheSenders(types.MakeSigner(b.chain.Config(), h.Number, h.Time), body.Transactions)
+	}
 	return body, nil
 }
 
@@ -240,6 +255,9 @@ func (b *backend) GetCanonicalTransaction(hash common.Hash) (bool, *types.Transa
 	lookup, tx := b.chain.GetCanonicalTransaction(hash)
 	if lookup == nil || tx == nil {
 		return false, nil, common.Hash{}, 0, 0
+	}
+	if h := b.chain.GetHeaderByHash(lookup.BlockHash); h != nil && b.cacheSenders != nil {
+		b.cacheSenders(types.MakeSigner(b.chain.Config(), h.Number, h.Time), []*types.Transaction{tx})
 	}
 	return true, tx, lookup.BlockHash, lookup.BlockIndex, lookup.Index
 }

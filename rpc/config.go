@@ -107,6 +107,12 @@ type Config struct {
 	Archive bool
 
 	Dev Dev // nil unless --dev
+
+	// CacheSenders, on dev networks, tells geth the senders of impersonated
+	// transactions before it recovers them from their signatures
+	// (consensus.CacheSenders); every block and transaction served is
+	// passed through it. nil elsewhere.
+	CacheSenders func(types.Signer, []*types.Transaction)
 }
 
 // Dev is the dev-mode node: unlocked accounts and manual block production.
@@ -125,6 +131,11 @@ type Dev interface {
 	Revert(id uint64) (bool, error)
 	IncreaseTime(seconds uint64) uint64 // returns the total offset
 	SetNextBlockTimestamp(t uint64) error
+	// Impersonating reports whether eth_sendTransaction may send from addr
+	// without its key (anvil_impersonateAccount, auto-impersonation);
+	// SignTx then gives it an impersonation signature.
+	Impersonating(addr common.Address) bool
+	TestNode
 }
 
 // withDefaults checks cfg and fills its zero values.

@@ -81,7 +81,7 @@ func TestDevAccounts(t *testing.T) {
 func TestEVMNamespace(t *testing.T) {
 	tc := newTestChain(t, testOptions{dev: true})
 	head := func() *types.Header { return tc.bc.CurrentBlock() }
-	var offset hexutil.Uint64
+	var offset uint64                                // a JSON number, as anvil answers
 	tc.mustDecode(&offset, "evm_increaseTime", 3600) // a plain JSON number, as Hardhat scripts send
 	if offset != 3600 {
 		t.Errorf("evm_increaseTime: %d", offset)
@@ -99,6 +99,10 @@ func TestEVMNamespace(t *testing.T) {
 	}
 	tc.wantError(codeServerError, "not after the head", "evm_setNextBlockTimestamp", 5)
 	tc.mustCall("evm_mine", hexutil.Uint64(next+50))
+	// A timestamp not after the head's is an error, as on anvil, not
+	// silently replaced.
+	tc.wantError(-32602, "Timestamp error", "evm_mine", hexutil.Uint64(next+50))
+	tc.wantError(-32602, "Timestamp error", "evm_mine", 1)
 	if head().Time != next+50 {
 		t.Errorf("evm_mine with a timestamp: %d", head().Time)
 	}

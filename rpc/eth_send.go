@@ -134,9 +134,13 @@ func (s *Service) devAccount(addr common.Address) (Dev, error) {
 	return s.cfg.Dev, nil
 }
 
-// SendTransaction fills, signs with a dev account and submits a transaction.
+// SendTransaction fills, signs with a dev account (or, from an impersonated
+// account, gives an impersonation signature) and submits a transaction.
 func (api *ethAPI) SendTransaction(ctx context.Context, args TransactionArgs) (common.Hash, error) {
 	dev, err := api.s.devAccount(args.from())
+	if err != nil && api.s.cfg.Dev != nil && api.s.cfg.Dev.Impersonating(args.from()) {
+		dev, err = api.s.cfg.Dev, nil
+	}
 	if err != nil {
 		return common.Hash{}, err
 	}

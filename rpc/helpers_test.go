@@ -426,12 +426,17 @@ func (tc *testChain) wantError(code int, want string, method string, params ...a
 // pool's pending transactions and imported through the chain's door, as the
 // node's dev miner does.
 type testDev struct {
+	// The test-node methods are not served by this fake: node's tests call
+	// them on a real dev node.
+	TestNode
 	tc      *testChain
 	keys    map[common.Address]*ecdsa.PrivateKey
 	offset  uint64 // total evm_increaseTime
 	applied uint64 // part of offset already in a block's time
 	next    uint64 // evm_setNextBlockTimestamp
 }
+
+func (d *testDev) Impersonating(common.Address) bool { return false }
 
 func (d *testDev) Accounts() []common.Address {
 	return slices.SortedFunc(maps.Keys(d.keys), common.Address.Cmp)

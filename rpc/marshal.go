@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
 )
 
@@ -237,8 +238,11 @@ func marshalReceipt(r *types.Receipt, blockHash common.Hash, number uint64, sign
 		m["blobGasUsed"] = hexutil.Uint64(r.BlobGasUsed)
 		m["blobGasPrice"] = (*hexutil.Big)(r.BlobGasPrice)
 	}
-	if r.ContractAddress != (common.Address{}) {
-		m["contractAddress"] = r.ContractAddress
+	if tx.To() == nil {
+		// Derived from the sender, not read from r: geth derives receipts
+		// with senders recovered from signatures, which for a dev network's
+		// impersonated transaction names another account.
+		m["contractAddress"] = crypto.CreateAddress(from, tx.Nonce())
 	}
 	return m
 }

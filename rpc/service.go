@@ -1,6 +1,9 @@
 package rpc
 
 import (
+	"crypto/rand"
+
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/gasprice"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -38,6 +41,8 @@ type Service struct {
 	traces    *traceAPI
 	filterSys *filters.FilterSystem
 	nonceLock addrLocker
+	// instanceID names this run for anvil_metadata, as anvil's does.
+	instanceID common.Hash
 }
 
 // New builds the service. Its filter system starts following the chain at
@@ -55,14 +60,15 @@ func New(cfg Config) (*Service, error) {
 	// system's (see there); the address/topic count limit is geth's default.
 	fsys := filters.NewFilterSystem(b, filters.Config{LogQueryLimit: maxLogQueryTerms})
 	return &Service{
-		cfg:       cfg,
-		b:         b,
-		gpo:       gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
-		filterAPI: filters.NewFilterAPI(fsys),
-		events:    filters.NewEventSystem(fsys),
-		subs:      &subscriptionCounter{limit: cfg.MaxSubscriptions, open: make(map[string]int)},
-		traces:    newTraceAPI(b, cfg.TraceLimit),
-		filterSys: fsys,
+		cfg:        cfg,
+		b:          b,
+		gpo:        gasprice.NewOracle(b, oracleConfig, cfg.MinTip),
+		filterAPI:  filters.NewFilterAPI(fsys),
+		events:     filters.NewEventSystem(fsys),
+		subs:       &subscriptionCounter{limit: cfg.MaxSubscriptions, open: make(map[string]int)},
+		traces:     newTraceAPI(b, cfg.TraceLimit),
+		filterSys:  fsys,
+		instanceID: randomHash(),
 	}, nil
 }
 
@@ -95,6 +101,8 @@ func (s *Service) APIs() []gethrpc.API {
 	if s.cfg.Dev != nil {
 		apis = append(apis,
 			gethrpc.API{Namespace: "evm", Service: &evmAPI{s}},
+			gethrpc.API{Namespace: "anvil", Service: &anvilAPI{s}},
+			gethrpc.API{Namespace: "hardhat", Service: &hardhatAPI{anvilAPI{s}}},
 			gethrpc.API{Namespace: "personal", Service: &personalAPI{s}},
 			gethrpc.API{Namespace: "eth", Service: &typedDataAPI{s}},
 		)
@@ -106,6 +114,12 @@ func (s *Service) APIs() []gethrpc.API {
 		apis = append(apis, gethrpc.API{Namespace: "mm", Service: &mmPegAPI{s}})
 	}
 	return apis
+}
+
+func randomHash() common.Hash {
+	var h common.Hash
+	_, _ = rand.Read(h[:]) // crypto/rand.Read never fails
+	return h
 }
 
 // ethAPI is the eth namespace, spread over the eth_*.go files.

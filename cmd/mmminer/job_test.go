@@ -33,7 +33,7 @@ func mineJob(t *testing.T, j *job) (btc, side *solution) {
 	t.Helper()
 	out := make(chan *solution, 2)
 	var hashes, en atomic.Uint64
-	grind(context.Background(), j, func() uint64 { return en.Add(1) }, &hashes, out)
+	grind(context.Background(), j, func() uint64 { return en.Add(1) }, &hashes, nil, out)
 	close(out)
 	for s := range out {
 		if s.btc {
@@ -131,7 +131,7 @@ func TestJobWithoutSideWork(t *testing.T) {
 	}
 	out := make(chan *solution, 1)
 	var hashes, en atomic.Uint64
-	grind(context.Background(), j, func() uint64 { return en.Add(1) }, &hashes, out)
+	grind(context.Background(), j, func() uint64 { return en.Add(1) }, &hashes, nil, out)
 	if s := <-out; !s.btc || s.side {
 		t.Errorf("solution btc %v side %v", s.btc, s.side)
 	}
@@ -158,7 +158,7 @@ func TestGrindStops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	var hashes, en atomic.Uint64
-	grind(ctx, j, func() uint64 { return en.Add(1) }, &hashes, make(chan *solution))
+	grind(ctx, j, func() uint64 { return en.Add(1) }, &hashes, nil, make(chan *solution))
 	if got := hashes.Load(); got != nonceBatch {
 		t.Errorf("%d hashes, want one batch of %d", got, nonceBatch)
 	}

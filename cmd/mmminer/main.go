@@ -44,7 +44,7 @@ var (
 	}
 	btcAddressFlag = &cli.StringFlag{
 		Name:  "btc.address",
-		Usage: "payout address of the coinbase when the template has no coinbasetxn (bitcoind)",
+		Usage: "payout address of the coinbase the miner builds (btcd then needs no --miningaddr; bitcoind always leaves the coinbase to the miner)",
 	}
 	rpcFlag = &cli.StringFlag{
 		Name:  "rpc",
@@ -60,6 +60,10 @@ var (
 		Name:  "poll",
 		Usage: "how often both nodes are asked for new work",
 		Value: time.Second,
+	}
+	rateFlag = &cli.Float64Flag{
+		Name:  "rate",
+		Usage: "at most this many hashes per second over all threads (0: no limit); on regtest the sidechain's difficulty settles at rate x target spacing",
 	}
 	verboseFlag = &cli.BoolFlag{
 		Name:  "verbose",
@@ -77,7 +81,7 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:  "mmminer",
 		Usage: "reference CPU merge-miner for Bitcoin and an mmgeth sidechain",
-		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, verboseFlag,
+		Flags: []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcAddressFlag, rpcFlag, threadsFlag, pollFlag, rateFlag, verboseFlag,
 			anchorsOnlyFlag},
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
@@ -108,6 +112,10 @@ func configFromFlags(c *cli.Context) (config, error) {
 		anchorsOnly: c.Bool(anchorsOnlyFlag.Name),
 		threads:     c.Int(threadsFlag.Name),
 		poll:        c.Duration(pollFlag.Name),
+		rate:        c.Float64(rateFlag.Name),
+	}
+	if cfg.rate < 0 {
+		return cfg, fmt.Errorf("--rate must not be negative, got %v", cfg.rate)
 	}
 	if cfg.threads < 1 {
 		return cfg, fmt.Errorf("--threads must be at least 1, got %d", cfg.threads)

@@ -34,6 +34,7 @@ type config struct {
 	threads                  int
 	poll                     time.Duration
 	anchorsOnly              bool // see job.anchorsOnly
+	rate                     float64 // hashes per second over all threads; 0: no limit
 }
 
 // miner is the coordinator. Only run's goroutine touches its fields, except
@@ -46,6 +47,7 @@ type miner struct {
 
 	extranonce atomic.Uint64
 	hashes     atomic.Uint64
+	pace       *pacer // --rate; nil: as fast as the CPU goes
 
 	tmpl    *btcTemplate
 	work    *sideWork
@@ -72,6 +74,9 @@ type miner struct {
 
 func newMiner(cfg config, btc *btcrpc.Client, side *sideRPC, log *slog.Logger) *miner {
 	m := &miner{cfg: cfg, log: log, btc: btc, side: side}
+	if cfg.rate > 0 {
+		m.pace = &pacer{rate: cfg.rate}
+	}
 	// A random start keeps restarts and parallel miners off each other's
 	// coinbases.
 	var seed [8]byte
@@ -115,7 +120,7 @@ func (m *miner) refresh(ctx context.Context, out chan<- *solution, now time.Time
 	forceNew := false
 	if m.btcRetry.due(now) {
 		cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
-		res, err := m.btc.BlockTemplate(cctx)
+		res, err := m.btc.BlockTemplate(cctx, m.cfg.payScript != nil)
 		cancel()
 		var t *btcTemplate
 		if err == nil {
@@ -198,7 +203,7 @@ func (m *miner) startJob(ctx context.Context, j *job, out chan<- *solution) {
 		m.workers.Add(1)
 		go func() {
 			defer m.workers.Done()
-			grind(wctx, j, m.nextExtranonce, &m.hashes, out)
+			grind(wctx, j, m.nextExtranonce, &m.hashes, m.pace, out)
 		}()
 	}
 }

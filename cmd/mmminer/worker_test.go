@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/binary"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -32,7 +33,7 @@ func BenchmarkGrind(b *testing.B) {
 		}
 		cancel()
 	}()
-	grind(ctx, j, func() uint64 { return en.Add(1) }, &hashes, make(chan *solution))
+	grind(ctx, j, func() uint64 { return en.Add(1) }, &hashes, nil, make(chan *solution))
 	b.ReportMetric(float64(hashes.Load())/b.Elapsed().Seconds()/1e6, "MH/s")
 }
 
@@ -49,5 +50,29 @@ func TestHeaderHasher(t *testing.T) {
 		if got, want := h.hash(&header), chainhash.DoubleHashH(header[:]); got != want {
 			t.Fatalf("nonce %x: %v, want %v", nonce, got, want)
 		}
+	}
+}
+
+// TestPacerHoldsTheRate: two workers under a 20,000 H/s pacer hash about
+// 20,000 times in a second, not as many as the CPU can.
+func TestPacerHoldsTheRate(t *testing.T) {
+	p := &pacer{rate: 20_000}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	var done atomic.Uint64
+	var wg sync.WaitGroup
+	for range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				p.wait(ctx, p.step())
+				done.Add(p.step())
+			}
+		}()
+	}
+	wg.Wait()
+	if n := done.Load(); n < 15_000 || n > 25_000 {
+		t.Errorf("%d hashes granted in 1 s at 20,000 H/s", n)
 	}
 }

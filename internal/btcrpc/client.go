@@ -245,11 +245,18 @@ func (c *Client) Block(ctx context.Context, hash chainhash.Hash) (*wire.MsgBlock
 	return &b, nil
 }
 
-// BlockTemplate asks for a full coinbase (btcd honours it; bitcoind ignores
-// it and answers coinbasevalue) and the segwit rule (bitcoind refuses the
-// call without it).
-func (c *Client) BlockTemplate(ctx context.Context) (*btcjson.GetBlockTemplateResult, error) {
-	req := btcjson.TemplateRequest{Mode: "template", Capabilities: []string{"coinbasetxn"}, Rules: []string{"segwit"}}
+// BlockTemplate asks for the segwit rule (bitcoind refuses the call
+// without it) and, unless the miner builds its own coinbase (ownCoinbase),
+// for a full coinbase: btcd honours that, paying its --miningaddr, and
+// refuses the call without one; bitcoind ignores it and answers
+// coinbasevalue. A miner with its own payout address asks for
+// coinbasevalue, which btcd serves without --miningaddr.
+func (c *Client) BlockTemplate(ctx context.Context, ownCoinbase bool) (*btcjson.GetBlockTemplateResult, error) {
+	capability := "coinbasetxn"
+	if ownCoinbase {
+		capability = "coinbasevalue"
+	}
+	req := btcjson.TemplateRequest{Mode: "template", Capabilities: []string{capability}, Rules: []string{"segwit"}}
 	var res btcjson.GetBlockTemplateResult
 	if err := c.Call(ctx, "getblocktemplate", []any{req}, &res); err != nil {
 		return nil, err

@@ -86,7 +86,7 @@ func TestErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.BlockTemplate(ctx)
+	_, err = c.BlockTemplate(ctx, false)
 	var nodeErr *btcrpc.Error
 	if !errors.As(err, &nodeErr) || nodeErr.Code != -10 || !strings.Contains(err.Error(), "getblocktemplate: Bitcoin Core is in initial sync") {
 		t.Errorf("node error: got %v", err)
@@ -154,7 +154,7 @@ func TestBtcd(t *testing.T) {
 		t.Errorf("Block(tip) coinbase pays %x, want %x", out.PkScript, pay)
 	}
 
-	tmpl, err := c.BlockTemplate(ctx)
+	tmpl, err := c.BlockTemplate(ctx, false)
 	if err != nil || tmpl.Height != 102 || tmpl.PreviousHash != tip.String() || tmpl.CoinbaseTxn == nil {
 		t.Fatalf("BlockTemplate = %+v, %v; want height 102 on the tip with a coinbase", tmpl, err)
 	}

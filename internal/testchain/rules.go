@@ -2,12 +2,14 @@ package testchain
 
 import (
 	"math/big"
+	"testing"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/holiman/uint256"
 
 	"github.com/mmgeth/mmgeth/consensus"
@@ -47,6 +49,10 @@ func (c *Chain) RuleBreakers(parent *types.Block) []Breaker {
 	if err != nil {
 		c.t.Fatal(err)
 	}
+	nonceErr := consensus.ErrNonZeroNonce
+	if mm.Anchor == consensus.AnchorFirstBlock {
+		nonceErr = consensus.ErrAnchorTime
+	}
 	editSeal := func(h *types.Header, edit func(s *consensus.Seal)) {
 		s, err := consensus.DecodeSeal(h.Extra)
 		if err != nil {
@@ -69,7 +75,21 @@ func (c *Chain) RuleBreakers(parent *types.Block) []Breaker {
 		{"malformed seal: trailing byte", Block{PostSeal: func(h *types.Header) { h.Extra = append(h.Extra, 0) }}, consensus.ErrMalformedSeal, nil},
 		{"malformed seal: vanity too long", postSeal(func(s *consensus.Seal) { s.Vanity = make([]byte, consensus.MaxVanitySize+1) }), consensus.ErrVanityTooLong, consensus.ErrMalformedSeal},
 		{"difficulty not 0", mutate(func(h *types.Header) { h.Difficulty = big.NewInt(1) }), consensus.ErrNonZeroDifficulty, nil},
-		{"nonce not 0", mutate(func(h *types.Header) { h.Nonce = types.EncodeNonce(1) }), consensus.ErrNonZeroNonce, nil},
+		{"nonce not the rule's", mutate(func(h *types.Header) { h.Nonce = types.EncodeNonce(h.Nonce.Uint64() + 1) }), nonceErr, nil},
+		{"malformed seal: empty ops list written out", Block{PostSeal: func(h *types.Header) {
+			// [..., proof] and an empty Ops list: the same seal, encoded a
+			// second way.
+			h.Extra = rlpListWithEmpty(c.t, h.Extra)
+		}}, consensus.ErrMalformedSeal, nil},
+		{"malformed dev operation", Block{PostSeal: func(h *types.Header) {
+			// Seal.Bytes encodes what DecodeSeal refuses.
+			s, err := consensus.DecodeSeal(h.Extra)
+			if err != nil {
+				c.t.Fatal(err)
+			}
+			s.Ops = []consensus.DevOp{{Kind: consensus.OpSetBalance, Address: common.Address{1}, Value: []byte{0, 1}}}
+			h.Extra = s.Bytes()
+		}}, consensus.ErrMalformedDevOp, consensus.ErrMalformedSeal},
 		{"uncle hash", mutate(func(h *types.Header) { h.UncleHash = common.Hash{1} }), consensus.ErrUncles, nil},
 		{"time equal to parent's", mutate(func(h *types.Header) { h.Time = parent.Time() }), consensus.ErrTimestamp, nil},
 		{"gas limit jump", mutate(func(h *types.Header) { h.GasLimit *= 2 }), consensus.ErrInvalidGasLimit, nil},
@@ -96,6 +116,23 @@ func (c *Chain) RuleBreakers(parent *types.Block) []Breaker {
 		{"withdrawal of 1 BTC", Block{Body: &types.Body{Withdrawals: []*types.Withdrawal{OneBTCWithdrawal}}}, consensus.ErrWithdrawals, nil},
 		{"parent beacon root not zero", mutate(func(h *types.Header) { h.ParentBeaconRoot = &common.Hash{1} }), consensus.ErrParentBeaconRoot, nil},
 	}
+	if !mm.Dev {
+		// Dev operations and impersonated transactions, valid on dev
+		// networks, are refused everywhere else.
+		rules = append(rules, rule{"dev operation on a network that is not dev", mutate(func(h *types.Header) {
+			editSeal(h, func(s *consensus.Seal) {
+				s.Ops = []consensus.DevOp{consensus.SetBalanceOp(common.Address{0xb7}, uint256.NewInt(1e18))}
+			})
+		}), consensus.ErrDevOperations, nil})
+	} else {
+		rules = append(rules,
+			rule{"gas limit not the declared one", mutate(func(h *types.Header) {
+				editSeal(h, func(s *consensus.Seal) { s.Ops = []consensus.DevOp{consensus.GasLimitOp(h.GasLimit * 2)} })
+			}), consensus.ErrInvalidGasLimit, nil},
+			rule{"base fee not the declared one", mutate(func(h *types.Header) {
+				editSeal(h, func(s *consensus.Seal) { s.Ops = []consensus.DevOp{consensus.BaseFeeOp(uint256.NewInt(7))} })
+			}), consensus.ErrInvalidBaseFee, nil})
+	}
 	if drift := mm.MaxFutureDrift; drift > 0 {
 		rules = append(rules, rule{"too far in the future", Block{Time: uint64(time.Now().Unix()) + drift + 600}, consensus.ErrFutureBlock, gethconsensus.ErrFutureBlock})
 	}
@@ -116,6 +153,26 @@ func (c *Chain) RuleBreakers(parent *types.Block) []Breaker {
 	plain := c.Build(parent, Block{})
 	blobTx := c.blobTx()
 	blobBody := &types.Body{Transactions: []*types.Transaction{blobTx}, Withdrawals: []*types.Withdrawal{}}
+	impersonated := c.impersonatedTx(common.Address{0xb7})
+	if !mm.Dev {
+		out = append(out, Breaker{Name: "impersonated transaction on a network that is not dev",
+			Block: c.Build(parent, Block{Body: &types.Body{Transactions: []*types.Transaction{impersonated}, Withdrawals: []*types.Withdrawal{}}}),
+			Want:  consensus.ErrImpersonation, BodyOnly: true})
+	}
+	// An impersonation signature whose R is no address is refused on every
+	// network.
+	v, r, s := impersonated.RawSignatureValues()
+	badSig := make([]byte, 65)
+	new(big.Int).Add(r, new(big.Int).Lsh(common.Big1, 200)).FillBytes(badSig[:32])
+	s.FillBytes(badSig[32:64])
+	badSig[64] = byte(v.Uint64())
+	malformed, err := impersonated.WithSignature(types.LatestSigner(c.BlockChain().Config()), badSig)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	out = append(out, Breaker{Name: "malformed impersonation signature",
+		Block: c.Build(parent, Block{Body: &types.Body{Transactions: []*types.Transaction{malformed}, Withdrawals: []*types.Withdrawal{}}}),
+		Want:  consensus.ErrImpersonation, BodyOnly: true})
 	return append(out,
 		Breaker{Name: "withdrawal in the body only", Block: plain.WithBody(types.Body{Withdrawals: []*types.Withdrawal{OneBTCWithdrawal}}), Want: consensus.ErrWithdrawals, BodyOnly: true},
 		Breaker{Name: "uncle in the body", Block: plain.WithBody(types.Body{Uncles: []*types.Header{parent.Header()}, Withdrawals: []*types.Withdrawal{}}), Want: consensus.ErrUncles, BodyOnly: true},
@@ -124,6 +181,39 @@ func (c *Chain) RuleBreakers(parent *types.Block) []Breaker {
 			h.BlobGasUsed = ptr(uint64(params.BlobTxBlobGasPerBlob))
 		}}), Want: consensus.ErrBlobGas},
 	)
+}
+
+// impersonatedTx is a transfer from the first dev account with an
+// impersonation signature naming from.
+func (c *Chain) impersonatedTx(from common.Address) *types.Transaction {
+	cfg := c.BlockChain().Config()
+	tx, err := consensus.Impersonate(types.NewTx(&types.DynamicFeeTx{
+		ChainID:   uint256.MustFromBig(cfg.ChainID).ToBig(),
+		GasTipCap: big.NewInt(params.GWei),
+		GasFeeCap: big.NewInt(10 * params.GWei),
+		Gas:       21_000,
+		To:        &common.Address{0xb8},
+		Value:     big.NewInt(1),
+	}), from, types.LatestSigner(cfg))
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return tx
+}
+
+// rlpListWithEmpty appends an empty list to the RLP list extra.
+func rlpListWithEmpty(t testing.TB, extra []byte) []byte {
+	t.Helper()
+	var items []rlp.RawValue
+	if err := rlp.DecodeBytes(extra, &items); err != nil {
+		t.Fatal(err)
+	}
+	items = append(items, rlp.EmptyList)
+	out, err := rlp.EncodeToBytes(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // blobTx is a blob transaction from the first dev account.

@@ -109,6 +109,9 @@ type Block struct {
 	Time     uint64 // 0: parent's time + the target spacing
 	Coinbase common.Address
 	Txs      []*types.Transaction
+	// Ops are dev operations for the seal (dev networks); a declared base
+	// fee or gas limit becomes the header's.
+	Ops []consensus.DevOp
 	// Body replaces the executed body; the header's roots follow it, its
 	// state root does not. For body rules.
 	Body *types.Body
@@ -151,6 +154,22 @@ func (c *Chain) Build(parent *types.Block, spec Block) *types.Block {
 	}
 	if err := c.Engine().Prepare(bc, header); err != nil {
 		c.t.Fatalf("prepare: %v", err)
+	}
+	if len(spec.Ops) > 0 {
+		seal, err := consensus.DecodeSeal(header.Extra)
+		if err != nil {
+			c.t.Fatal(err)
+		}
+		seal.Ops = spec.Ops
+		header.Extra = seal.Bytes()
+		for _, op := range spec.Ops {
+			switch op.Kind {
+			case consensus.OpBaseFee:
+				header.BaseFee = new(big.Int).SetBytes(op.Value)
+			case consensus.OpGasLimit:
+				header.GasLimit = new(big.Int).SetBytes(op.Value).Uint64()
+			}
+		}
 	}
 	excess := eip4844.CalcExcessBlobGas(cfg, parent.Header(), when)
 	header.BlobGasUsed, header.ExcessBlobGas, header.ParentBeaconRoot = new(uint64), &excess, &common.Hash{}

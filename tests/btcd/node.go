@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -196,4 +197,29 @@ func (n *Node) logTail(lines int) string {
 		all = append(all, s.Text())
 	}
 	return strings.Join(all[max(0, len(all)-lines):], "\n")
+}
+
+// StartWithoutMiningAddr is Start, then a restart of the same node without
+// --miningaddr: btcd's generate needs one to mine the first blocks, and a
+// miner that builds its own coinbase (mmminer --btc.address) needs none.
+func StartWithoutMiningAddr(t testing.TB) *Node {
+	t.Helper()
+	n := Start(t)
+	n.Client.Shutdown()
+	n.interrupt()
+	n.args = slices.DeleteFunc(n.args, func(a string) bool { return strings.HasPrefix(a, "--miningaddr=") })
+	if err := n.start(); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	n.Client, err = rpcclient.New(&rpcclient.ConnConfig{
+		Host: n.RPCAddr, User: n.User, Pass: n.Pass, HTTPPostMode: true, DisableTLS: true,
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := n.waitRPC(); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
