@@ -33,7 +33,7 @@ type config struct {
 	sideRPC                  string
 	threads                  int
 	poll                     time.Duration
-	anchorsOnly              bool // see job.anchorsOnly
+	anchorsOnly              bool    // see job.anchorsOnly
 	rate                     float64 // hashes per second over all threads; 0: no limit
 }
 
