@@ -88,6 +88,8 @@ func withHelp(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recordedResponse{header: w.Header(), code: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		// The page grows by the HELP lines: geth's length no longer holds.
+		w.Header().Del("Content-Length")
 		w.WriteHeader(rec.code)
 		for _, line := range strings.SplitAfter(rec.body.String(), "\n") {
 			if f := strings.Fields(line); len(f) == 4 && f[0] == "#" && f[1] == "TYPE" {
@@ -110,6 +112,7 @@ func validJSON(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rec := &recordedResponse{header: w.Header(), code: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		w.Header().Del("Content-Length") // "null" is longer than "NaN"
 		w.WriteHeader(rec.code)
 		w.Write(nonFinite.ReplaceAll(rec.body.Bytes(), []byte(": null$2")))
 	})

@@ -16,6 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+
+	"github.com/mmgeth/mmgeth/node"
 )
 
 func TestCoinbaseFromTheCommandLine(t *testing.T) {
@@ -29,8 +31,9 @@ func TestCoinbaseFromTheCommandLine(t *testing.T) {
 		args []string
 		want common.Address // zero: the node builds no blocks
 	}{
-		// The dev coinbase is the first dev account unless one is given.
-		{"dev", true, nil, devAddress},
+		// The dev coinbase is an address no dev account uses, so senders pay
+		// fees as on anvil, unless one is given.
+		{"dev", true, nil, node.DevCoinbase},
 		{"dev with --miner.etherbase", true, []string{"--miner.etherbase", etherbase.Hex()}, etherbase},
 		{"mine", false, []string{"--mine", "--miner.etherbase", etherbase.Hex()}, etherbase},
 		{"follower", false, nil, common.Address{}},
