@@ -33,9 +33,15 @@ type DevMinerConfig struct {
 type DevMiner struct {
 	cfg DevMinerConfig
 
-	mu            sync.Mutex // one block at a time, so blocks never race for a parent
-	timeOffset    uint64     // evm_increaseTime
-	nextTimestamp uint64     // evm_setNextBlockTimestamp, used once
+	mu         sync.Mutex // one block at a time, so blocks never race for a parent
+	timeOffset uint64     // evm_increaseTime
+	// clock is how far block time runs from the wall clock: the
+	// evm_increaseTime offset, reset by every block whose timestamp was
+	// chosen (evm_setNextBlockTimestamp, evm_mine with a timestamp, mining
+	// at an interval) so that time goes on from that block, as on anvil and
+	// Hardhat.
+	clock         int64
+	nextTimestamp uint64 // evm_setNextBlockTimestamp, used once
 	nextBaseFee   *uint256.Int
 	nextGasLimit  uint64 // 0: none
 
@@ -225,7 +231,7 @@ func (d *DevMiner) SetNextGasLimit(limit uint64) {
 func (d *DevMiner) Reset() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.timeOffset, d.nextTimestamp, d.nextBaseFee, d.nextGasLimit = 0, 0, nil, 0
+	d.timeOffset, d.clock, d.nextTimestamp, d.nextBaseFee, d.nextGasLimit = 0, 0, 0, nil, 0
 }
 
 // TimeOffset is the total evm_increaseTime offset.
@@ -238,9 +244,11 @@ func (d *DevMiner) TimeOffset() uint64 {
 func (d *DevMiner) mine(ctx context.Context, timestamp uint64, opts BuildOptions) (*types.Block, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	chosen := timestamp != 0
 	if timestamp == 0 {
-		timestamp = uint64(time.Now().Unix()) + d.timeOffset
-		if d.nextTimestamp != 0 {
+		timestamp = uint64(time.Now().Unix() + d.clock)
+		chosen = d.nextTimestamp != 0
+		if chosen {
 			timestamp = d.nextTimestamp
 		}
 	}
@@ -277,6 +285,9 @@ func (d *DevMiner) mine(ctx context.Context, timestamp uint64, opts BuildOptions
 	}
 	// The one-shot settings are spent only by a block that made it.
 	d.nextTimestamp, d.nextBaseFee, d.nextGasLimit = 0, nil, 0
+	if chosen {
+		d.clock = int64(res.Block.Time()) - time.Now().Unix()
+	}
 	return res.Block, nil
 }
 
@@ -286,6 +297,7 @@ func (d *DevMiner) IncreaseTime(seconds uint64) uint64 {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	d.timeOffset += seconds
+	d.clock += int64(seconds)
 	return d.timeOffset
 }
 

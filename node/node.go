@@ -36,6 +36,19 @@ const ClientName = "mmgeth"
 // Version is the node's release.
 const Version = "0.1.0"
 
+// clientVersion is web3_clientVersion: "mmgeth/v<Version>", and on dev
+// networks "anvil-compatible mmgeth/v<Version>". Hardhat's network helpers
+// (@nomicfoundation/hardhat-network-helpers) refuse every call unless the
+// client version starts with "hardhat", "zksync" or "anvil"; a dev node
+// serves anvil's test-node methods, so it says so first.
+func clientVersion(dev bool) string {
+	v := fmt.Sprintf("%s/v%s", ClientName, Version)
+	if dev {
+		v = "anvil-compatible " + v
+	}
+	return v
+}
+
 // Node is a running mmgeth node.
 type Node struct {
 	cfg     Config
@@ -232,7 +245,7 @@ func (n *Node) setup() error {
 		LogRangeLimit: 10_000,
 		NoLogIndex:    n.cfg.Dev,
 		Archive:       n.cfg.Archive,
-		ClientVersion: fmt.Sprintf("%s/v%s", ClientName, Version),
+		ClientVersion: clientVersion(n.cfg.Dev),
 		BlockFields:   n.blockFields,
 		Dev:           devBackend,
 		Coinbase:      coinbase,

@@ -41,10 +41,7 @@ type devNode struct {
 func startDevNode(t *testing.T) *devNode {
 	t.Helper()
 	dir := t.TempDir()
-	node := &devNode{Kind: os.Getenv("MMGETH_E2E_NODE"), logPath: filepath.Join(dir, "node.log")}
-	if node.Kind == "" {
-		node.Kind = "mmgeth"
-	}
+	node := &devNode{Kind: e2eNodeKind(), logPath: filepath.Join(dir, "node.log")}
 	ports := freePorts(t, 2)
 	var argv []string
 	switch node.Kind {
@@ -78,6 +75,14 @@ func startDevNode(t *testing.T) *devNode {
 	node.ChainID = id
 	t.Logf("%s dev node up: %s %s, chain id %s", node.Kind, node.HTTPURL, node.WSURL, id)
 	return node
+}
+
+// e2eNodeKind is the dev node MMGETH_E2E_NODE picks: "mmgeth" unless set.
+func e2eNodeKind() string {
+	if kind := os.Getenv("MMGETH_E2E_NODE"); kind != "" {
+		return kind
+	}
+	return "mmgeth"
 }
 
 // process is a server a test started in its own process group.

@@ -13,7 +13,6 @@ import (
 	"encoding/json"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -177,10 +176,7 @@ func TestSigningEthers(t *testing.T) {
 	}
 	tools := installTooling(t)
 	node := startDevNode(t)
-	dir := filepath.Join(tools.project(t), "hardhat")
-	if err := os.Symlink(filepath.Join(tools.dir, "hardhat", "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
+	dir := tools.hardhatProject(t)
 	out := tools.run(t, dir, []string{"RPC_URL=" + node.HTTPURL}, "node", "scripts/sign.js")
 	line, ok := lastLineWithPrefix(out, "RESULT ")
 	if !ok {

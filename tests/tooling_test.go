@@ -155,10 +155,7 @@ func TestHardhat(t *testing.T) {
 	tools := installTooling(t)
 	node := startDevNode(t)
 	rpc := proxyRPC(t, node)
-	dir := filepath.Join(tools.project(t), "hardhat")
-	if err := os.Symlink(filepath.Join(tools.dir, "hardhat", "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
-		t.Fatal(err)
-	}
+	dir := tools.hardhatProject(t)
 	env := []string{
 		"RPC_URL=" + rpc.URL,
 		"WS_URL=" + node.WSURL,
@@ -308,6 +305,17 @@ func (tl *tooling) project(t *testing.T) string {
 		t.Fatalf("copy %s: %v", tl.src, err)
 	}
 	return dst
+}
+
+// hardhatProject is a fresh copy of the Hardhat project (see project) with
+// the installed node_modules linked in.
+func (tl *tooling) hardhatProject(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(tl.project(t), "hardhat")
+	if err := os.Symlink(filepath.Join(tl.dir, "hardhat", "node_modules"), filepath.Join(dir, "node_modules")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }
 
 // run runs one of the installed tools in dir with a timeout and returns its
