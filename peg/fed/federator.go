@@ -358,7 +358,7 @@ func (f *Federator) sign(ctx context.Context, view *bridge.View, id uint64, v ui
 // SignedTx assembles the signed transaction of a READY batch version from
 // the signatures the Bridge logged, and checks every input with btcd's
 // script engine.
-func SignedTx(ctx context.Context, eth ethereum.LogFilterer, view *bridge.View, chainID uint32, fedScript []byte, threshold int,
+func SignedTx(ctx context.Context, eth LogReader, view *bridge.View, chainID uint32, fedScript []byte, threshold int,
 	id uint64, v uint8, b *bridge.PegOutBatch) (*wire.MsgTx, error) {
 	unsigned, _, _, err := view.PegOutTx(id, v)
 	if err != nil {
@@ -389,9 +389,14 @@ func SignedTx(ctx context.Context, eth ethereum.LogFilterer, view *bridge.View, 
 	return pb.Tx, nil
 }
 
+// LogReader reads a chain's logs: an ethclient, or the node's own filter.
+type LogReader interface {
+	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
+}
+
 // Signatures are the PegOutSignatures of a batch version, by member (nil:
 // not signed), read from the logs from the batch's block on.
-func Signatures(ctx context.Context, eth ethereum.LogFilterer, id uint64, v uint8, from uint64) ([][]byte, error) {
+func Signatures(ctx context.Context, eth LogReader, id uint64, v uint8, from uint64) ([][]byte, error) {
 	ev := bridge.BridgeABI.Events["PegOutSignatures"]
 	logs, err := eth.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(from),
 		Addresses: []common.Address{bridge.BridgeAddress},
