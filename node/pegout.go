@@ -14,7 +14,6 @@ import (
 
 	"github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/peg"
-	"github.com/mmgeth/mmgeth/peg/fed"
 	"github.com/mmgeth/mmgeth/rpc"
 )
 
@@ -108,7 +107,7 @@ func (p *pegBackend) PegOutTx(ctx context.Context, id uint64, version *uint8) (*
 	out := &rpc.PegOutTx{BatchID: id, Version: v, State: b.State.String(), Txid: chainhash.Hash(txid).String(),
 		UnsignedTx: unsigned, Sighashes: hashes, Signatures: map[string]hexutil.Bytes{}, Threshold: int(fedn.Threshold)}
 	logs := nodeLogs{p}
-	rsv, err := fed.Signatures(ctx, logs, id, v, b.CreatedBlock)
+	rsv, err := bridge.PegOutSignatures(ctx, logs, id, v, b.CreatedBlock)
 	if err != nil {
 		return nil, err
 	}
@@ -128,7 +127,7 @@ func (p *pegBackend) PegOutTx(ctx context.Context, id uint64, version *uint8) (*
 	if err != nil {
 		return nil, err
 	}
-	tx, err := fed.SignedTx(ctx, logs, view, pol.ChainID, script, int(fedn.Threshold), id, v, &b)
+	tx, err := view.SignedPegOutTx(ctx, logs, pol.ChainID, script, int(fedn.Threshold), id, v, &b)
 	if err != nil {
 		return nil, fmt.Errorf("assembling batch %d version %d: %w", id, v, err)
 	}
@@ -177,7 +176,7 @@ func (p *pegBackend) auditUtxos(view *bridge.View) ([]rpc.AuditUtxo, uint64, err
 	return list, sum, nil
 }
 
-// nodeLogs is the node's log filter as a fed.LogReader, for
+// nodeLogs is the node's log filter as a bridge.LogReader, for
 // peg/fed's readers of the Bridge's events.
 type nodeLogs struct{ p *pegBackend }
 

@@ -12,7 +12,6 @@ import (
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
-	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -287,31 +286,10 @@ func (f *Federator) toSign(view *bridge.View, id uint64, v uint8, b *bridge.PegO
 		}
 		ts.Requests = append(ts.Requests, peg.Request{ID: rid, PkScript: r.BtcScript, AmountSat: int64(r.AmountSat)})
 	}
-	if ts.Inputs, err = inputs(view, b); err != nil {
+	if ts.Inputs, err = view.PegOutInputs(b); err != nil {
 		return nil, err
 	}
 	return ts, nil
-}
-
-// inputs are the custody records a batch spends, in input order.
-func inputs(view *bridge.View, b *bridge.PegOutBatch) ([]peg.UTXO, error) {
-	all, err := view.AllUtxos()
-	if err != nil {
-		return nil, fmt.Errorf("Bridge.utxos: %w", err)
-	}
-	byKey := make(map[[32]byte]bridge.UtxoInfo, len(all))
-	for _, u := range all {
-		byKey[u.Key] = u
-	}
-	out := make([]peg.UTXO, len(b.InputKeys))
-	for i, k := range b.InputKeys {
-		u, ok := byKey[k]
-		if !ok {
-			return nil, fmt.Errorf("input %d (key %x) is not among the Bridge's UTXOs", i, k)
-		}
-		out[i] = peg.UTXO{OutPoint: wire.OutPoint{Hash: chainhash.Hash(u.Txid), Index: u.Vout}, ValueSat: int64(u.ValueSat), Recipient: u.Recipient}
-	}
-	return out, nil
 }
 
 // sign applies the signing rules and, when they pass, sends this member's
@@ -355,73 +333,6 @@ func (f *Federator) sign(ctx context.Context, view *bridge.View, id uint64, v ui
 	return &Action{Batch: id, Version: v, What: "signed", Detail: fmt.Sprintf("gas %d", receipt.GasUsed)}, nil
 }
 
-// SignedTx assembles the signed transaction of a READY batch version from
-// the signatures the Bridge logged, and checks every input with btcd's
-// script engine.
-func SignedTx(ctx context.Context, eth LogReader, view *bridge.View, chainID uint32, fedScript []byte, threshold int,
-	id uint64, v uint8, b *bridge.PegOutBatch) (*wire.MsgTx, error) {
-	unsigned, _, _, err := view.PegOutTx(id, v)
-	if err != nil {
-		return nil, err
-	}
-	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(unsigned)); err != nil {
-		return nil, fmt.Errorf("pegOutTx: %w", err)
-	}
-	spent, err := inputs(view, b)
-	if err != nil {
-		return nil, err
-	}
-	pb, err := peg.NewBatchFromTx(tx, spent, chainID, fedScript)
-	if err != nil {
-		return nil, err
-	}
-	rsv, err := Signatures(ctx, eth, id, v, b.CreatedBlock)
-	if err != nil {
-		return nil, err
-	}
-	if err := pb.WitnessFromRSV(rsv, threshold); err != nil {
-		return nil, err
-	}
-	if err := pb.VerifySpend(); err != nil {
-		return nil, err
-	}
-	return pb.Tx, nil
-}
-
-// LogReader reads a chain's logs: an ethclient, or the node's own filter.
-type LogReader interface {
-	FilterLogs(ctx context.Context, q ethereum.FilterQuery) ([]types.Log, error)
-}
-
-// Signatures are the PegOutSignatures of a batch version, by member (nil:
-// not signed), read from the logs from the batch's block on.
-func Signatures(ctx context.Context, eth LogReader, id uint64, v uint8, from uint64) ([][]byte, error) {
-	ev := bridge.BridgeABI.Events["PegOutSignatures"]
-	logs, err := eth.FilterLogs(ctx, ethereum.FilterQuery{FromBlock: new(big.Int).SetUint64(from),
-		Addresses: []common.Address{bridge.BridgeAddress},
-		Topics:    [][]common.Hash{{ev.ID}, {common.BigToHash(new(big.Int).SetUint64(id))}}})
-	if err != nil {
-		return nil, fmt.Errorf("PegOutSignatures logs: %w", err)
-	}
-	var rsv [][]byte
-	for _, l := range logs {
-		vals, err := ev.Inputs.NonIndexed().Unpack(l.Data)
-		if err != nil || len(l.Topics) != 3 {
-			return nil, fmt.Errorf("PegOutSignatures in %v: %v", l.TxHash, err)
-		}
-		if vals[0].(uint8) != v {
-			continue
-		}
-		m := int(l.Topics[2].Big().Uint64())
-		for len(rsv) <= m {
-			rsv = append(rsv, nil)
-		}
-		rsv[m] = vals[1].([]byte)
-	}
-	return rsv, nil
-}
-
 // broadcast sends a READY version to the Bitcoin node unless the node
 // already has it. Every member does it; a second send changes nothing.
 func (f *Federator) broadcast(ctx context.Context, view *bridge.View, id uint64, v uint8, b *bridge.PegOutBatch) (*Action, error) {
@@ -438,7 +349,7 @@ func (f *Federator) broadcast(ctx context.Context, view *bridge.View, id uint64,
 	}
 	var tx *wire.MsgTx
 	if err := timed(ctx, func(c context.Context) (err error) {
-		tx, err = SignedTx(c, f.Relayer.cfg.Sidechain, view, f.policy.ChainID, f.fedScript, int(f.fed.Threshold), id, v, b)
+		tx, err = view.SignedPegOutTx(c, f.Relayer.cfg.Sidechain, f.policy.ChainID, f.fedScript, int(f.fed.Threshold), id, v, b)
 		return err
 	}); err != nil {
 		return nil, fmt.Errorf("assembling %v: %w", txid, err)
