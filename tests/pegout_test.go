@@ -22,9 +22,10 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/address/v2"
-	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/blockchain"
 	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -88,6 +89,12 @@ func TestBtcdPegOut(t *testing.T) {
 	}
 	h.checkSupplyAndAudit("federators' gas")
 
+	// mmminer's anchors from here on, about one a sidechain block: a
+	// batch's block is anchored one block after it, finalized (K = 2) one
+	// more later.
+	h.harness.minerProxy.Up(t)
+	h.waitFinalizedNear()
+
 	// The request: 0.4 BTC to a fresh P2WPKH.
 	payee := newKey(t)
 	payeeScript := append([]byte{0x00, 0x14}, address.Hash160(crypto.CompressPubkey(&payee.PublicKey))...)
@@ -106,35 +113,27 @@ func TestBtcdPegOut(t *testing.T) {
 	reqID := uint64(1)
 	walk := []string{h.pegOutStatus(reqID).State}
 
-	// The batch, built by the test (anyone may): no anchor covers its
-	// block while mmminer is paused.
-	h.sendOK(h.payer, bridge.BridgeAddress, bridge.BuildPegOutBatchInput())
-	st := h.pegOutStatus(reqID)
-	walk = append(walk, st.State)
-	if st.State != rpc.PegOutBatched || st.BatchID != 1 || st.Threshold != 2 {
-		t.Fatalf("after buildPegOutBatch: %+v", st)
+	// Member 0 builds the batch (anyone may), then waits for finality:
+	// its log says so, and it has not signed while the status showed the
+	// batch unfinalized.
+	fed0 := h.startFederator(0, members[0])
+	firstLog := fed0.logPath
+	var st rpc.PegOutStatus
+	btcdWaitFor(t, fed0, 60*time.Second, "the batch finalized", func() bool {
+		st = h.pegOutStatus(reqID)
+		walk = append(walk, st.State)
+		if (st.State == rpc.PegOutBatched || st.State == rpc.PegOutAwaitingFinality) && len(st.Signers) != 0 {
+			t.Fatalf("signed before finality: %+v", st)
+		}
+		return st.State != rpc.PegOutQueued && st.State != rpc.PegOutBatched && st.State != rpc.PegOutAwaitingFinality
+	})
+	if st.BatchID != 1 || st.Threshold != 2 || st.Finalized < st.BatchBlock {
+		t.Fatalf("finalized batch: %+v", st)
 	}
 	h.checkSupplyAndAudit("buildPegOutBatch")
 
-	// Member 0 runs; mmminer's anchors come back just until one covers
-	// the batch's block: awaiting_finality, and member 0 does not sign.
-	fed0 := h.startFederator(0, members[0])
-	h.harness.minerProxy.Up(t)
-	btcdWaitFor(t, fed0, 60*time.Second, "an anchor over the batch", func() bool {
-		st = h.pegOutStatus(reqID)
-		walk = append(walk, st.State)
-		return st.State != rpc.PegOutBatched
-	})
-	h.harness.minerProxy.Down()
-	time.Sleep(3 * time.Second) // member 0 polls every 250 ms
-	if st = h.pegOutStatus(reqID); st.State != rpc.PegOutAwaitingFinality || len(st.Signers) != 0 {
-		t.Fatalf("with one anchor over the batch: %+v; want awaiting_finality and no signer", st)
-	}
-	walk = append(walk, st.State)
-
-	// Finality: member 0 signs; it is killed (-9) before any broadcast
-	// (one signature of two: the batch is not ready).
-	h.harness.minerProxy.Up(t)
+	// Member 0 signs; it is killed (-9) before any broadcast (one
+	// signature of two: the batch is not ready).
 	btcdWaitFor(t, fed0, 90*time.Second, "member 0's signatures", func() bool {
 		st = h.pegOutStatus(reqID)
 		walk = append(walk, st.State)
@@ -169,6 +168,9 @@ func TestBtcdPegOut(t *testing.T) {
 		rpc.PegOutConfirmed}; !slices.Equal(seen, want) {
 		t.Errorf("mm_getPegOutStatus walked %v, want %v", seen, want)
 	}
+	if awaited, err := os.ReadFile(firstLog); err != nil || !strings.Contains(string(awaited), "Batch awaits finality") {
+		t.Errorf("member 0 never logged waiting for finality (%v)", err)
+	}
 	if n := h.signatureEvents(1, 0); n != 1 {
 		t.Errorf("member 0 sent %d PegOutSignatures for batch 1 across its kill -9, want 1", n)
 	}
@@ -185,19 +187,30 @@ func TestBtcdPegOut(t *testing.T) {
 		t.Fatalf("mm_getPegOutTx: signatures %v, signed %d bytes, txid %s (status %s)", tx.Signatures, len(tx.SignedTx), tx.Txid, st.BtcTxid)
 	}
 
-	// btcd's view of the transaction: it accepted and mined it.
-	var raw btcjson.TxRawResult
-	if err := h.btc.Call(ctx, "getrawtransaction", []any{st.BtcTxid, 1}, &raw); err != nil {
+	// btcd's view of the transaction: it accepted and mined it (btcd has
+	// no transaction index: the block is found through the payee's output).
+	txid, err := chainhash.NewHashFromStr(st.BtcTxid)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if raw.Confirmations < 1 || raw.Hex != hex.EncodeToString(tx.SignedTx) {
-		t.Fatalf("btcd holds %s with %d confirmations; same bytes as mm_getPegOutTx: %v", st.BtcTxid, raw.Confirmations,
-			raw.Hex == hex.EncodeToString(tx.SignedTx))
+	_, _, block, err := h.btc.TxBlock(ctx, *txid, 0)
+	if err != nil || block == nil {
+		t.Fatalf("btcd has no block with %s: %v", st.BtcTxid, err)
 	}
-	payeeOut, _ := btcutil.NewAmount(raw.Vout[0].Value)
-	if raw.Vout[0].ScriptPubKey.Hex != hex.EncodeToString(payeeScript) || int64(payeeOut) != 40_000_000-int64(st.FeeShareSat) {
-		t.Errorf("payee output %v sat to %s; want %d to %x", int64(payeeOut), raw.Vout[0].ScriptPubKey.Hex,
-			40_000_000-int64(st.FeeShareSat), payeeScript)
+	var mined *wire.MsgTx
+	for _, btx := range block.Transactions {
+		if btx.TxHash() == *txid {
+			mined = btx
+		}
+	}
+	var minedRaw bytes.Buffer
+	if mined == nil || mined.Serialize(&minedRaw) != nil || !bytes.Equal(minedRaw.Bytes(), tx.SignedTx) {
+		t.Fatalf("btcd's block %s does not hold mm_getPegOutTx's signed bytes of %s", block.BlockHash(), st.BtcTxid)
+	}
+	btcdVsize := (blockchain.GetTransactionWeight(btcutil.NewTx(mined)) + 3) / 4 // btcd's own weight rule
+	payeeOut := mined.TxOut[0].Value
+	if !bytes.Equal(mined.TxOut[0].PkScript, payeeScript) || payeeOut != 40_000_000-int64(st.FeeShareSat) {
+		t.Errorf("payee output %d sat to %x; want %d to %x", payeeOut, mined.TxOut[0].PkScript, 40_000_000-int64(st.FeeShareSat), payeeScript)
 	}
 	// The fee is what the inputs hold beyond the outputs.
 	var audit rpc.PegAudit
@@ -208,21 +221,34 @@ func TestBtcdPegOut(t *testing.T) {
 			inSat += int64(u.ValueSat)
 		}
 	}
-	for _, o := range raw.Vout {
-		a, _ := btcutil.NewAmount(o.Value)
-		outSat += int64(a)
+	for _, o := range mined.TxOut {
+		outSat += o.Value
 	}
 	contractVsize := int64(st.FeeSat) / int64(st.FeeRate)
 	if inSat-outSat != int64(st.FeeSat) || int64(st.FeeSat) != int64(st.FeeRate)*contractVsize ||
-		contractVsize < int64(raw.Vsize) || contractVsize > int64(raw.Vsize)+3 {
+		contractVsize < btcdVsize || contractVsize > btcdVsize+3 {
 		t.Errorf("fee %d sat (inputs %d − outputs %d = %d) at %d sat/vB: vsize %d, btcd's %d", st.FeeSat, inSat, outSat, inSat-outSat,
-			st.FeeRate, contractVsize, raw.Vsize)
+			st.FeeRate, contractVsize, btcdVsize)
 	}
 	t.Logf("peg-out: fee %d sat = %d sat/vB × %d vB (btcd: %d vB); payee %d sat; latency %d Bitcoin blocks from request to "+
-		"confirmPegOut (%d from ready), request at Bitcoin %d", st.FeeSat, st.FeeRate, contractVsize, raw.Vsize, int64(payeeOut),
+		"confirmPegOut (%d from ready), request at Bitcoin %d", st.FeeSat, st.FeeRate, contractVsize, btcdVsize, payeeOut,
 		doneBtc-startBtc, doneBtc-readyBtc, startBtc)
 	h.checkSupplyAndAudit("confirmPegOut")
 	h.reconcile()
+}
+
+// waitFinalizedNear waits for mmminer's anchors to finalize blocks within
+// 5 of the head: the steady state, past the burst of anchors it held back.
+func (h *pegE2E) waitFinalizedNear() {
+	h.t.Helper()
+	btcdWaitFor(h.t, h.harness.miner, 90*time.Second, "finalized near the head", func() bool {
+		var info rpc.FinalityInfo
+		if err := h.rc.Call(&info, "mm_getFinality"); err != nil {
+			h.t.Fatal(err)
+		}
+		head, err := h.eth.BlockNumber(context.Background())
+		return err == nil && uint64(info.Finalized.Number)+5 >= head
+	})
 }
 
 // startFederator runs mmfed run for member with its hex key, on a datadir
