@@ -17,6 +17,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 
+	"github.com/mmgeth/mmgeth/chain"
 	"github.com/mmgeth/mmgeth/evm/bridge"
 	"github.com/mmgeth/mmgeth/internal/btcrpc"
 	"github.com/mmgeth/mmgeth/peg"
@@ -40,6 +41,8 @@ type pegBackend struct {
 	params  *peg.Params
 	btc     *btcrpc.Client // nil without --btc.rpc
 	watch   *depositWatch  // nil without --peg.watch
+	// finality is the chain's finality state (mm_getFinality's source).
+	finality func() (*chain.FinalityStatus, error)
 	// logs is the RPC service's log filter (set once it exists).
 	logs func(ctx context.Context, from, to uint64, addresses []common.Address, topics [][]common.Hash) ([]*types.Log, error)
 }
@@ -395,6 +398,13 @@ func (p *pegBackend) Audit(ctx context.Context, from uint64) (*rpc.PegAudit, err
 		next := to + 1
 		a.Next = &next
 	}
+	a.CustodySat = acct.CustodySat
+	if a.Utxos, a.UtxoSumSat, err = p.auditUtxos(view); err != nil {
+		return nil, err
+	}
+	// Custody is exactly the records still held: a difference is a
+	// ledger bug, whatever the contract's own invariant says.
+	a.Invariant = a.Invariant && a.UtxoSumSat == a.CustodySat
 	events := [][]common.Hash{{bridge.BridgeABI.Events["PegIn"].ID, bridge.BridgeABI.Events["PegInRejected"].ID}}
 	logs, err := p.logs(ctx, from, to, []common.Address{bridge.BridgeAddress}, events)
 	if err != nil {
@@ -506,7 +516,7 @@ func (n *Node) pegBackend() (*pegBackend, error) {
 	if err != nil {
 		return nil, err
 	}
-	pb := &pegBackend{bc: n.chain, chainID: uint32(n.cfg.Spec.ChainID), params: params}
+	pb := &pegBackend{bc: n.chain, chainID: uint32(n.cfg.Spec.ChainID), params: params, finality: n.mmchain.FinalityStatus}
 	if n.cfg.BtcRPC != "" {
 		if pb.btc, err = btcrpc.New(n.cfg.BtcRPC, n.cfg.BtcUser, n.cfg.BtcPass); err != nil {
 			return nil, err

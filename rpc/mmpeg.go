@@ -3,6 +3,7 @@ package rpc
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -32,6 +33,57 @@ type PegBackend interface {
 	Audit(ctx context.Context, from uint64) (*PegAudit, error)
 	// WatchedDeposits lists watch registrations from cursor on.
 	WatchedDeposits(cursor uint64) (*WatchedDeposits, error)
+	PegOutStatus(ctx context.Context, requestID uint64) (*PegOutStatus, error)
+	// PegOutTx is a batch version's transaction; version nil: the newest.
+	PegOutTx(ctx context.Context, batchID uint64, version *uint8) (*PegOutTx, error)
+}
+
+// Peg-out statuses, in the order a request meets them (PEG.md §9).
+// Batched: in a batch whose sidechain block no Bitcoin anchor covers yet;
+// awaiting_finality: anchored, not yet K deep (members do not sign before).
+const (
+	PegOutQueued           = "queued"
+	PegOutBatched          = "batched"
+	PegOutAwaitingFinality = "awaiting_finality"
+	PegOutSigning          = "signing"
+	PegOutReady            = "ready"
+	PegOutConfirmed        = "confirmed"
+	PegOutRefunded         = "refunded"
+)
+
+// PegOutStatus is mm_getPegOutStatus's answer.
+type PegOutStatus struct {
+	RequestID uint64         `json:"requestId"`
+	State     string         `json:"state"`
+	Requester common.Address `json:"requester"`
+	AmountSat uint64         `json:"amountSat"`
+	BtcScript hexutil.Bytes  `json:"btcScript"`
+	// The rest is set once the request is in a batch.
+	BatchID     uint64 `json:"batchId,omitempty"`
+	Version     uint8  `json:"version"`
+	BatchBlock  uint64 `json:"batchBlock,omitempty"`
+	Finalized   uint64 `json:"finalized"`
+	BtcTxid     string `json:"btcTxid,omitempty"`
+	Signers     []int  `json:"signers"`
+	Threshold   int    `json:"threshold,omitempty"`
+	FeeShareSat uint64 `json:"feeShareSat,omitempty"`
+	FeeRate     uint32 `json:"feeRate,omitempty"`
+	FeeSat      uint64 `json:"feeSat,omitempty"`
+}
+
+// PegOutTx is mm_getPegOutTx's answer: the unsigned transaction, its
+// sighashes, every member's signatures (r‖s‖v per input) and, once t
+// members signed, the signed transaction, checked with btcd's script engine.
+type PegOutTx struct {
+	BatchID    uint64                   `json:"batchId"`
+	Version    uint8                    `json:"version"`
+	State      string                   `json:"state"`
+	Txid       string                   `json:"txid"`
+	UnsignedTx hexutil.Bytes            `json:"unsignedTx"`
+	Sighashes  []common.Hash            `json:"sighashes"`
+	Signatures map[string]hexutil.Bytes `json:"signatures"`
+	Threshold  int                      `json:"threshold"`
+	SignedTx   hexutil.Bytes            `json:"signedTx,omitempty"`
 }
 
 // DepositAddress is mm_getDepositAddress's answer.
@@ -129,6 +181,12 @@ type PegAudit struct {
 	// no longer in BtcRelay's best chain (PEG.md §2.4), in this page.
 	OrphanedCreditsSat uint64         `json:"orphanedCreditsSat"`
 	Deposits           []AuditDeposit `json:"deposits"`
+	// Utxos are every custody record the Bridge lists (utxos()), spent
+	// ones included; CustodySat is accounting().custodySat and UtxoSumSat
+	// the sum of the unspent and reserved records, which must equal it.
+	Utxos      []AuditUtxo `json:"utxos"`
+	CustodySat uint64      `json:"custodySat"`
+	UtxoSumSat uint64      `json:"utxoSumSat"`
 	// From..To is the sidechain range this page read; Next is the From of
 	// the next page, null once To is the head.
 	From uint64  `json:"from"`
@@ -152,6 +210,19 @@ type AuditDeposit struct {
 	Orphaned bool        `json:"orphaned"`
 	Tx       common.Hash `json:"tx"`
 	Block    uint64      `json:"block"`
+}
+
+// AuditUtxo is one custody record: a deposit or a change output.
+type AuditUtxo struct {
+	Txid         string         `json:"txid"`
+	Vout         uint32         `json:"vout"`
+	ValueSat     uint64         `json:"valueSat"`
+	State        string         `json:"state"`
+	Recipient    common.Address `json:"recipient"`
+	ScriptPubKey hexutil.Bytes  `json:"scriptPubKey"`
+	BtcHeight    uint32         `json:"btcHeight"`
+	Epoch        uint16         `json:"epoch"`
+	BatchID      uint64         `json:"batchId,omitempty"`
 }
 
 // WatchedDeposits is mm_watchedDeposits' answer: registrations in the
@@ -238,4 +309,25 @@ func (api *mmPegAPI) WatchedDeposits(cursor *hexutil.Uint64) (*WatchedDeposits, 
 	}
 	w, err := api.s.cfg.Peg.WatchedDeposits(c)
 	return w, pegError(err)
+}
+
+// GetPegOutStatus returns where peg-out request id stands.
+func (api *mmPegAPI) GetPegOutStatus(ctx context.Context, id hexutil.Uint64) (*PegOutStatus, error) {
+	st, err := api.s.cfg.Peg.PegOutStatus(ctx, uint64(id))
+	return st, pegError(err)
+}
+
+// GetPegOutTx returns a batch version's transaction (default: the newest
+// version), its signatures, and the signed transaction once ready.
+func (api *mmPegAPI) GetPegOutTx(ctx context.Context, batchID hexutil.Uint64, version *hexutil.Uint64) (*PegOutTx, error) {
+	var v *uint8
+	if version != nil {
+		if *version > 255 {
+			return nil, &invalidParamsError{fmt.Sprintf("version %d: versions are 0..255", *version)}
+		}
+		b := uint8(*version)
+		v = &b
+	}
+	tx, err := api.s.cfg.Peg.PegOutTx(ctx, uint64(batchID), v)
+	return tx, pegError(err)
 }

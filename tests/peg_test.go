@@ -48,12 +48,14 @@ const devKey1 = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b786
 // pegE2E is the running system and what the test keeps of it.
 type pegE2E struct {
 	*relayChains
+	harness *relayHarness
 	url     string
 	rc      *gethrpc.Client
 	fed     *btcdProcess
 	wallet  *btcwallet.Wallet
 	chainID *big.Int
 	payer   *ecdsa.PrivateKey // devKey1
+	fedDirs map[int]string    // federators' datadirs, by member
 	// accounts: every account that ever held value (genesis alloc, and
 	// each sender, recipient and coinbase of every block read so far).
 	accounts map[common.Address]bool
@@ -268,15 +270,15 @@ func TestBtcdPegIn(t *testing.T) {
 // startPegE2E starts btcd, mmgeth, mmminer and the relayer, lets the
 // relayer catch BtcRelay up, and pauses mmminer's Bitcoin blocks (it goes
 // on sealing sidechain blocks), so that Bitcoin blocks come from the test
-// alone and confirmations are counted exactly.
-func startPegE2E(t *testing.T) *pegE2E {
+// alone and confirmations are counted exactly. minerFlags go to mmminer.
+func startPegE2E(t *testing.T, minerFlags ...string) *pegE2E {
 	ctx := context.Background()
 	// The node's own Bitcoin RPC (mm_getPegInProof, statuses) goes to btcd
 	// directly, not through the test's proxies.
 	r := startRelayHarness(t, func(node *btcd.Node) []string {
 		return []string{"--http.api", "eth,net,web3,mm,debug", "--peg.watch",
 			"--btc.rpc", node.RPCURL(), "--btc.user", node.User, "--btc.pass", node.Pass}
-	})
+	}, minerFlags...)
 	btc, eth := r.btc, r.eth
 	r.fedArgs = append(r.fedArgs, "--watch.node")
 	fed := r.startRelayer()
@@ -304,7 +306,7 @@ func startPegE2E(t *testing.T) *pegE2E {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &pegE2E{relayChains: r.relayChains, url: r.url, rc: eth.Client(), fed: fed, wallet: wallet, chainID: chainID, payer: payer,
+	h := &pegE2E{relayChains: r.relayChains, harness: r, url: r.url, rc: eth.Client(), fed: fed, wallet: wallet, chainID: chainID, payer: payer,
 		accounts: make(map[common.Address]bool)}
 	for a := range gen.Alloc {
 		h.accounts[a] = true
@@ -393,6 +395,12 @@ func (h *pegE2E) balances(accounts ...common.Address) []*big.Int {
 // reverts is mined too) and returns its receipt.
 func (h *pegE2E) send(key *ecdsa.PrivateKey, to common.Address, input []byte) *types.Receipt {
 	h.t.Helper()
+	return h.sendValue(key, to, nil, input)
+}
+
+// sendValue is send with value wei (nil: none).
+func (h *pegE2E) sendValue(key *ecdsa.PrivateKey, to common.Address, value *big.Int, input []byte) *types.Receipt {
+	h.t.Helper()
 	ctx := context.Background()
 	from := crypto.PubkeyToAddress(key.PublicKey)
 	nonce, err := h.eth.PendingNonceAt(ctx, from)
@@ -406,7 +414,7 @@ func (h *pegE2E) send(key *ecdsa.PrivateKey, to common.Address, input []byte) *t
 	tip := big.NewInt(1e9)
 	tx, err := types.SignNewTx(key, types.LatestSignerForChainID(h.chainID), &types.DynamicFeeTx{
 		ChainID: h.chainID, Nonce: nonce, GasTipCap: tip, GasFeeCap: new(big.Int).Add(new(big.Int).Mul(head.BaseFee, big.NewInt(2)), tip),
-		Gas: 1_000_000, To: &to, Data: input,
+		Gas: 1_000_000, To: &to, Value: value, Data: input,
 	})
 	if err != nil {
 		h.t.Fatal(err)

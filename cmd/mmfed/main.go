@@ -1,11 +1,12 @@
 // Command mmfed is mmgeth's federator and relayer daemon (PEG.md §5.5), a
-// command line over peg/fed. Today it has one subcommand, relay: it keeps
-// the sidechain's Bitcoin light client (BtcRelay) in step with a Bitcoin
-// node, paying for the receiveHeaders transactions with its own key. Anyone
-// may run it; it needs no Bitcoin key.
+// command line over peg/fed. relay keeps the sidechain's Bitcoin light
+// client (BtcRelay) in step with a Bitcoin node, paying for the
+// receiveHeaders transactions with its own key; anyone may run it, it needs
+// no Bitcoin key. run is one federation member's daemon (run.go).
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"net"
@@ -101,66 +102,87 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:     "mmfed",
 		Usage:    "federator and relayer daemon of an mmgeth sidechain",
-		Commands: []*cli.Command{relayCommand, btcCommand},
+		Commands: []*cli.Command{relayCommand, runCommand, btcCommand},
 	}
 }
 
 func runRelay(c *cli.Context) error {
+	d, err := setup(c)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	watch, err := recipients(c.StringSlice(watchFlag.Name))
+	if err != nil {
+		return err
+	}
+	d.cfg.Watch, d.cfg.WatchNode = watch, c.Bool(watchNodeFlag.Name)
+	r, err := fed.NewRelayer(d.cfg)
+	if err != nil {
+		return err
+	}
+	d.log.Info("Starting mmfed relay", "rpc", d.sideURL, "btc", d.cfg.Bitcoin.URL(), "relayer", r.Address(),
+		"interval", d.cfg.Interval, "watch", len(watch), "watchNode", d.cfg.WatchNode)
+	r.Run(d.ctx)
+	d.log.Info("Stopped")
+	return nil
+}
+
+// daemon is what relay and run share: both nodes, the gas key, the log,
+// the signal context and the metrics server.
+type daemon struct {
+	cfg     fed.RelayConfig
+	sideURL string
+	log     *slog.Logger
+	ctx     context.Context
+	close   func()
+}
+
+// setup reads the flags relay and run share, with --key as the gas key.
+func setup(c *cli.Context) (*daemon, error) {
 	if c.Args().Present() {
-		return fmt.Errorf("unexpected arguments %q", c.Args().Slice())
+		return nil, fmt.Errorf("unexpected arguments %q", c.Args().Slice())
 	}
 	interval := c.Duration(intervalFlag.Name)
 	if interval <= 0 {
-		return fmt.Errorf("--interval must be positive, got %v", interval)
+		return nil, fmt.Errorf("--interval must be positive, got %v", interval)
 	}
 	btc, err := btcrpc.New(c.String(btcRPCFlag.Name), c.String(btcUserFlag.Name), c.String(btcPassFlag.Name))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	sideURL, err := btcrpc.Endpoint("--rpc", c.String(rpcFlag.Name))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	key, err := loadKey(c.String(keyFlag.Name), c.String(passwordFlag.Name))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// HTTP only: a client that connects per call retries a node that is
 	// down at start like one that goes away later.
 	rc, err := gethrpc.DialHTTP(sideURL)
 	if err != nil {
-		return fmt.Errorf("invalid --rpc %q: %v", sideURL, err)
+		return nil, fmt.Errorf("invalid --rpc %q: %v", sideURL, err)
 	}
 	side := ethclient.NewClient(rc)
-	defer side.Close()
-
 	level := slog.LevelInfo
 	if c.Bool(verboseFlag.Name) {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	watch, err := recipients(c.StringSlice(watchFlag.Name))
-	if err != nil {
-		return err
-	}
-	r, err := fed.NewRelayer(fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log,
-		Watch: watch, WatchNode: c.Bool(watchNodeFlag.Name), Metrics: metrics.DefaultRegistry})
-	if err != nil {
-		return err
-	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	d := &daemon{cfg: fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log,
+		Metrics: metrics.DefaultRegistry}, sideURL: sideURL, log: log, ctx: ctx,
+		close: func() { stop(); side.Close() }}
 	if c.Bool(metricsFlag.Name) {
 		addr := net.JoinHostPort(c.String(metricsAddrFlag.Name), strconv.Itoa(c.Int(metricsPortFlag.Name)))
 		if err := serveMetrics(ctx, addr, log); err != nil {
-			return err
+			d.close()
+			return nil, err
 		}
 	}
-	log.Info("Starting mmfed relay", "rpc", sideURL, "btc", btc.URL(), "relayer", r.Address(), "interval", interval,
-		"watch", len(watch), "watchNode", c.Bool(watchNodeFlag.Name))
-	r.Run(ctx)
-	log.Info("Stopped")
-	return nil
+	return d, nil
 }
 
 // recipients parses --watch.

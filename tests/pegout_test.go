@@ -1,0 +1,348 @@
+package tests
+
+// Peg-out end to end (issue 12): the peg-in harness with mmminer sending
+// btcd only anchors (--btc.anchors-only), so that Bitcoin-anchored
+// finality moves; two federators (mmfed run, members 0 and 1 of the
+// regtest 2-of-3) sign, broadcast and confirm; member 2 never runs.
+//
+//	go test ./tests/ -run TestBtcdPegOut -v
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/address/v2"
+	"github.com/btcsuite/btcd/blockchain"
+	"github.com/btcsuite/btcd/btcutil/v2"
+	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/ethereum/go-ethereum"
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/crypto"
+
+	"github.com/mmgeth/mmgeth/evm/bridge"
+	"github.com/mmgeth/mmgeth/peg"
+	"github.com/mmgeth/mmgeth/rpc"
+)
+
+// TestBtcdPegOut is issue 12's must-show: R, credited 1 BTC by a peg-in,
+// requests 0.4 BTC to a fresh P2WPKH; mm_getPegOutStatus walks queued →
+// batched → awaiting_finality → signing → ready → confirmed; member 0
+// refuses to sign before finality, signs, is killed with -9 before any
+// broadcast and restarted without signing again; btcd accepts the
+// transaction the federators assembled; the payee gets 0.4 BTC less its
+// fee share, the fee is feeRate × vsize within a few vbytes of btcd's; and
+// every UTXO the Bridge lists reconciles with btcd's UTXO set.
+func TestBtcdPegOut(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs btcd, mmgeth, mmminer and three mmfed")
+	}
+	h := startPegE2E(t, "--btc.anchors-only")
+	ctx := context.Background()
+	h.checkSupplyAndAudit("start")
+
+	// R's 1 BTC, as in TestBtcdPegIn (mmminer paused: the test's blocks).
+	R := newKey(t)
+	rAddr := crypto.PubkeyToAddress(R.PublicKey)
+	var dep rpc.DepositAddress
+	h.call(&dep, "mm_getDepositAddress", rAddr)
+	depTx := h.pay(dep.ScriptPubKey, 100_000_000)
+	depID, err := h.btc.SendRawTransaction(ctx, depTx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.generate(3)
+	h.waitStatus(depID, 0, rpc.PegInCredited, nil)
+	h.checkSupplyAndAudit("peg-in")
+
+	// The federators' keys, in member (script) order, and gas for them.
+	fedn, err := h.relayView(nil).Federation(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, dev, err := peg.DevFederation()
+	if err != nil {
+		t.Fatal(err)
+	}
+	members := make([]string, len(fedn.Pubkeys)) // hex keys by member index
+	for _, k := range dev.Members {
+		i := slices.IndexFunc(fedn.Pubkeys, func(p []byte) bool { return bytes.Equal(p, k.PubKey().SerializeCompressed()) })
+		if i < 0 {
+			t.Fatalf("dev member key %x is not in the regtest federation", k.PubKey().SerializeCompressed())
+		}
+		members[i] = hex.EncodeToString(k.Serialize())
+		gas := big.NewInt(1e16) // 0.01 BTC pays the federator's transactions
+		if r := h.sendValue(h.payer, crypto.PubkeyToAddress(k.ToECDSA().PublicKey), gas, nil); r.Status != 1 {
+			t.Fatalf("gas for member %d: transfer failed", i)
+		}
+	}
+	h.checkSupplyAndAudit("federators' gas")
+
+	// mmminer's anchors from here on, about one a sidechain block: a
+	// batch's block is anchored one block after it, finalized (K = 2) one
+	// more later.
+	h.harness.minerProxy.Up(t)
+	h.waitFinalizedNear()
+
+	// The request: 0.4 BTC to a fresh P2WPKH.
+	payee := newKey(t)
+	payeeScript := append([]byte{0x00, 0x14}, address.Hash160(crypto.CompressPubkey(&payee.PublicKey))...)
+	amount := new(big.Int).Mul(big.NewInt(40_000_000), bridge.SatToWei)
+	before := h.balances(rAddr, bridge.BridgeAddress)
+	req := h.sendValue(R, bridge.BridgeAddress, amount, bridge.RequestPegOutInput(payeeScript))
+	if req.Status != 1 {
+		t.Fatalf("requestPegOut failed: %s", h.traceRevert(req.TxHash))
+	}
+	after := h.balances(rAddr, bridge.BridgeAddress)
+	if d := new(big.Int).Sub(after[1], before[1]); d.Cmp(amount) != 0 {
+		t.Errorf("the Bridge's balance rose by %v wei, want %v", d, amount)
+	}
+	h.checkSupplyAndAudit("requestPegOut")
+	startBtc := h.btcHeight()
+	reqID := uint64(1)
+	walk := []string{h.pegOutStatus(reqID).State}
+
+	// Member 0 builds the batch (anyone may), then waits for finality:
+	// its log says so, and it has not signed while the status showed the
+	// batch unfinalized.
+	fed0 := h.startFederator(0, members[0])
+	firstLog := fed0.logPath
+	var st rpc.PegOutStatus
+	btcdWaitFor(t, fed0, 60*time.Second, "the batch finalized", func() bool {
+		st = h.pegOutStatus(reqID)
+		walk = append(walk, st.State)
+		if (st.State == rpc.PegOutBatched || st.State == rpc.PegOutAwaitingFinality) && len(st.Signers) != 0 {
+			t.Fatalf("signed before finality: %+v", st)
+		}
+		return st.State != rpc.PegOutQueued && st.State != rpc.PegOutBatched && st.State != rpc.PegOutAwaitingFinality
+	})
+	if st.BatchID != 1 || st.Threshold != 2 || st.Finalized < st.BatchBlock {
+		t.Fatalf("finalized batch: %+v", st)
+	}
+	h.checkSupplyAndAudit("buildPegOutBatch")
+
+	// Member 0 signs; it is killed (-9) before any broadcast (one
+	// signature of two: the batch is not ready).
+	btcdWaitFor(t, fed0, 90*time.Second, "member 0's signatures", func() bool {
+		st = h.pegOutStatus(reqID)
+		walk = append(walk, st.State)
+		return slices.Equal(st.Signers, []int{0})
+	})
+	syscall.Kill(-fed0.cmd.Process.Pid, syscall.SIGKILL)
+	<-fed0.exited
+	if st = h.pegOutStatus(reqID); st.State != rpc.PegOutSigning {
+		t.Fatalf("after member 0 signed: %+v", st)
+	}
+	h.checkSupplyAndAudit("member 0's signatures")
+
+	// Member 1 makes it ready; member 0, restarted on its datadir, must
+	// not sign again; either broadcasts, and the batch confirms.
+	fed1 := h.startFederator(1, members[1])
+	btcdWaitFor(t, fed1, 60*time.Second, "ready", func() bool {
+		st = h.pegOutStatus(reqID)
+		walk = append(walk, st.State)
+		return st.State != rpc.PegOutSigning
+	})
+	readyBtc := h.btcHeight()
+	fed0 = h.startFederator(0, members[0])
+	btcdWaitFor(t, fed0, 120*time.Second, "confirmed", func() bool {
+		st = h.pegOutStatus(reqID)
+		walk = append(walk, st.State)
+		return st.State == rpc.PegOutConfirmed
+	})
+	doneBtc := h.btcHeight()
+	seen := slices.Compact(walk)
+	t.Logf("mm_getPegOutStatus walked %v", seen)
+	if want := []string{rpc.PegOutQueued, rpc.PegOutBatched, rpc.PegOutAwaitingFinality, rpc.PegOutSigning, rpc.PegOutReady,
+		rpc.PegOutConfirmed}; !slices.Equal(seen, want) {
+		t.Errorf("mm_getPegOutStatus walked %v, want %v", seen, want)
+	}
+	if awaited, err := os.ReadFile(firstLog); err != nil || !strings.Contains(string(awaited), "Batch awaits finality") {
+		t.Errorf("member 0 never logged waiting for finality (%v)", err)
+	}
+	if n := h.signatureEvents(1, 0); n != 1 {
+		t.Errorf("member 0 sent %d PegOutSignatures for batch 1 across its kill -9, want 1", n)
+	}
+	logged, err := os.ReadFile(filepath.Join(h.fedDir(0), "signed.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tx rpc.PegOutTx
+	h.call(&tx, "mm_getPegOutTx", hexutil.Uint64(1))
+	if lines := strings.Count(string(logged), "\n"); lines != len(tx.Sighashes) {
+		t.Errorf("member 0's signed.log holds %d lines for %d inputs:\n%s", lines, len(tx.Sighashes), logged)
+	}
+	if len(tx.Signatures) != 2 || tx.Signatures["0"] == nil || tx.Signatures["1"] == nil || len(tx.SignedTx) == 0 || tx.Txid != st.BtcTxid {
+		t.Fatalf("mm_getPegOutTx: signatures %v, signed %d bytes, txid %s (status %s)", tx.Signatures, len(tx.SignedTx), tx.Txid, st.BtcTxid)
+	}
+
+	// btcd's view of the transaction: it accepted and mined it (btcd has
+	// no transaction index: the block is found through the payee's output).
+	txid, err := chainhash.NewHashFromStr(st.BtcTxid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, block, err := h.btc.TxBlock(ctx, *txid, 0)
+	if err != nil || block == nil {
+		t.Fatalf("btcd has no block with %s: %v", st.BtcTxid, err)
+	}
+	var mined *wire.MsgTx
+	for _, btx := range block.Transactions {
+		if btx.TxHash() == *txid {
+			mined = btx
+		}
+	}
+	var minedRaw bytes.Buffer
+	if mined == nil || mined.Serialize(&minedRaw) != nil || !bytes.Equal(minedRaw.Bytes(), tx.SignedTx) {
+		t.Fatalf("btcd's block %s does not hold mm_getPegOutTx's signed bytes of %s", block.BlockHash(), st.BtcTxid)
+	}
+	btcdVsize := (blockchain.GetTransactionWeight(btcutil.NewTx(mined)) + 3) / 4 // btcd's own weight rule
+	payeeOut := mined.TxOut[0].Value
+	if !bytes.Equal(mined.TxOut[0].PkScript, payeeScript) || payeeOut != 40_000_000-int64(st.FeeShareSat) {
+		t.Errorf("payee output %d sat to %x; want %d to %x", payeeOut, mined.TxOut[0].PkScript, 40_000_000-int64(st.FeeShareSat), payeeScript)
+	}
+	// The fee is what the inputs hold beyond the outputs.
+	var audit rpc.PegAudit
+	h.call(&audit, "mm_getPegAudit")
+	var inSat, outSat int64
+	for _, u := range audit.Utxos {
+		if u.BatchID == 1 && u.State == "spent" {
+			inSat += int64(u.ValueSat)
+		}
+	}
+	for _, o := range mined.TxOut {
+		outSat += o.Value
+	}
+	contractVsize := int64(st.FeeSat) / int64(st.FeeRate)
+	if inSat-outSat != int64(st.FeeSat) || int64(st.FeeSat) != int64(st.FeeRate)*contractVsize ||
+		contractVsize < btcdVsize || contractVsize > btcdVsize+3 {
+		t.Errorf("fee %d sat (inputs %d − outputs %d = %d) at %d sat/vB: vsize %d, btcd's %d", st.FeeSat, inSat, outSat, inSat-outSat,
+			st.FeeRate, contractVsize, btcdVsize)
+	}
+	t.Logf("peg-out: fee %d sat = %d sat/vB × %d vB (btcd: %d vB); payee %d sat; latency %d Bitcoin blocks from request to "+
+		"confirmPegOut (%d from ready), request at Bitcoin %d", st.FeeSat, st.FeeRate, contractVsize, btcdVsize, payeeOut,
+		doneBtc-startBtc, doneBtc-readyBtc, startBtc)
+	h.checkSupplyAndAudit("confirmPegOut")
+	h.reconcile()
+}
+
+// waitFinalizedNear waits for mmminer's anchors to finalize blocks within
+// 5 of the head: the steady state, past the burst of anchors it held back.
+func (h *pegE2E) waitFinalizedNear() {
+	h.t.Helper()
+	btcdWaitFor(h.t, h.harness.miner, 90*time.Second, "finalized near the head", func() bool {
+		var info rpc.FinalityInfo
+		if err := h.rc.Call(&info, "mm_getFinality"); err != nil {
+			h.t.Fatal(err)
+		}
+		head, err := h.eth.BlockNumber(context.Background())
+		return err == nil && uint64(info.Finalized.Number)+5 >= head
+	})
+}
+
+// startFederator runs mmfed run for member with its hex key, on a datadir
+// kept across restarts.
+func (h *pegE2E) startFederator(member int, key string) *btcdProcess {
+	h.t.Helper()
+	dir := h.fedDir(member)
+	keyFile := filepath.Join(dir, "member.key")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+	args := slices.Clone(h.harness.fedArgs[:1]) // the mmfed binary
+	args = append(args, "run", "--member", fmt.Sprint(member), "--key", keyFile, "--datadir", dir, "--rpc", h.url,
+		"--btc.rpc", h.harness.node.RPCURL(), "--btc.user", h.harness.node.User, "--btc.pass", h.harness.node.Pass,
+		"--interval", "250ms", "--verbose")
+	return btcdStart(h.t, fmt.Sprintf("mmfed-member%d", member), args)
+}
+
+// fedDir is member's datadir, one per test.
+func (h *pegE2E) fedDir(member int) string {
+	if h.fedDirs == nil {
+		h.fedDirs = map[int]string{}
+	}
+	if h.fedDirs[member] == "" {
+		h.fedDirs[member] = h.t.TempDir()
+	}
+	return h.fedDirs[member]
+}
+
+func (h *pegE2E) pegOutStatus(id uint64) rpc.PegOutStatus {
+	h.t.Helper()
+	var st rpc.PegOutStatus
+	h.call(&st, "mm_getPegOutStatus", hexutil.Uint64(id))
+	return st
+}
+
+func (h *pegE2E) btcHeight() int64 {
+	h.t.Helper()
+	n, err := h.btc.BlockCount(context.Background())
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// signatureEvents counts member's PegOutSignatures for batch.
+func (h *pegE2E) signatureEvents(batch uint64, member uint8) int {
+	h.t.Helper()
+	logs, err := h.eth.FilterLogs(context.Background(), ethereum.FilterQuery{FromBlock: big.NewInt(0),
+		Addresses: []common.Address{bridge.BridgeAddress}, Topics: [][]common.Hash{{bridge.BridgeABI.Events["PegOutSignatures"].ID},
+			{common.BigToHash(new(big.Int).SetUint64(batch))}, {common.BigToHash(big.NewInt(int64(member)))}}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return len(logs)
+}
+
+// reconcile checks every custody record the Bridge lists against btcd's
+// UTXO set: held ones unspent with the same value and script, spent ones
+// gone, and their sum custodySat.
+func (h *pegE2E) reconcile() {
+	h.t.Helper()
+	var audit rpc.PegAudit
+	h.call(&audit, "mm_getPegAudit")
+	var held uint64
+	for _, u := range audit.Utxos {
+		txid, err := chainhash.NewHashFromStr(u.Txid)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		out, err := h.btc.TxOut(context.Background(), *txid, u.Vout, false)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		switch u.State {
+		case "unspent", "reserved":
+			held += u.ValueSat
+			if out == nil || out.ValueSat != int64(u.ValueSat) || !bytes.Equal(out.PkScript, u.ScriptPubKey) {
+				h.t.Errorf("Bridge UTXO %s:%d (%d sat, %x) in btcd: %+v", u.Txid, u.Vout, u.ValueSat, []byte(u.ScriptPubKey), out)
+			}
+		case "spent":
+			if out != nil {
+				h.t.Errorf("Bridge UTXO %s:%d is spent, btcd has it unspent: %+v", u.Txid, u.Vout, out)
+			}
+		default:
+			h.t.Errorf("Bridge UTXO %s:%d in state %s", u.Txid, u.Vout, u.State)
+		}
+	}
+	if held != audit.CustodySat || audit.UtxoSumSat != held || !audit.Invariant {
+		h.t.Errorf("reconciliation: btcd holds %d sat of the Bridge's UTXOs, custodySat %d, audit sum %d, invariant %v",
+			held, audit.CustodySat, audit.UtxoSumSat, audit.Invariant)
+	}
+	h.t.Logf("reconciliation: %d UTXOs listed, %d sat held in btcd = custodySat", len(audit.Utxos), held)
+}
