@@ -10,8 +10,14 @@ export MMGETH_CACHE := $(CACHE)
 
 .PHONY: build run test test-short bench fuzz tools contracts clean
 
+# The commit and its date for `mmgeth version`, for builds Go does not stamp
+# (GOFLAGS=-buildvcs=false); Go's own stamp wins where there is one.
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DATE   := $(shell git log -1 --format=%cd --date=format:%Y%m%d 2>/dev/null)
+LDFLAGS    := -X main.gitCommit=$(GIT_COMMIT) -X main.gitDate=$(GIT_DATE)
+
 build:
-	$(GO) build -o $(BIN)/mmgeth ./cmd/mmgeth
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/mmgeth ./cmd/mmgeth
 	$(GO) build -o $(BIN)/mmminer ./cmd/mmminer
 	$(GO) build -o $(BIN)/mmfed ./cmd/mmfed
 
