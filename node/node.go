@@ -482,7 +482,8 @@ func (n *Node) IPCEndpoint() string {
 // Enode is the node's devp2p URL, the one peers pass to --bootnodes, once
 // started; empty when it does not listen for peers.
 func (n *Node) Enode() string {
-	if n.cfg.ListenPort < 0 || n.stack.Server().Self() == nil {
+	// An unstarted server (an offline node's) makes up a Self at 0.0.0.0.
+	if n.cfg.ListenPort < 0 || n.stack.Server().LocalNode() == nil {
 		return ""
 	}
 	return n.stack.Server().Self().URLv4()

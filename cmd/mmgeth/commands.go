@@ -22,13 +22,13 @@ var initCommand = &cli.Command{
 		"into --datadir, and keeps the spec there so the node starts on it with no network flag.",
 	Flags: networkFlags,
 	Action: func(ctx *cli.Context) error {
-		dataDir := ctx.String(dataDirFlag.Name)
-		if dataDir == "" {
-			return fmt.Errorf("init needs --datadir")
-		}
 		args, err := positional(ctx)
 		if err != nil {
 			return err
+		}
+		dataDir := ctx.String(dataDirFlag.Name)
+		if dataDir == "" {
+			return fmt.Errorf("init needs --datadir")
 		}
 		var spec *genesis.Spec
 		var raw []byte

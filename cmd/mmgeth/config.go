@@ -79,11 +79,13 @@ func applyConfigFile(ctx *cli.Context) error {
 	if err != nil {
 		return fmt.Errorf("--config: %w", err)
 	}
+	for _, key := range md.Keys() {
+		if len(key) > 1 {
+			return fmt.Errorf("--config %s: unknown key %s: keys are flag names, quoted when they have dots (%q = ...)", path, key, key.String())
+		}
+	}
 	flags := configFlags()
 	for _, key := range md.Keys() {
-		if len(key) != 1 {
-			continue // an element of a table: its key was refused below
-		}
 		name := key[0]
 		f, ok := flags[name]
 		if !ok {
@@ -155,7 +157,8 @@ func dumpConfig(ctx *cli.Context) ([]byte, error) {
 		case *cli.DurationFlag:
 			v = ctx.Duration(name).String()
 		case *cli.StringSliceFlag:
-			v = splitList(ctx.StringSlice(name))
+			// Not nil, which the encoder would leave out.
+			v = append([]string{}, splitList(ctx.StringSlice(name))...)
 		default:
 			return nil, fmt.Errorf("%s: %T cannot be written", name, f)
 		}
