@@ -8,7 +8,7 @@ BIN     := build/bin
 CACHE   ?= $(CURDIR)/.cache
 export MMGETH_CACHE := $(CACHE)
 
-.PHONY: build run test test-short bench fuzz tools contracts clean
+.PHONY: build run localnet test test-short bench fuzz tools contracts clean
 
 # The commit and its date for `mmgeth version`, for builds Go does not stamp
 # (GOFLAGS=-buildvcs=false); Go's own stamp wins where there is one.
@@ -26,6 +26,12 @@ PORT    ?= 8545
 
 run: build
 	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port $(PORT) --ws --ws.port $$(($(PORT) + 1))
+
+# localnet starts a whole regtest network on 127.0.0.1 (btcd, a merge-mining
+# node with mmminer, two followers, mmfed relay), prints its endpoints and
+# stops it on Ctrl-C; see bench/localnet.sh.
+localnet: build
+	BIN_DIR=$(CURDIR)/$(BIN) bench/localnet.sh
 
 # tools installs Foundry, Hardhat and solc-js from npm into $(CACHE) for the
 # end-to-end tests; the btcd tests `go install` btcd themselves.
