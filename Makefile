@@ -8,10 +8,16 @@ BIN     := build/bin
 CACHE   ?= $(CURDIR)/.cache
 export MMGETH_CACHE := $(CACHE)
 
-.PHONY: build run test test-short bench fuzz tools contracts clean
+.PHONY: build run localnet test test-short bench fuzz tools contracts clean
+
+# The commit and its date for `mmgeth version`, for builds Go does not stamp
+# (GOFLAGS=-buildvcs=false); Go's own stamp wins where there is one.
+GIT_COMMIT := $(shell git rev-parse HEAD 2>/dev/null)
+GIT_DATE   := $(shell git log -1 --format=%cd --date=format:%Y%m%d 2>/dev/null)
+LDFLAGS    := -X main.gitCommit=$(GIT_COMMIT) -X main.gitDate=$(GIT_DATE)
 
 build:
-	$(GO) build -o $(BIN)/mmgeth ./cmd/mmgeth
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/mmgeth ./cmd/mmgeth
 	$(GO) build -o $(BIN)/mmminer ./cmd/mmminer
 	$(GO) build -o $(BIN)/mmfed ./cmd/mmfed
 
@@ -20,6 +26,12 @@ PORT    ?= 8545
 
 run: build
 	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port $(PORT) --ws --ws.port $$(($(PORT) + 1))
+
+# localnet starts a whole regtest network on 127.0.0.1 (btcd, a merge-mining
+# node with mmminer, two followers, mmfed relay), prints its endpoints and
+# stops it on Ctrl-C; see bench/localnet.sh.
+localnet: build
+	BIN_DIR=$(CURDIR)/$(BIN) bench/localnet.sh
 
 # tools installs Foundry, Hardhat and solc-js from npm into $(CACHE) for the
 # end-to-end tests; the btcd tests `go install` btcd themselves.

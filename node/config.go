@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
+	"github.com/ethereum/go-ethereum/p2p/nat"
 
 	"github.com/mmgeth/mmgeth/genesis"
 )
@@ -33,6 +35,10 @@ type Config struct {
 	WSOrigins  []string
 	WSMaxConns int // open WebSocket connections at most; 0 = DefaultWSMaxConns
 	IPCDisable bool
+	// IPCPath is the IPC socket (geth's --ipcpath): a bare name lives in
+	// the datadir, an absolute path is used as is (and served even when
+	// the chain is kept in memory); empty = mmgeth.ipc in the datadir.
+	IPCPath string
 	// MaxSubscriptions caps one WebSocket connection's subscriptions
 	// (--ws.maxsubscriptions); 0 = rpc.DefaultMaxSubscriptions.
 	MaxSubscriptions int
@@ -42,6 +48,25 @@ type Config struct {
 	// AllowUnprotectedTxs takes pre-EIP-155 transactions over RPC (geth's
 	// --rpc.allow-unprotected-txs).
 	AllowUnprotectedTxs bool
+	// RPCGasCap caps eth_call, eth_estimateGas and eth_simulateV1 gas
+	// (--rpc.gascap); 0 = rpc.DefaultGasCap.
+	RPCGasCap uint64
+	// RPCTxFeeCap refuses sends whose fee exceeds it, in BTC
+	// (--rpc.txfeecap); 0 = rpc.DefaultTxFeeCap, < 0 = no cap.
+	RPCTxFeeCap float64
+
+	// TxPool configures the transaction pool (--txpool.*); nil = geth's
+	// legacypool.DefaultConfig. The pool keeps no journal either way.
+	TxPool *legacypool.Config
+
+	// Cache is the memory, in MB, for the database and trie caches
+	// (--cache), split as geth splits it (see caches); 0 = the database's
+	// 512 MB and the chain's defaults (chain.DefaultConfig).
+	Cache int
+
+	// Offline opens the chain alone, for chain commands (import,
+	// export): Start starts no P2P server, RPC, pool service or miner.
+	Offline bool
 
 	// Dev seals blocks with the built-in merge-miner and serves the dev
 	// accounts; DevPeriod 0 seals a block for each batch of transactions.
@@ -71,8 +96,11 @@ type Config struct {
 	// DefaultMaxPendingPeers.
 	MaxPendingPeers int
 	NoDiscover      bool
-	Bootnodes       []string
-	NodeKey         *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
+	// NAT is how the node learns and maps its public address (geth's
+	// --nat); nil = none.
+	NAT       nat.Interface
+	Bootnodes []string
+	NodeKey   *ecdsa.PrivateKey // nil: geth's default, a key kept in the datadir
 
 	// BtcRPC is the node's own Bitcoin node (btcd or bitcoind JSON-RPC,
 	// host:port or URL) with its credentials: mm_getPegInProof and the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"time"
@@ -51,22 +52,23 @@ func clientVersion(dev bool) string {
 
 // Node is a running mmgeth node.
 type Node struct {
-	cfg     Config
-	stack   *gethnode.Node
-	db      ethdb.Database
-	chain   *core.BlockChain
-	pool    *txPool
-	engine  *consensus.Engine
-	mmchain *chain.Chain
-	work    *miner.WorkServer
-	builder *miner.Builder
-	dev     *miner.DevMiner
-	devKeys []*ecdsa.PrivateKey
-	handler *mmgp2p.Handler // the mmg protocol (p2p.go)
-	http    *httpRPC
-	ws      *wsRPC
-	metrics *metricsService // nil without --metrics
-	apis    []gethrpc.API   // every RPC service registered, whatever --http.api serves
+	cfg      Config
+	stack    *gethnode.Node
+	db       ethdb.Database
+	chain    *core.BlockChain
+	pool     *txPool
+	engine   *consensus.Engine
+	mmchain  *chain.Chain
+	work     *miner.WorkServer
+	builder  *miner.Builder
+	dev      *miner.DevMiner
+	devKeys  []*ecdsa.PrivateKey
+	handler  *mmgp2p.Handler // the mmg protocol (p2p.go)
+	chainSvc *chainService
+	http     *httpRPC
+	ws       *wsRPC
+	metrics  *metricsService // nil without --metrics
+	apis     []gethrpc.API   // every RPC service registered, whatever --http.api serves
 }
 
 // New assembles a node; Start opens its servers.
@@ -92,10 +94,7 @@ func stackConfig(cfg *Config) *gethnode.Config {
 	c.Name = ClientName
 	c.Version = Version
 	c.DataDir = cfg.DataDir
-	c.IPCPath = ClientName + ".ipc"
-	if cfg.DataDir == "" || cfg.IPCDisable {
-		c.IPCPath = ""
-	}
+	c.IPCPath = ipcPath(cfg)
 	// HTTP and WS are served by mmgeth's own servers (http.go, ws.go),
 	// never geth's.
 	c.P2P = p2p.Config{
@@ -112,7 +111,37 @@ func stackConfig(cfg *Config) *gethnode.Config {
 		c.P2P.ListenAddr = ""
 	}
 	c.P2P.PrivateKey = cfg.NodeKey
+	c.P2P.NAT = cfg.NAT
 	return &c
+}
+
+// ipcPath is the IPC socket geth's stack serves: --ipcpath, else
+// mmgeth.ipc in the datadir; none when disabled, or when a chain kept in
+// memory has no datadir to put a relative name in.
+func ipcPath(cfg *Config) string {
+	path := cfg.IPCPath
+	if path == "" {
+		path = ClientName + ".ipc"
+	}
+	if cfg.IPCDisable || (cfg.DataDir == "" && !filepath.IsAbs(path)) {
+		return ""
+	}
+	return path
+}
+
+// caches splits --cache as geth does (cmd/utils/flags.go in v1.17.10:
+// --cache.database 50%, --cache.trie 15%, --cache.gc 25%,
+// --cache.snapshot 10%): the database cache in MB, and the chain config's
+// trie and state caches set. Without --cache, the database has 512 MB and
+// the chain chain.DefaultConfig's caches.
+func caches(cacheMB int, bc *core.BlockChainConfig) (database int) {
+	if cacheMB <= 0 {
+		return 512
+	}
+	bc.TrieCleanLimit = cacheMB * 15 / 100
+	bc.TrieDirtyLimit = cacheMB * 25 / 100
+	bc.SnapshotLimit = cacheMB * 10 / 100
+	return cacheMB * 50 / 100
 }
 
 // listenHost is the devp2p listening interface: --p2p.addr, else loopback
@@ -160,8 +189,10 @@ func withModules(base, extra []string) []string {
 
 func (n *Node) setup() error {
 	spec := n.cfg.Spec
+	bcCfg := chain.DefaultConfig()
+	dbCache := caches(n.cfg.Cache, bcCfg)
 	db, err := n.stack.OpenDatabaseWithOptions("chaindata", gethnode.DatabaseOptions{
-		Cache: 512, Handles: 512, MetricsNamespace: "mmgeth/db/chaindata/",
+		Cache: dbCache, Handles: 512, MetricsNamespace: "mmgeth/db/chaindata/",
 	})
 	if err != nil {
 		return err
@@ -171,7 +202,6 @@ func (n *Node) setup() error {
 	if err != nil {
 		return err
 	}
-	bcCfg := chain.DefaultConfig()
 	bcCfg.SlowBlockThreshold = 2 * time.Second
 	bcCfg.StateHistory = n.cfg.StateHistory
 	// Trie-node histories serve eth_getProof at old blocks; only an archive
@@ -195,6 +225,9 @@ func (n *Node) setup() error {
 	n.logChain()
 
 	poolCfg := legacypool.DefaultConfig
+	if n.cfg.TxPool != nil {
+		poolCfg = *n.cfg.TxPool
+	}
 	poolCfg.Journal = ""
 	legacy := legacypool.New(poolCfg, n.chain)
 	pool, err := txpool.New(poolCfg.PriceLimit, n.chain, []txpool.SubPool{legacy})
@@ -204,7 +237,11 @@ func (n *Node) setup() error {
 	n.pool = &txPool{TxPool: pool}
 	// First registered, last stopped: the chain must outlive everything
 	// that reads it, and stop before the database closes.
-	n.stack.RegisterLifecycle(&chainService{chain: n.mmchain, pool: n.pool})
+	n.chainSvc = &chainService{chain: n.mmchain, pool: n.pool}
+	if n.cfg.Offline {
+		return nil // Start and Close stop the chain themselves
+	}
+	n.stack.RegisterLifecycle(n.chainSvc)
 
 	if n.cfg.Dev {
 		if n.devKeys, err = spec.DevKeys(); err != nil {
@@ -216,6 +253,9 @@ func (n *Node) setup() error {
 	}
 	if err := n.setupP2P(); err != nil {
 		return err
+	}
+	if !spec.Local {
+		n.stack.RegisterLifecycle(&peerWatch{n: n})
 	}
 	var devBackend rpc.Dev
 	var coinbase func() (common.Address, error)
@@ -240,8 +280,8 @@ func (n *Node) setup() error {
 		MM:            &mmBackend{chain: n.mmchain},
 		Peg:           pb,
 		DecodeRevert:  decodeRevert,
-		GasCap:        50_000_000,
-		TxFeeCap:      1,
+		GasCap:        n.cfg.RPCGasCap,
+		TxFeeCap:      n.cfg.RPCTxFeeCap,
 		LogRangeLimit: 10_000,
 		NoLogIndex:    n.cfg.Dev,
 		Archive:       n.cfg.Archive,
@@ -397,6 +437,9 @@ func (n *Node) blockFields(h *types.Header) map[string]any {
 
 // Start opens the servers and starts every service.
 func (n *Node) Start() error {
+	if n.cfg.Offline {
+		return nil // nothing runs but the chain, opened by New
+	}
 	if err := n.stack.Start(); err != nil {
 		return err
 	}
@@ -405,7 +448,15 @@ func (n *Node) Start() error {
 }
 
 // Close stops every service and closes the database.
-func (n *Node) Close() error { return n.stack.Close() }
+func (n *Node) Close() error {
+	if n.cfg.Offline && n.chainSvc != nil {
+		// geth's stack, never started, would not stop its lifecycles;
+		// the chain must stop before the database closes to write its
+		// state.
+		n.chainSvc.Stop()
+	}
+	return n.stack.Close()
+}
 
 // Wait blocks until the node stops.
 func (n *Node) Wait() { n.stack.Wait() }
@@ -435,7 +486,7 @@ func (n *Node) DevKeys() []*ecdsa.PrivateKey { return n.devKeys }
 // IPCEndpoint is the path of the IPC socket (<datadir>/mmgeth.ipc); empty
 // when IPC is off, as it is on a chain kept in memory.
 func (n *Node) IPCEndpoint() string {
-	if n.cfg.DataDir == "" || n.cfg.IPCDisable {
+	if ipcPath(&n.cfg) == "" {
 		return ""
 	}
 	return n.stack.IPCEndpoint()
@@ -444,7 +495,8 @@ func (n *Node) IPCEndpoint() string {
 // Enode is the node's devp2p URL, the one peers pass to --bootnodes, once
 // started; empty when it does not listen for peers.
 func (n *Node) Enode() string {
-	if n.cfg.ListenPort < 0 || n.stack.Server().Self() == nil {
+	// An unstarted server (an offline node's) makes up a Self at 0.0.0.0.
+	if n.cfg.ListenPort < 0 || n.stack.Server().LocalNode() == nil {
 		return ""
 	}
 	return n.stack.Server().Self().URLv4()

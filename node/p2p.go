@@ -58,6 +58,10 @@ type syncProgress struct {
 // syncing answers eth_syncing: false, or the progress of the running sync.
 func (n *Node) syncing() any {
 	active, p := n.handler.Syncing()
+	if !active && !n.cfg.Spec.Local && n.stack.Server().PeerCount() == 0 {
+		head := hexutil.Uint64(n.chain.CurrentBlock().Number.Uint64())
+		return &noPeersProgress{syncProgress: syncProgress{head, head, head}, Status: noPeersStatus}
+	}
 	if !active {
 		return false
 	}

@@ -49,9 +49,9 @@ var exportCommand = &cli.Command{
 	Action: exportChain,
 }
 
-// openChainNode opens the datadir's node for a chain command: no RPC, no
-// network. It is started so that closing it stops the chain cleanly, which
-// writes the state an import produced to disk.
+// openChainNode opens the datadir's chain for a chain command: no P2P
+// server, no RPC (an offline node). Closing it stops the chain cleanly,
+// which writes the state an import produced to disk.
 func openChainNode(ctx *cli.Context) (*node.Node, error) {
 	dataDir := ctx.String(dataDirFlag.Name)
 	if dataDir == "" {
@@ -61,8 +61,10 @@ func openChainNode(ctx *cli.Context) (*node.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	setupLogging(ctx.Int(verbosity.Name), spec)
-	n, err := node.New(node.Config{Spec: spec, DataDir: dataDir, ListenPort: -1, NoDiscover: true, IPCDisable: true})
+	if err := setupLogging(ctx, spec); err != nil {
+		return nil, err
+	}
+	n, err := node.New(node.Config{Spec: spec, DataDir: dataDir, Offline: true, ListenPort: -1, NoDiscover: true, IPCDisable: true})
 	if err != nil {
 		return nil, err
 	}
@@ -74,10 +76,14 @@ func openChainNode(ctx *cli.Context) (*node.Node, error) {
 }
 
 func importChain(ctx *cli.Context) error {
-	if ctx.Args().Len() != 1 {
+	args, err := positional(ctx)
+	if err != nil {
+		return err
+	}
+	if len(args) != 1 {
 		return fmt.Errorf("usage: mmgeth import [flags] FILE")
 	}
-	file := ctx.Args().First()
+	file := args[0]
 	in, err := os.Open(file)
 	if err != nil {
 		return err
@@ -200,14 +206,16 @@ func importBlocks(ctx context.Context, n *node.Node, stream *rlp.Stream) (*impor
 }
 
 func exportChain(ctx *cli.Context) error {
-	args := ctx.Args().Slice()
+	args, err := positional(ctx)
+	if err != nil {
+		return err
+	}
 	if len(args) != 1 && len(args) != 3 {
 		return fmt.Errorf("usage: mmgeth export [flags] FILE [first last]")
 	}
 	file := args[0]
 	var first, last uint64
 	if len(args) == 3 {
-		var err error
 		if first, err = strconv.ParseUint(args[1], 10, 64); err != nil {
 			return fmt.Errorf("first block %q: %w", args[1], err)
 		}

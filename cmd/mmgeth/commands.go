@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/debug"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -20,15 +22,18 @@ var initCommand = &cli.Command{
 		"into --datadir, and keeps the spec there so the node starts on it with no network flag.",
 	Flags: networkFlags,
 	Action: func(ctx *cli.Context) error {
+		args, err := positional(ctx)
+		if err != nil {
+			return err
+		}
 		dataDir := ctx.String(dataDirFlag.Name)
 		if dataDir == "" {
 			return fmt.Errorf("init needs --datadir")
 		}
 		var spec *genesis.Spec
 		var raw []byte
-		var err error
-		if ctx.Args().Len() > 0 {
-			if raw, err = os.ReadFile(ctx.Args().First()); err != nil {
+		if len(args) > 0 {
+			if raw, err = os.ReadFile(args[0]); err != nil {
 				return err
 			}
 			spec, err = genesis.Parse(raw)
@@ -88,11 +93,64 @@ var versionCommand = &cli.Command{
 	Name:  "version",
 	Usage: "print the version",
 	Action: func(ctx *cli.Context) error {
-		fmt.Println(versionString())
+		commit, date := buildVCS()
+		fmt.Println("mmgeth")
+		fmt.Println("Version:", node.Version)
+		if commit != "" {
+			fmt.Println("Git Commit:", commit)
+		}
+		if date != "" {
+			fmt.Println("Git Commit Date:", date)
+		}
 		fmt.Println("Go Version:", runtime.Version())
 		fmt.Println("OS/Arch:", runtime.GOOS+"/"+runtime.GOARCH)
 		return nil
 	},
 }
 
-func versionString() string { return node.Version }
+// gitCommit and gitDate are set by the Makefile (-ldflags -X) for builds
+// that carry no VCS stamp: `go build -buildvcs=false`, GOFLAGS with it, or
+// a source tree without .git.
+var gitCommit, gitDate string
+
+// buildVCS is the commit the binary was built from and its date
+// (YYYYMMDD, as geth prints it): Go's VCS stamp, else the Makefile's.
+func buildVCS() (commit, date string) {
+	info, _ := debug.ReadBuildInfo()
+	return vcsOf(info, gitCommit, gitDate)
+}
+
+func vcsOf(info *debug.BuildInfo, commit, date string) (string, string) {
+	var modified bool
+	if info != nil {
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				commit = s.Value
+			case "vcs.time":
+				if t, err := time.Parse(time.RFC3339, s.Value); err == nil {
+					date = t.UTC().Format("20060102")
+				}
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+	}
+	if modified {
+		commit += "-dirty" // built with uncommitted changes
+	}
+	return commit, date
+}
+
+// versionString is --version's: the release, the commit's first 8 digits
+// and its date.
+func versionString() string {
+	v := node.Version
+	if commit, date := buildVCS(); commit != "" {
+		v += "-" + commit[:min(8, len(commit))]
+		if date != "" {
+			v += "-" + date
+		}
+	}
+	return v
+}

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+
+	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 
 	"github.com/urfave/cli/v2"
 
@@ -57,11 +60,63 @@ var (
 	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
 	overrideFin  = &cli.BoolFlag{Name: "override.finality", Usage: "adopt a heavier chain that forks below the Bitcoin-finalized block (refused otherwise, with a CRIT log line): only after checking which chain is right", Category: "ETHEREUM"}
 	btcRPC       = &cli.StringFlag{Name: "btc.rpc", Usage: "this node's Bitcoin node (btcd or bitcoind JSON-RPC, host:port or URL), for mm_getPegInProof and mm_getPegInStatus before a deposit is registered", Category: "PEG"}
-	btcUser      = &cli.StringFlag{Name: "btc.user", Usage: "Bitcoin node RPC user", EnvVars: []string{"MMGETH_BTC_USER"}, Category: "PEG"}
-	btcPass      = &cli.StringFlag{Name: "btc.pass", Usage: "Bitcoin node RPC password", EnvVars: []string{"MMGETH_BTC_PASS"}, Category: "PEG"}
+	btcUser      = &cli.StringFlag{Name: "btc.user", Usage: "Bitcoin node RPC user", Category: "PEG"}
+	btcPass      = &cli.StringFlag{Name: "btc.pass", Usage: "Bitcoin node RPC password", Category: "PEG"}
 	pegWatch     = &cli.BoolFlag{Name: "peg.watch", Usage: "remember the recipient of every mm_getDepositAddress and list them for relayers (mm_watchedDeposits)", Category: "PEG"}
+
+	configFile  = &cli.StringFlag{Name: "config", Usage: "TOML configuration file: flag names as keys (`mmgeth dumpconfig` writes one); flags and MMGETH_* variables win over it", Category: "ETHEREUM"}
+	syncMode    = &cli.StringFlag{Name: "syncmode", Value: "full", Usage: `blockchain sync mode: only "full" (every block executed from genesis); this chain has no snap sync`, Category: "ETHEREUM"}
+	cacheFlag   = &cli.IntFlag{Name: "cache", Usage: "megabytes of memory for the database and trie caches, split as geth does: 50% database, 15% trie, 25% gc, 10% snapshot", DefaultText: "512 MB database, the chain's own trie caches", Category: "PERFORMANCE TUNING"}
+	logFormat   = &cli.StringFlag{Name: "log.format", Value: "terminal", Usage: "log format: terminal, logfmt or json", Category: "LOGGING AND DEBUGGING"}
+	logFile     = &cli.StringFlag{Name: "log.file", Usage: "write the log to this file (appended) instead of the terminal", Category: "LOGGING AND DEBUGGING"}
+	natFlag     = &cli.StringFlag{Name: "nat", Usage: "NAT port mapping and public address: none, any, upnp, pmp, pmp:<gateway IP>, extip:<IP>, stun[:<server>]", DefaultText: `"none" on dev and regtest, "any" otherwise`, Category: "NETWORKING"}
+	maxPendPeer = &cli.IntFlag{Name: "maxpendpeers", Value: node.DefaultMaxPendingPeers, Usage: "connections in their handshakes at most, inbound and outbound each", Category: "NETWORKING"}
+	ipcPath     = &cli.StringFlag{Name: "ipcpath", Usage: "IPC socket: a name in the datadir, or an absolute path", DefaultText: "mmgeth.ipc in the datadir", Category: "API AND CONSOLE"}
+	rpcGasCap   = &cli.Uint64Flag{Name: "rpc.gascap", Value: rpc.DefaultGasCap, Usage: "gas cap of eth_call, eth_estimateGas and eth_simulateV1 (0 = no cap)", Category: "API AND CONSOLE"}
+	rpcTxFeeCap = &cli.Float64Flag{Name: "rpc.txfeecap", Value: rpc.DefaultTxFeeCap, Usage: "fee cap (in BTC) of transactions sent over RPC (0 = no cap)", Category: "API AND CONSOLE"}
+	poolPrice   = &cli.Uint64Flag{Name: "txpool.pricelimit", Value: legacypool.DefaultConfig.PriceLimit, Usage: "minimum gas tip (wei) for a transaction to enter the pool", Category: "TRANSACTION POOL (EVM)"}
+	poolASlots  = &cli.Uint64Flag{Name: "txpool.accountslots", Value: legacypool.DefaultConfig.AccountSlots, Usage: "executable transactions guaranteed per account", Category: "TRANSACTION POOL (EVM)"}
+	poolGSlots  = &cli.Uint64Flag{Name: "txpool.globalslots", Value: legacypool.DefaultConfig.GlobalSlots, Usage: "executable transactions for all accounts", Category: "TRANSACTION POOL (EVM)"}
+	poolAQueue  = &cli.Uint64Flag{Name: "txpool.accountqueue", Value: legacypool.DefaultConfig.AccountQueue, Usage: "non-executable transactions per account", Category: "TRANSACTION POOL (EVM)"}
+	poolGQueue  = &cli.Uint64Flag{Name: "txpool.globalqueue", Value: legacypool.DefaultConfig.GlobalQueue, Usage: "non-executable transactions for all accounts", Category: "TRANSACTION POOL (EVM)"}
+	poolLife    = &cli.DurationFlag{Name: "txpool.lifetime", Value: legacypool.DefaultConfig.Lifetime, Usage: "longest a non-executable transaction stays queued", Category: "TRANSACTION POOL (EVM)"}
+
 	networkFlags = []cli.Flag{devFlag, devChainID, testnetFlag, regtestFlag, dataDirFlag}
 )
+
+// envPrefix names every flag's environment variable: MMGETH_ and the flag's
+// name in capitals with dots and dashes as underscores (MMGETH_HTTP_PORT),
+// as geth names GETH_* (internal/flags.AutoEnvVars).
+const envPrefix = "MMGETH_"
+
+func envVar(name string) string {
+	return envPrefix + strings.ToUpper(strings.NewReplacer(".", "_", "-", "_").Replace(name))
+}
+
+// init gives every flag its environment variable.
+func init() {
+	for _, f := range nodeFlags() {
+		env := []string{envVar(f.Names()[0])}
+		switch f := f.(type) {
+		case *cli.StringFlag:
+			f.EnvVars = env
+		case *cli.BoolFlag:
+			f.EnvVars = env
+		case *cli.IntFlag:
+			f.EnvVars = env
+		case *cli.Uint64Flag:
+			f.EnvVars = env
+		case *cli.Float64Flag:
+			f.EnvVars = env
+		case *cli.DurationFlag:
+			f.EnvVars = env
+		case *cli.StringSliceFlag:
+			f.EnvVars = env
+		default:
+			panic(fmt.Sprintf("flag %s: %T has no environment variable", f.Names()[0], f))
+		}
+	}
+}
 
 // Defaults that differ between dev and other networks, when not given.
 const (
@@ -71,12 +126,15 @@ const (
 
 func nodeFlags() []cli.Flag {
 	return []cli.Flag{
-		dataDirFlag, devFlag, devPeriod, devChainID, testnetFlag, regtestFlag, networkID, verbosity,
-		gcMode, stateHistory,
+		configFile, dataDirFlag, devFlag, devPeriod, devChainID, testnetFlag, regtestFlag, networkID, syncMode,
+		verbosity, logFormat, logFile,
+		gcMode, stateHistory, cacheFlag,
+		poolPrice, poolASlots, poolGSlots, poolAQueue, poolGQueue, poolLife,
 		httpFlag, httpAddr, httpPort, httpAPI, httpCors, httpVHosts, httpMaxConns,
-		wsFlag, wsAddr, wsPort, wsAPI, wsOrigins, wsMaxConns, wsMaxSubs, traceLimit, ipcDisable, unprotected,
+		wsFlag, wsAddr, wsPort, wsAPI, wsOrigins, wsMaxConns, wsMaxSubs, traceLimit, ipcDisable, ipcPath, unprotected,
+		rpcGasCap, rpcTxFeeCap,
 		mineFlag, etherbase, gasLimit,
-		portFlag, p2pAddr, maxPeers, noDiscover, bootnodes, nodeKey,
+		portFlag, p2pAddr, maxPeers, maxPendPeer, noDiscover, bootnodes, nodeKey, natFlag,
 		metricsFlag, metricsAddr, metricsPort, overrideFin,
 		btcRPC, btcUser, btcPass, pegWatch,
 	}

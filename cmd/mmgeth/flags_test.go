@@ -23,6 +23,9 @@ func configFrom(t *testing.T, args ...string) node.Config {
 	var cfg node.Config
 	app := newApp()
 	app.Action = func(ctx *cli.Context) error {
+		if err := applyConfigFile(ctx); err != nil {
+			return err
+		}
 		spec, err := loadSpec(ctx)
 		if err != nil {
 			return err

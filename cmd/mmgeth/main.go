@@ -37,6 +37,7 @@ func newApp() *cli.App {
 			btcAddressCommand,
 			dumpGenesisCommand,
 			versionCommand,
+			dumpConfigCommand,
 			proofCommand,
 			importCommand,
 			exportCommand,

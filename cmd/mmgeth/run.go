@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"os/signal"
@@ -13,8 +15,10 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/txpool/legacypool"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/p2p/nat"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmgeth/mmgeth/genesis"
@@ -25,11 +29,16 @@ func runNode(ctx *cli.Context) error {
 	if ctx.Args().Len() > 0 {
 		return fmt.Errorf("unknown command %q", ctx.Args().First())
 	}
+	if err := applyConfigFile(ctx); err != nil {
+		return err
+	}
 	spec, err := loadSpec(ctx)
 	if err != nil {
 		return err
 	}
-	setupLogging(ctx.Int(verbosity.Name), spec)
+	if err := setupLogging(ctx, spec); err != nil {
+		return err
+	}
 	cfg, err := nodeConfig(ctx, spec)
 	if err != nil {
 		return err
@@ -90,6 +99,7 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		WSModules:   splitList(ctx.StringSlice(wsAPI.Name)),
 		WSOrigins:   splitList(ctx.StringSlice(wsOrigins.Name)),
 		IPCDisable:  ctx.Bool(ipcDisable.Name),
+		IPCPath:     ctx.String(ipcPath.Name),
 		Dev:         ctx.Bool(devFlag.Name),
 		DevPeriod:   time.Duration(ctx.Uint64(devPeriod.Name)) * time.Second,
 		Mine:        ctx.Bool(mineFlag.Name),
@@ -97,6 +107,7 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		ListenPort:  ctx.Int(portFlag.Name),
 		ListenHost:  ctx.String(p2pAddr.Name),
 		MaxPeers:    ctx.Int(maxPeers.Name),
+		Cache:       ctx.Int(cacheFlag.Name),
 		NoDiscover:  ctx.Bool(noDiscover.Name),
 		Bootnodes:   splitList(ctx.StringSlice(bootnodes.Name)),
 		Metrics:     ctx.Bool(metricsFlag.Name),
@@ -108,6 +119,18 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		WSMaxConns:       ctx.Int(wsMaxConns.Name),
 		MaxSubscriptions: ctx.Int(wsMaxSubs.Name),
 		TraceLimit:       ctx.Int(traceLimit.Name),
+		MaxPendingPeers:  ctx.Int(maxPendPeer.Name),
+		RPCGasCap:        ctx.Uint64(rpcGasCap.Name),
+		RPCTxFeeCap:      ctx.Float64(rpcTxFeeCap.Name),
+		TxPool: &legacypool.Config{
+			PriceLimit:   ctx.Uint64(poolPrice.Name),
+			PriceBump:    legacypool.DefaultConfig.PriceBump,
+			AccountSlots: ctx.Uint64(poolASlots.Name),
+			GlobalSlots:  ctx.Uint64(poolGSlots.Name),
+			AccountQueue: ctx.Uint64(poolAQueue.Name),
+			GlobalQueue:  ctx.Uint64(poolGQueue.Name),
+			Lifetime:     ctx.Duration(poolLife.Name),
+		},
 
 		AllowUnprotectedTxs: ctx.Bool(unprotected.Name),
 		OverrideFinality:    ctx.Bool(overrideFin.Name),
@@ -116,6 +139,38 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 		BtcPass:             ctx.String(btcPass.Name),
 		PegWatch:            ctx.Bool(pegWatch.Name),
 	}
+	// geth's 0 means no cap, which is the rpc package's < 0 (its 0 is the
+	// default).
+	if ctx.IsSet(rpcGasCap.Name) && cfg.RPCGasCap == 0 {
+		cfg.RPCGasCap = math.MaxUint64 / 2
+	}
+	if ctx.IsSet(rpcTxFeeCap.Name) && cfg.RPCTxFeeCap == 0 {
+		cfg.RPCTxFeeCap = -1
+	}
+	switch mode := ctx.String(syncMode.Name); mode {
+	case "full":
+	case "snap":
+		return cfg, fmt.Errorf("--syncmode snap: this chain has no snap sync (no peer serves state snapshots); nodes sync full, executing every block from genesis")
+	default:
+		return cfg, fmt.Errorf("--syncmode %q: want full", mode)
+	}
+	if cfg.Cache < 0 {
+		return cfg, fmt.Errorf("--cache %d: want megabytes, > 0", cfg.Cache)
+	}
+	// Nodes of a public network need their public address in their enode,
+	// which geth's default "any" finds; local networks have none to find.
+	natSpec := "any"
+	if spec.Local {
+		natSpec = "none"
+	}
+	if ctx.IsSet(natFlag.Name) {
+		natSpec = ctx.String(natFlag.Name)
+	}
+	mapper, err := nat.Parse(natSpec)
+	if err != nil {
+		return cfg, fmt.Errorf("--nat %q: %w (want none, any, upnp, pmp, pmp:IP, extip:IP or stun)", natSpec, err)
+	}
+	cfg.NAT = mapper
 	// A dev chain keeps every state, as anvil does; it is short-lived and
 	// its histories are small.
 	cfg.Archive = cfg.Dev
@@ -177,10 +232,42 @@ func nodeConfig(ctx *cli.Context, spec *genesis.Spec) (node.Config, error) {
 	return cfg, nil
 }
 
-// setupLogging installs the logger: geth's terminal handler at the
-// --verbosity level, without geth's Ethereum chain banner for spec's chain
-// (the node logs its own) and with pools' refused shares at DEBUG.
-func setupLogging(level int, spec *genesis.Spec) {
+// setupLogging installs the logger: geth's handler for --log.format at the
+// --verbosity level, on stderr or --log.file, without geth's Ethereum chain
+// banner for spec's chain (the node logs its own) and with pools' refused
+// shares at DEBUG.
+func setupLogging(ctx *cli.Context, spec *genesis.Spec) error {
+	var out io.Writer = os.Stderr
+	if path := ctx.String(logFile.Name); path != "" {
+		// Left open for the life of the process, as geth leaves its own.
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+		if err != nil {
+			return fmt.Errorf("--log.file: %w", err)
+		}
+		out = f
+	}
+	lvl := logLevel(ctx.Int(verbosity.Name))
+	var h slog.Handler
+	switch format := ctx.String(logFormat.Name); format {
+	case "terminal", "":
+		h = log.NewTerminalHandlerWithLevel(out, lvl, false)
+	case "logfmt":
+		h = log.LogfmtHandlerWithLevel(out, lvl)
+	case "json":
+		h = log.JSONHandlerWithLevel(out, lvl)
+	default:
+		return fmt.Errorf("--log.format %q: want terminal, logfmt or json", format)
+	}
+	h = node.QuietShareRejections(h)
+	if gen, err := spec.Genesis(); err == nil {
+		h = node.QuietGethBanner(h, gen.Config)
+	}
+	log.SetDefault(log.NewLogger(h))
+	return nil
+}
+
+// logLevel maps geth's --verbosity numbers to levels.
+func logLevel(level int) slog.Level {
 	lvl := log.LevelInfo
 	switch {
 	case level <= 0:
@@ -194,11 +281,7 @@ func setupLogging(level int, spec *genesis.Spec) {
 	case level >= 5:
 		lvl = log.LevelTrace
 	}
-	var h slog.Handler = node.QuietShareRejections(log.NewTerminalHandlerWithLevel(os.Stderr, lvl, false))
-	if gen, err := spec.Genesis(); err == nil {
-		h = node.QuietGethBanner(h, gen.Config)
-	}
-	log.SetDefault(log.NewLogger(h))
+	return lvl
 }
 
 // splitList accepts both repeated flags and geth's comma-separated lists.
