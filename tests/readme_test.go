@@ -11,9 +11,9 @@ package tests
 //     --port 0;
 //   - `make test` is skipped: this test is part of it.
 //
-// A line ending in a backslash continues on the next, as in a shell. A
-// node, btcd, mmminer or mmfed relay started in the foreground is what a reader leaves
-// running in a terminal: the test starts it in the background, waits until
+// A line ending in a backslash (outside a comment) continues on the next,
+// as in a shell. A node, btcd, mmminer or mmfed relay started in the
+// foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
 // it serves (a follower: until it has synced a block; mmminer: until the
 // sidechain has merge-mined blocks), and stops it, as Ctrl-C would, when
 // the next server starts. Servers the README starts with & run to the end
@@ -73,6 +73,9 @@ func readmeBlocks(t *testing.T, path string) []readmeBlock {
 				cur.lines = cur.lines[:last]
 			}
 			body, cont := strings.CutSuffix(strings.TrimRight(joined, " \t"), "\\")
+			if c := stripComment(joined); strings.HasPrefix(c, "#") || !strings.HasSuffix(c, "\\") {
+				body, cont = joined, false // a comment's backslash continues nothing
+			}
 			continued = cont
 			if strings.TrimSpace(body) != "" || cont {
 				cur.lines = append(cur.lines, strings.TrimRight(body, " \t"))
