@@ -11,13 +11,15 @@ package tests
 //     --port 0;
 //   - `make test` is skipped: this test is part of it.
 //
-// A node, btcd or mmminer started in the foreground is what a reader leaves
-// running in a terminal: the test starts it in the background, waits until
+// A line ending in a backslash (outside a comment) continues on the next,
+// as in a shell. A node, btcd, mmminer or mmfed relay started in the
+// foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
 // it serves (a follower: until it has synced a block; mmminer: until the
 // sidechain has merge-mined blocks), and stops it, as Ctrl-C would, when
 // the next server starts. Servers the README starts with & run to the end
-// of their section. Tools come from tests/tooling (cast), btcd from the
-// README's own go install.
+// of their section, or on through the next sections whose prose before
+// their first shell block says they work on the "network above". Tools come
+// from tests/tooling (cast), btcd and btcctl from the README's own go install.
 //
 //	MMGETH_TOOLING_DIR=… go test ./tests/ -run TestReadme -v
 
@@ -40,6 +42,9 @@ import (
 type readmeBlock struct {
 	section string
 	lines   []string
+	// continues: the section's prose before this block says it works on
+	// the "network above", whose & servers keep running.
+	continues bool
 }
 
 func readmeBlocks(t *testing.T, path string) []readmeBlock {
@@ -49,21 +54,39 @@ func readmeBlocks(t *testing.T, path string) []readmeBlock {
 		t.Fatal(err)
 	}
 	var blocks []readmeBlock
-	var section string
+	var section, prose string
 	var cur *readmeBlock
+	continued := false // the last line of cur ended in a backslash
 	for _, line := range strings.Split(string(data), "\n") {
 		switch {
 		case cur != nil && strings.HasPrefix(line, "```"):
+			if continued {
+				t.Fatalf("README: shell block in %s ends in a backslash", section)
+			}
 			blocks = append(blocks, *cur)
 			cur = nil
 		case cur != nil:
-			if strings.TrimSpace(line) != "" {
-				cur.lines = append(cur.lines, line)
+			joined := line
+			if continued {
+				last := len(cur.lines) - 1
+				joined = cur.lines[last] + " " + strings.TrimSpace(line)
+				cur.lines = cur.lines[:last]
+			}
+			body, cont := strings.CutSuffix(strings.TrimRight(joined, " \t"), "\\")
+			if c := stripComment(joined); strings.HasPrefix(c, "#") || !strings.HasSuffix(c, "\\") {
+				body, cont = joined, false // a comment's backslash continues nothing
+			}
+			continued = cont
+			if strings.TrimSpace(body) != "" || cont {
+				cur.lines = append(cur.lines, strings.TrimRight(body, " \t"))
 			}
 		case strings.HasPrefix(line, "```sh"):
-			cur = &readmeBlock{section: section}
+			cur = &readmeBlock{section: section, continues: strings.Contains(prose, "network above")}
+			prose = ""
 		case strings.HasPrefix(line, "#"):
-			section = line
+			section, prose = line, ""
+		default:
+			prose += line + "\n"
 		}
 	}
 	if cur != nil {
@@ -134,7 +157,9 @@ func TestReadme(t *testing.T) {
 	var section string
 	for _, b := range blocks {
 		if b.section != section {
-			r.endSection()
+			if !b.continues {
+				r.endSection()
+			}
 			section = b.section
 		}
 		for _, line := range b.lines {
@@ -277,6 +302,7 @@ func isServer(line string) bool {
 		return false
 	}
 	return isNodeCommand(fields) || fields[0] == "btcd" || fields[0] == "mmminer" ||
+		(fields[0] == "mmfed" && len(fields) > 1 && fields[1] == "relay") ||
 		(fields[0] == "make" && len(fields) > 1 && fields[1] == "run")
 }
 
