@@ -490,7 +490,10 @@ var methodCalls = map[string]methodCall{
 	"mm_getPegInProof": {params: func(*methodsNode) []any {
 		return []any{strings.Repeat("ab", 32), 0, "0x00000000000000000000000000000000000000a1"}
 	}, wantErr: "--btc.rpc"},
-	"mm_getPegAudit":     {params: noParams, check: nonEmpty},
+	"mm_getPegAudit": {params: noParams, check: nonEmpty},
+	// No node here has a peg-out request or batch: the answers say so.
+	"mm_getPegOutStatus": {params: func(*methodsNode) []any { return []any{"0x1"} }, wantErr: "no peg-out request 1"},
+	"mm_getPegOutTx":     {params: func(*methodsNode) []any { return []any{"0x1"} }, wantErr: "UnknownBatch(id=1)"},
 	"mm_watchedDeposits": {params: noParams, wantErr: "--peg.watch"},
 	"mnr_getWork":        {params: noParams, check: nonEmpty},
 	"mnr_submitBitcoinBlock": {params: func(m *methodsNode) []any {
