@@ -30,6 +30,11 @@ func runNode(ctx *cli.Context) error {
 		return err
 	}
 	setupLogging(ctx.Int(verbosity.Name), spec)
+	if ctx.Bool(pprofFlag.Name) {
+		if err := startPprof(ctx.String(pprofAddr.Name)); err != nil {
+			return err
+		}
+	}
 	cfg, err := nodeConfig(ctx, spec)
 	if err != nil {
 		return err
