@@ -2,11 +2,15 @@ package rpc
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 )
 
 // TestFastPathMatchesGeth sends the same requests to the fast path and to
@@ -83,4 +87,32 @@ func post(t *testing.T, url, body string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("%d %s %q %v %s", resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("Content-Length"), resp.TransferEncoding, out)
+}
+
+// TestLogJSON wants appendLogJSON to write what types.Log's MarshalJSON
+// writes.
+func TestLogJSON(t *testing.T) {
+	logs := logsJSON{
+		{},
+		{Topics: []common.Hash{}, Data: []byte{}},
+		{
+			Address: addr1, Topics: []common.Hash{loggerTopic, {1}}, Data: []byte{0, 1, 0xff},
+			BlockNumber: 1 << 40, TxHash: common.Hash{2}, TxIndex: 17, BlockHash: common.Hash{3},
+			BlockTimestamp: 255, Index: 4096, Removed: true,
+		},
+	}
+	got, err := logs.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := json.Marshal([]*types.Log(logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("logs encode as\n%s\nwant\n%s", got, want)
+	}
+	if got, _ := logsJSON(nil).MarshalJSON(); string(got) != "null" {
+		t.Errorf("nil logs encode as %s", got)
+	}
 }
