@@ -10,6 +10,7 @@ import (
 	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/log"
@@ -281,29 +282,9 @@ func (c *Chain) insert(blocks []*types.Block) (int, error) {
 // it the head, is right. The work of the run is stored first, with the
 // heaviest-block record, so that every stored block has its work.
 func (c *Chain) extend(run []*types.Block, headWork *big.Int) (int, error) {
-	batch := c.db.NewBatch()
-	work := headWork
-	for _, b := range run {
-		w, err := CumulativeWork(work, b.Header())
-		if err != nil {
-			return 0, ruleError(err)
-		}
-		if err := WriteWork(batch, b.Hash(), w); err != nil {
-			return 0, err
-		}
-		work = w
-	}
-	if err := writeHeaviest(batch, run[len(run)-1].Hash()); err != nil {
+	if err := c.storeRunWork(run, headWork); err != nil {
 		return 0, err
 	}
-	anchors, err := indexAnchors(batch, run)
-	if err != nil {
-		return 0, err
-	}
-	if err := batch.Write(); err != nil {
-		return 0, fmt.Errorf("store work: %w", err)
-	}
-	c.noteAnchors(anchors)
 	n, err := c.bc.InsertChain(run)
 	if err == nil && !c.bc.HasBlock(run[len(run)-1].Hash(), run[len(run)-1].NumberU64()) {
 		// geth returns no error when it stops mid-import for a shutdown.
@@ -313,6 +294,107 @@ func (c *Chain) extend(run []*types.Block, headWork *big.Int) (int, error) {
 		return n, c.failed(run[n:], err)
 	}
 	return len(run), nil
+}
+
+// storeRunWork stores the cumulative work of a run of blocks extending the
+// head, the heaviest-block record (the run's last) and the run's anchors.
+func (c *Chain) storeRunWork(run []*types.Block, headWork *big.Int) error {
+	batch := c.db.NewBatch()
+	work := headWork
+	for _, b := range run {
+		w, err := CumulativeWork(work, b.Header())
+		if err != nil {
+			return ruleError(err)
+		}
+		if err := WriteWork(batch, b.Hash(), w); err != nil {
+			return err
+		}
+		work = w
+	}
+	if err := writeHeaviest(batch, run[len(run)-1].Hash()); err != nil {
+		return err
+	}
+	anchors, err := indexAnchors(batch, run)
+	if err != nil {
+		return err
+	}
+	if err := batch.Write(); err != nil {
+		return fmt.Errorf("store work: %w", err)
+	}
+	c.noteAnchors(anchors)
+	return nil
+}
+
+// InsertBuilt imports a block this node built and executed itself (a
+// sealed miner template) without executing it again: the builder's state
+// is committed and the block made the head through geth's public API,
+// which is what InsertChain would do after re-executing it (ProcessBlock,
+// a sixth of the dev node's CPU under a send-and-receipt loop). The
+// block's header and body are verified as Insert verifies them; its state
+// root, receipts and gas are the builder's own, so geth's state validation
+// has nothing to add. geth's known-block path does the rest: with block,
+// receipts and state stored, SetCanonical writes the canonical markers and
+// transaction lookups and sends the chain, logs and head events, as
+// InsertChain's own write does (core v1.17.10 blockchain.go).
+//
+// ok is false, with nothing written, when the block does not extend the
+// head (another block won the race) or the state scheme is not the path
+// scheme (whose commit this mirrors): the caller then uses Insert. Imported
+// blocks are synced to disk before InsertBuilt returns, as with Insert.
+func (c *Chain) InsertBuilt(block *types.Block, receipts []*types.Receipt, statedb *state.StateDB) (ok bool, err error) {
+	if c.bc.TrieDB().Scheme() != rawdb.PathScheme {
+		return false, nil
+	}
+	if _, err := c.VerifyHeaders([]*types.Header{block.Header()}); err != nil {
+		return true, err
+	}
+	if err := checkBody(c.engine, block); err != nil {
+		return true, &RuleError{Err: fmt.Errorf("block %d %x: %w", block.NumberU64(), block.Hash(), err)}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	head := c.bc.CurrentBlock()
+	headWork := ReadWork(c.db, head.Hash())
+	if block.ParentHash() != head.Hash() || headWork == nil || c.bc.HasBlock(block.Hash(), block.NumberU64()) {
+		return false, nil
+	}
+	run := []*types.Block{block}
+	if err := c.storeRunWork(run, headWork); err != nil {
+		return true, err
+	}
+	if err := c.writeBuilt(block, receipts, statedb); err != nil {
+		return true, c.failed(run, err)
+	}
+	c.flushState()
+	c.updateFinality()
+	if err := c.db.SyncKeyValue(); err != nil {
+		return true, fmt.Errorf("syncing imported blocks to disk: %w", err)
+	}
+	return true, nil
+}
+
+// writeBuilt stores block with its receipts, commits its state (as geth's
+// writeBlockWithState does on the path scheme) and makes it the head.
+func (c *Chain) writeBuilt(block *types.Block, receipts []*types.Receipt, statedb *state.StateDB) error {
+	batch := c.db.NewBatch()
+	rawdb.WriteBlock(batch, block)
+	rawdb.WriteReceipts(batch, block.Hash(), block.NumberU64(), receipts)
+	rawdb.WritePreimages(batch, statedb.Preimages())
+	if err := batch.Write(); err != nil {
+		return fmt.Errorf("store block %d: %w", block.NumberU64(), err)
+	}
+	rules := c.bc.Config().Rules(block.Number(), block.Difficulty().Sign() == 0, block.Time())
+	root, err := statedb.Commit(rules, block.NumberU64())
+	if err != nil {
+		return fmt.Errorf("commit state of block %d: %w", block.NumberU64(), err)
+	}
+	if root != block.Root() {
+		return fmt.Errorf("built state root %x is not block %d's %x", root, block.NumberU64(), block.Root())
+	}
+	if _, err := c.bc.SetCanonical(block); err != nil {
+		return err
+	}
+	return nil
 }
 
 // insertSide handles a block that does not extend the head, or that is

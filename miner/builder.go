@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/misc/eip1559"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/txpool"
 	"github.com/ethereum/go-ethereum/core/txpool/txorder"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -67,6 +68,12 @@ type Template struct {
 	// Fees is what the block pays its coinbase: tips plus the base fee,
 	// which this chain credits instead of burning.
 	Fees *big.Int
+
+	// The builder's execution, which the block sealed from this template
+	// is imported with instead of being executed again (WorkServer.Submit,
+	// chain.InsertBuilt); nil once used.
+	state    *state.StateDB
+	receipts []*types.Receipt
 }
 
 // Block returns the unsealed block.
@@ -253,5 +260,7 @@ func (b *Builder) BuildWith(parent *types.Header, timestamp uint64, opts BuildOp
 		SealHash:   consensus.SealHash(block.Header()),
 		Difficulty: seal.Difficulty,
 		Fees:       fees,
+		state:      statedb,
+		receipts:   receipts,
 	}, nil
 }

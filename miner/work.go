@@ -9,6 +9,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/event"
 	"github.com/ethereum/go-ethereum/log"
@@ -52,6 +53,13 @@ var (
 // fault have a BlockFault method (chain.RuleError); others are local.
 type Inserter interface {
 	Insert(blocks []*types.Block) (int, error)
+}
+
+// builtInserter imports a block with the state and receipts its builder
+// computed, without executing it again (chain.Chain.InsertBuilt); ok false
+// means it did not apply and nothing was written.
+type builtInserter interface {
+	InsertBuilt(block *types.Block, receipts []*types.Receipt, statedb *state.StateDB) (ok bool, err error)
 }
 
 // TxEvents is the pool's new-transaction feed.
@@ -257,6 +265,25 @@ func NewShare(header80, coinbase, merkleProof, tag []byte) (*Share, error) {
 	return &Share{Proof: proof, SealHash: sealHash}, nil
 }
 
+// insert imports block, sealed from t: with t's executed state when the
+// chain takes it (once: the state is committed by the import), else through
+// Insert, which executes it.
+func (w *WorkServer) insert(t *Template, block *types.Block) error {
+	if bi, ok := w.cfg.Inserter.(builtInserter); ok {
+		w.mu.Lock()
+		statedb, receipts := t.state, t.receipts
+		t.state, t.receipts = nil, nil
+		w.mu.Unlock()
+		if statedb != nil {
+			if done, err := bi.InsertBuilt(block, receipts, statedb); done {
+				return err
+			}
+		}
+	}
+	_, err := w.cfg.Inserter.Insert([]*types.Block{block})
+	return err
+}
+
 // Submit seals the template the share commits to and inserts the block
 // through the chain's door. The proof is checked against the template
 // before the block is assembled, so a bogus share costs one proof check and
@@ -280,7 +307,7 @@ func (w *WorkServer) Submit(s *Share) (*SubmitResult, error) {
 	if w.cfg.Chain.HasBlock(block.Hash(), block.NumberU64()) {
 		return &SubmitResult{Status: Exist, Block: block}, nil
 	}
-	if _, err := w.cfg.Inserter.Insert([]*types.Block{block}); err != nil {
+	if err := w.insert(t, block); err != nil {
 		var fault interface{ BlockFault() }
 		if errors.As(err, &fault) {
 			return nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)

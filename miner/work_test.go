@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"math/big"
 	"strings"
@@ -349,5 +350,63 @@ func TestDiskFaultIsNotInvalid(t *testing.T) {
 	res, err := api.SubmitBitcoinBlockPartialMerkle(nil, params[0], params[1], params[2], params[3])
 	if err != nil || string(res.BlockImportedResult) != Exist {
 		t.Fatalf("the same share after the fault: %v %v, want %s", res, err, Exist)
+	}
+}
+
+// TestBuiltBlockImportsAsExecuted: a block sealed from a template is
+// imported with the builder's state (chain.InsertBuilt), not executed again;
+// the chain must end as if it had been: the same head, receipts and state as
+// a node that executes the block, and the chain and head events sent.
+func TestBuiltBlockImportsAsExecuted(t *testing.T) {
+	f := newWorkFixture(t)
+	events := make(chan core.ChainEvent, 1)
+	defer f.chain.SubscribeChainEvent(events).Unsubscribe()
+	heads := make(chan core.ChainHeadEvent, 1)
+	defer f.chain.SubscribeChainHeadEvent(heads).Unsubscribe()
+	f.addTx(t, 7)
+	w, err := f.ws.GetWork()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := f.ws.templates[w.SealHash]
+	res, err := f.solve(t, w)
+	if err != nil || res.Status != ImportedBest {
+		t.Fatalf("submit: %v %v", res, err)
+	}
+	if tmpl.state != nil {
+		t.Error("the template's state was not used")
+	}
+	block := res.Block
+	if ev := <-events; ev.Header.Hash() != block.Hash() || len(ev.Receipts) != 1 || len(ev.Transactions) != 1 {
+		t.Errorf("chain event for %x with %d receipts, %d txs", ev.Header.Hash(), len(ev.Receipts), len(ev.Transactions))
+	}
+	if ev := <-heads; ev.Header.Hash() != block.Hash() {
+		t.Errorf("head event for %x, want %x", ev.Header.Hash(), block.Hash())
+	}
+
+	// A second node executes the same block.
+	spec, _ := genesis.Load("dev")
+	gen, _ := spec.Genesis()
+	other, err := mmchain.New(rawdb.NewMemoryDatabase(), gen, spec.MergeMining, nil, mmchain.FinalityConfig{Confirmations: spec.Confirmations})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Stop()
+	if _, err := other.Insert([]*types.Block{block}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := f.chain.CurrentBlock().Hash(), other.BlockChain().CurrentBlock().Hash(); a != b || a != block.Hash() {
+		t.Fatalf("heads %x and %x, want %x", a, b, block.Hash())
+	}
+	got, _ := json.Marshal(f.chain.GetReceiptsByHash(block.Hash()))
+	want, _ := json.Marshal(other.BlockChain().GetReceiptsByHash(block.Hash()))
+	if string(got) != string(want) {
+		t.Errorf("receipts\n%s\nwant (executed)\n%s", got, want)
+	}
+	if !f.chain.HasState(block.Root()) {
+		t.Error("the head's state is missing")
+	}
+	if lookup, _ := f.chain.GetCanonicalTransaction(block.Transactions()[0].Hash()); lookup == nil {
+		t.Error("no lookup entry for the block's transaction")
 	}
 }

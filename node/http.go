@@ -45,7 +45,9 @@ type httpRPC struct {
 
 // newHTTPRPC serves the apis whose namespace is in modules; all is geth's
 // in-process server, needed only if modules name a namespace apis lack.
-func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
+// fast puts the eth namespace's fast path (rpc.Service.HTTPHandler) in
+// front of the servers when eth is enabled.
+func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(http.Handler) http.Handler, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
 	own, err := ownServer("http", apis, modules)
 	if err != nil {
 		return nil, err
@@ -57,6 +59,9 @@ func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, modules, c
 			return nil, fmt.Errorf("http api %s: no server for geth's namespaces", strings.Join(foreign, ","))
 		}
 		handler = &moduleRouter{own: own, all: all, modules: modules, bodyLimit: int64(limits.HTTPBodyLimit)}
+	}
+	if fast != nil && slices.Contains(modules, "eth") {
+		handler = fast(handler)
 	}
 	timeouts := gethrpc.DefaultHTTPTimeouts
 	return &httpRPC{addr: addr, maxConns: maxConns, own: own, server: &http.Server{

@@ -72,6 +72,19 @@ func (q *quietBanner) Handle(ctx context.Context, r slog.Record) error {
 	switch {
 	case r.Level == slog.LevelInfo && r.NumAttrs() == 0 && q.lines[r.Message]:
 		return nil
+	case r.Level == slog.LevelInfo && r.Message == "Chain head was updated":
+		// geth's SetCanonical logs each head it sets, which is every block
+		// this node builds (chain.InsertBuilt): the node's own "Sealed
+		// block" line already says so.
+		if !q.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		demoted := slog.NewRecord(r.Time, slog.LevelDebug, r.Message, r.PC)
+		r.Attrs(func(a slog.Attr) bool {
+			demoted.AddAttrs(a)
+			return true
+		})
+		r = demoted
 	case r.Level == slog.LevelWarn && r.Message == "Head block is not reachable":
 		if !q.Handler.Enabled(ctx, slog.LevelDebug) {
 			return nil

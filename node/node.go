@@ -323,7 +323,7 @@ func (n *Node) setup() error {
 			vhosts = gethnode.DefaultConfig.HTTPVirtualHosts
 		}
 		addr := net.JoinHostPort(n.cfg.HTTPAddr, strconv.Itoa(n.cfg.HTTPPort))
-		if n.http, err = newHTTPRPC(addr, apis, all, withModules(modules, extra), n.cfg.HTTPCors, vhosts, orDefault(n.cfg.HTTPMaxConns, DefaultHTTPMaxConns)); err != nil {
+		if n.http, err = newHTTPRPC(addr, apis, all, svc.HTTPHandler, withModules(modules, extra), n.cfg.HTTPCors, vhosts, orDefault(n.cfg.HTTPMaxConns, DefaultHTTPMaxConns)); err != nil {
 			return err
 		}
 		n.stack.RegisterLifecycle(n.http)

@@ -1,5 +1,5 @@
 // Follows go-ethereum v1.17.10 internal/ethapi/api.go (TransactionAPI: lookups, receipts, SendRawTransaction), which geth keeps internal; ported
-// because it cannot be imported. Differs: no pending block; receipts of pooled transactions are null.
+// because it cannot be imported. Differs: no pending block; receipts of pooled transactions are null (on an automining dev node, after waiting for the next block).
 
 package rpc
 
@@ -7,9 +7,11 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/ethereum/go-ethereum/params"
@@ -46,6 +48,9 @@ func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (
 func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) (map[string]any, error) {
 	b := api.s.b
 	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
+	if !found && api.s.awaitAutomined(ctx, hash) {
+		found, tx, blockHash, number, index = b.GetCanonicalTransaction(hash)
+	}
 	if !found {
 		// A transaction still in the pool has no receipt yet, whatever the
 		// indexer's progress: geth writes the lookup entries of every new
@@ -60,6 +65,42 @@ func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) 
 		return nil, err
 	}
 	return marshalReceipt(receipt, blockHash, number, types.LatestSigner(b.ChainConfig()), tx, int(index)), nil
+}
+
+// automineWait bounds how long a receipt query waits for the dev miner.
+const automineWait = 100 * time.Millisecond
+
+// awaitAutomined waits, on a dev node that automines, for the next block
+// when hash is still in the pool, and reports whether hash is now in the
+// canonical chain. anvil seals a transaction before eth_sendRawTransaction
+// returns, so a client's first receipt query finds the receipt; here the
+// miner seals it a moment after, and clients polling the receipt (viem,
+// ethers, Foundry) slept a poll interval for each transaction: the larger
+// part of a send-then-receipt loop. The wait is for one head at most, so a
+// transaction the miner leaves out (underpriced, a nonce gap) costs a query
+// one block or automineWait, and the answer is the one the query would give
+// a moment later.
+func (s *Service) awaitAutomined(ctx context.Context, hash common.Hash) bool {
+	if s.cfg.Dev == nil || !s.cfg.Dev.Automine() || !s.b.pool.Has(hash) {
+		return false
+	}
+	heads := make(chan core.ChainHeadEvent, 1)
+	sub := s.b.chain.SubscribeChainHeadEvent(heads)
+	defer sub.Unsubscribe()
+	// The block may have come between the caller's lookup and the
+	// subscription.
+	if found, _, _, _, _ := s.b.GetCanonicalTransaction(hash); found {
+		return true
+	}
+	timer := time.NewTimer(automineWait)
+	defer timer.Stop()
+	select {
+	case <-heads:
+	case <-timer.C:
+	case <-ctx.Done():
+	}
+	found, _, _, _, _ := s.b.GetCanonicalTransaction(hash)
+	return found
 }
 
 func (api *ethAPI) GetTransactionByBlockNumberAndIndex(ctx context.Context, number gethrpc.BlockNumber, index hexutil.Uint) (*rpcTransaction, error) {

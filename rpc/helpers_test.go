@@ -174,7 +174,8 @@ func newTestChain(t *testing.T, opts testOptions) *testChain {
 		}
 	}
 	t.Cleanup(tc.srv.Stop)
-	tc.http = httptest.NewServer(tc.srv) // binds 127.0.0.1:0
+	// Through the node's fast path, so every JSON-RPC test covers it.
+	tc.http = httptest.NewServer(svc.HTTPHandler(tc.srv)) // binds 127.0.0.1:0
 	t.Cleanup(tc.http.Close)
 	// Wait for the log index to catch up, so that results do not depend on
 	// how far it got.
@@ -484,6 +485,9 @@ func (d *testDev) Mine(ctx context.Context, timestamp uint64) (*types.Block, err
 	d.applied = d.offset
 	return block, nil
 }
+
+// Automine is off: the tests seal blocks themselves (Mine).
+func (d *testDev) Automine() bool { return false }
 
 func (d *testDev) Snapshot() uint64 { return d.tc.bc.CurrentBlock().Number.Uint64() }
 

@@ -28,6 +28,11 @@ var oracleConfig = gasprice.Config{
 // log filter (geth's default).
 const maxLogQueryTerms = 1000
 
+// noIndexLogCache is how many blocks' decoded logs are cached when the log
+// index is off (dev). Only blocks whose bloom matched a query are cached,
+// and dev blocks are small.
+const noIndexLogCache = 512
+
 // Service holds the RPC namespaces and the background parts they need. It is
 // a geth node.Lifecycle: Start runs the log indexer, Stop ends it. Register it
 // so that it stops before the chain does.
@@ -58,7 +63,14 @@ func New(cfg Config) (*Service, error) {
 	}
 	// The block range and result limits are filterAPI's, not the filter
 	// system's (see there); the address/topic count limit is geth's default.
-	fsys := filters.NewFilterSystem(b, filters.Config{LogQueryLimit: maxLogQueryTerms})
+	fcfg := filters.Config{LogQueryLimit: maxLogQueryTerms}
+	if cfg.NoLogIndex {
+		// Without the index every eth_getLogs reads and decodes the
+		// receipts of each block whose bloom matches; geth's 32-block cache
+		// of decoded logs is far less than a dev chain's history.
+		fcfg.LogCacheSize = noIndexLogCache
+	}
+	fsys := filters.NewFilterSystem(b, fcfg)
 	return &Service{
 		cfg:        cfg,
 		b:          b,

@@ -58,6 +58,8 @@ var (
 	metricsFlag  = &cli.BoolFlag{Name: "metrics", Usage: "serve Prometheus metrics", Category: "METRICS"}
 	metricsAddr  = &cli.StringFlag{Name: "metrics.addr", Value: "127.0.0.1", Usage: "metrics HTTP listening interface", Category: "METRICS"}
 	metricsPort  = &cli.IntFlag{Name: "metrics.port", Value: 6060, Usage: "metrics HTTP listening port", Category: "METRICS"}
+	pprofFlag    = &cli.BoolFlag{Name: "pprof", Usage: "serve Go's net/http/pprof profiles (CPU, heap, goroutines) for performance work", Category: "METRICS"}
+	pprofAddr    = &cli.StringFlag{Name: "pprof.addr", Value: "127.0.0.1:6061", Usage: "pprof HTTP listening address (keep it on loopback: profiles expose the node's internals)", Category: "METRICS"}
 	overrideFin  = &cli.BoolFlag{Name: "override.finality", Usage: "adopt a heavier chain that forks below the Bitcoin-finalized block (refused otherwise, with a CRIT log line): only after checking which chain is right", Category: "ETHEREUM"}
 	btcRPC       = &cli.StringFlag{Name: "btc.rpc", Usage: "this node's Bitcoin node (btcd or bitcoind JSON-RPC, host:port or URL), for mm_getPegInProof and mm_getPegInStatus before a deposit is registered", Category: "PEG"}
 	btcUser      = &cli.StringFlag{Name: "btc.user", Usage: "Bitcoin node RPC user", Category: "PEG"}
@@ -135,7 +137,7 @@ func nodeFlags() []cli.Flag {
 		rpcGasCap, rpcTxFeeCap,
 		mineFlag, etherbase, gasLimit,
 		portFlag, p2pAddr, maxPeers, maxPendPeer, noDiscover, bootnodes, nodeKey, natFlag,
-		metricsFlag, metricsAddr, metricsPort, overrideFin,
+		metricsFlag, metricsAddr, metricsPort, pprofFlag, pprofAddr, overrideFin,
 		btcRPC, btcUser, btcPass, pegWatch,
 	}
 }

@@ -39,6 +39,11 @@ func runNode(ctx *cli.Context) error {
 	if err := setupLogging(ctx, spec); err != nil {
 		return err
 	}
+	if ctx.Bool(pprofFlag.Name) {
+		if err := startPprof(ctx.String(pprofAddr.Name)); err != nil {
+			return err
+		}
+	}
 	cfg, err := nodeConfig(ctx, spec)
 	if err != nil {
 		return err

@@ -1,0 +1,433 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"runtime"
+	"strconv"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/eth/filters"
+	"github.com/ethereum/go-ethereum/log"
+	"github.com/ethereum/go-ethereum/metrics"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
+)
+
+// fastBodyMax is the largest request the fast path reads. The hot calls are
+// a few hundred bytes; anything larger goes to geth's server, which applies
+// its own body limit.
+const fastBodyMax = 64 << 10
+
+// HTTPHandler puts a fast path for the hottest calls in front of next,
+// geth's rpc.Server serving this service's eth namespace over HTTP.
+//
+// A CPU profile of --dev under loadgen put geth's per-request machinery
+// (a handler and a goroutine per request, the goroutine's stack growth,
+// reflection on the arguments and the call) at a quarter to a half of the
+// node's CPU for eth_blockNumber and eth_call. A single call (no batch) to
+// one of fastMethods, with arguments that decode, is answered here by
+// calling the method directly; everything else, including every request
+// geth would refuse or answer with an argument error, goes to next
+// unchanged. The answer is the one geth would give: the same method, the
+// same argument decoding, the same response and error encoding, the same
+// panic and timeout handling (requests whose deadline could cut a call
+// short go to next) and the same rpc/* metrics.
+func (s *Service) HTTPHandler(next http.Handler) http.Handler {
+	return &fastHTTP{next: next, api: &ethAPI{s}, evmTimeout: s.cfg.EVMTimeout}
+}
+
+type fastHTTP struct {
+	next       http.Handler
+	api        *ethAPI
+	evmTimeout time.Duration
+}
+
+// fastMethod decodes params as geth would and calls the method; ok is false
+// when the arguments do not decode, so that geth's server answers with its
+// own error.
+type fastMethod func(ctx context.Context, api *ethAPI, params []json.RawMessage) (result any, err error, ok bool)
+
+var fastMethods = map[string]fastMethod{
+	"eth_blockNumber": func(_ context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		return api.BlockNumber(), nil, len(params) == 0
+	},
+	"eth_chainId": func(_ context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		return api.ChainId(), nil, len(params) == 0
+	},
+	"eth_call": func(ctx context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		var (
+			args TransactionArgs
+			sel  *gethrpc.BlockNumberOrHash
+			so   *StateOverride
+			bo   *BlockOverrides
+		)
+		if !decodeParams(params, 1, &args, &sel, &so, &bo) {
+			return nil, nil, false
+		}
+		res, err := api.Call(ctx, args, sel, so, bo)
+		return res, err, true
+	},
+	"eth_getTransactionReceipt": func(ctx context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		var hash common.Hash
+		if !decodeParams(params, 1, &hash) {
+			return nil, nil, false
+		}
+		res, err := api.GetTransactionReceipt(ctx, hash)
+		return res, err, true
+	},
+	"eth_getLogs": func(ctx context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		var crit filters.FilterCriteria
+		if !decodeParams(params, 1, &crit) {
+			return nil, nil, false
+		}
+		logs, err := (&filterAPI{FilterAPI: api.s.filterAPI, s: api.s}).GetLogs(ctx, crit)
+		if err != nil {
+			return nil, err, true
+		}
+		return logsJSON(logs), nil, true
+	},
+	"eth_sendRawTransaction": func(ctx context.Context, api *ethAPI, params []json.RawMessage) (any, error, bool) {
+		var input hexutil.Bytes
+		if !decodeParams(params, 1, &input) {
+			return nil, nil, false
+		}
+		res, err := api.SendRawTransaction(ctx, input)
+		return res, err, true
+	},
+}
+
+// logsJSON encodes logs as json.Marshal does, each log as its MarshalJSON
+// does (appendLogJSON), without reflection: encoding was most of the CPU
+// of an eth_getLogs returning 200 logs.
+type logsJSON []*types.Log
+
+func (l logsJSON) MarshalJSON() ([]byte, error) {
+	if l == nil {
+		return []byte("null"), nil
+	}
+	buf := make([]byte, 0, 64+len(l)*600)
+	buf = append(buf, '[')
+	for i, lg := range l {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendLogJSON(buf, lg)
+	}
+	return append(buf, ']'), nil
+}
+
+// appendLogJSON appends the bytes types.Log's (gencodec) MarshalJSON
+// writes: the same fields in the same order, hex as hexutil writes it.
+func appendLogJSON(buf []byte, l *types.Log) []byte {
+	buf = append(buf, `{"address":`...)
+	buf = appendHexString(buf, l.Address[:])
+	buf = append(buf, `,"topics":`...)
+	if l.Topics == nil {
+		buf = append(buf, "null"...)
+	} else {
+		buf = append(buf, '[')
+		for i, t := range l.Topics {
+			if i > 0 {
+				buf = append(buf, ',')
+			}
+			buf = appendHexString(buf, t[:])
+		}
+		buf = append(buf, ']')
+	}
+	buf = append(buf, `,"data":`...)
+	buf = appendHexString(buf, l.Data)
+	buf = append(buf, `,"blockNumber":`...)
+	buf = appendHexUint(buf, l.BlockNumber)
+	buf = append(buf, `,"transactionHash":`...)
+	buf = appendHexString(buf, l.TxHash[:])
+	buf = append(buf, `,"transactionIndex":`...)
+	buf = appendHexUint(buf, uint64(l.TxIndex))
+	buf = append(buf, `,"blockHash":`...)
+	buf = appendHexString(buf, l.BlockHash[:])
+	buf = append(buf, `,"blockTimestamp":`...)
+	buf = appendHexUint(buf, l.BlockTimestamp)
+	buf = append(buf, `,"logIndex":`...)
+	buf = appendHexUint(buf, uint64(l.Index))
+	buf = append(buf, `,"removed":`...)
+	buf = strconv.AppendBool(buf, l.Removed)
+	return append(buf, '}')
+}
+
+// appendHexString appends b as a quoted 0x-prefixed hex string.
+func appendHexString(buf, b []byte) []byte {
+	buf = append(buf, `"0x`...)
+	buf = hex.AppendEncode(buf, b)
+	return append(buf, '"')
+}
+
+// appendHexUint appends n as hexutil.Uint64 encodes it.
+func appendHexUint(buf []byte, n uint64) []byte {
+	buf = append(buf, `"0x`...)
+	buf = strconv.AppendUint(buf, n, 16)
+	return append(buf, '"')
+}
+
+// decodeParams decodes positional params into args (pointers to the
+// method's argument types), of which the first required ones must be
+// present and not null: geth's parsePositionalArguments rules, reporting
+// failure instead of an error.
+func decodeParams(params []json.RawMessage, required int, args ...any) bool {
+	if len(params) < required || len(params) > len(args) {
+		return false
+	}
+	for i, p := range params {
+		if i < required && bytes.Equal(p, []byte("null")) {
+			return false
+		}
+		if json.Unmarshal(p, args[i]) != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// fastRequest is a JSON-RPC call as geth's jsonrpcMessage reads it.
+type fastRequest struct {
+	Version string
+	ID      json.RawMessage
+	Method  string
+	Params  json.RawMessage
+}
+
+// fastResponse is a response as geth's jsonrpcMessage holds it: the id as
+// the request had it, and the result as geth's response method encodes it
+// (MarshalJSON for a json.Marshaler, else json.Marshal).
+type fastResponse struct {
+	ID     json.RawMessage
+	Error  *fastError
+	Result json.RawMessage
+}
+
+// encode writes the bytes geth's appendMessage writes for the response.
+func (r *fastResponse) encode() ([]byte, error) {
+	buf := make([]byte, 0, 48+len(r.ID)+len(r.Result))
+	buf = append(buf, `{"jsonrpc":"2.0","id":`...)
+	buf = append(buf, r.ID...)
+	if r.Error != nil {
+		enc, err := json.Marshal(r.Error)
+		if err != nil {
+			return nil, err
+		}
+		buf = append(buf, `,"error":`...)
+		buf = append(buf, enc...)
+	} else {
+		buf = append(buf, `,"result":`...)
+		buf = append(buf, r.Result...)
+	}
+	return append(buf, '}'), nil
+}
+
+type fastError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+}
+
+// geth's error codes for a crashed handler and an unencodable result.
+const (
+	errcodePanic       = -32603
+	errcodeMarshal     = -32603
+	errcodeDefaultGeth = -32000
+	errcodeTimeout     = -32002
+)
+
+func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.ContentLength <= 0 || r.ContentLength > fastBodyMax || !jsonContentType(r.Header.Get("content-type")) {
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	body := make([]byte, r.ContentLength)
+	if n, err := io.ReadFull(r.Body, body); err != nil {
+		// Let geth's server meet the same short body.
+		r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(body[:n]), r.Body))
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	var (
+		req    fastRequest
+		params []json.RawMessage
+	)
+	call, ok := f.parse(body, &req, &params)
+	ctx := r.Context()
+	timeout, hasTimeout := gethrpc.ContextRequestTimeout(ctx)
+	if ok && hasTimeout {
+		// geth answers a call still running at the request's deadline (the
+		// HTTP write timeout) with its timeout error. eth_call ends at its
+		// EVM timeout, well before that deadline unless the write timeout
+		// is set very short; then geth's server serves it. eth_getLogs
+		// runs under the deadline here, and is answered as geth would.
+		if req.Method == "eth_call" && timeout <= f.evmTimeout+time.Second {
+			ok = false
+		}
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	if !ok {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	start := time.Now()
+	resp, served := f.call(ctx, call, &req, params)
+	if !served {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	if hasTimeout && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		resp.Result, resp.Error = nil, &fastError{Code: errcodeTimeout, Message: "request timed out"}
+	}
+	recordMetrics(req.Method, resp.Error == nil, start)
+	buf, err := resp.encode()
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("content-type", "application/json")
+	h.Set("content-length", strconv.Itoa(len(buf)))
+	if resp.Error != nil {
+		// As geth's HTTP codec writes errors: unchunked and flushed.
+		h.Set("transfer-encoding", "identity")
+	}
+	_, _ = w.Write(buf)
+	if resp.Error != nil {
+		if fl, ok := w.(http.Flusher); ok {
+			fl.Flush()
+		}
+	}
+}
+
+// parse reads a single call to a fast method; anything geth would treat
+// otherwise (a batch, a notification, a bad version or id, params that are
+// not an array) is not ok. Keys are matched exactly and the last of
+// duplicates wins, as geth's fillMessage does (encoding/json's struct
+// decoding would match "ID" too).
+func (f *fastHTTP) parse(body []byte, req *fastRequest, params *[]json.RawMessage) (fastMethod, bool) {
+	if trimmed := bytes.TrimLeft(body, " \t\r\n"); len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, false
+	}
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return nil, false
+	}
+	if json.Unmarshal(fields["jsonrpc"], &req.Version) != nil || json.Unmarshal(fields["method"], &req.Method) != nil {
+		return nil, false
+	}
+	req.ID, req.Params = fields["id"], fields["params"]
+	if req.Version != "2.0" || len(req.ID) == 0 || req.ID[0] == '{' || req.ID[0] == '[' {
+		return nil, false
+	}
+	call := fastMethods[req.Method]
+	if call == nil {
+		return nil, false
+	}
+	switch p := bytes.TrimSpace(req.Params); {
+	case len(p) == 0 || bytes.Equal(p, []byte("null")):
+	case p[0] == '[':
+		if json.Unmarshal(p, params) != nil {
+			return nil, false
+		}
+	default:
+		return nil, false
+	}
+	return call, true
+}
+
+// call runs the method as geth's callback does, a panic becoming geth's
+// "method handler crashed" error; served is false when the arguments did not
+// decode.
+func (f *fastHTTP) call(ctx context.Context, call fastMethod, req *fastRequest, params []json.RawMessage) (resp *fastResponse, served bool) {
+	resp = &fastResponse{ID: req.ID}
+	defer func() {
+		if v := recover(); v != nil {
+			buf := make([]byte, 64<<10)
+			buf = buf[:runtime.Stack(buf, false)]
+			log.Error("RPC method " + req.Method + " crashed: " + fmt.Sprintf("%v\n%s", v, buf))
+			resp.Result = nil
+			resp.Error = &fastError{Code: errcodePanic, Message: "method handler crashed"}
+			served = true
+		}
+	}()
+	result, err, ok := call(ctx, f.api, params)
+	if !ok {
+		return nil, false
+	}
+	if err != nil {
+		resp.Error = errorObject(err)
+		return resp, true
+	}
+	var enc []byte
+	if m, isMarshaler := result.(json.Marshaler); isMarshaler {
+		enc, err = m.MarshalJSON()
+	} else {
+		enc, err = json.Marshal(result)
+	}
+	if err != nil {
+		resp.Error = &fastError{Code: errcodeMarshal, Message: err.Error()}
+		return resp, true
+	}
+	resp.Result = enc
+	return resp, true
+}
+
+// errorObject is geth's errorMessage: the code of an rpc.Error, else
+// -32000, and the data of an rpc.DataError.
+func errorObject(err error) *fastError {
+	e := &fastError{Code: errcodeDefaultGeth, Message: err.Error()}
+	if ec, ok := err.(gethrpc.Error); ok {
+		e.Code = ec.ErrorCode()
+	}
+	if de, ok := err.(gethrpc.DataError); ok {
+		e.Data = de.ErrorData()
+	}
+	return e
+}
+
+// recordMetrics updates geth's rpc/* metrics as its handler does for each
+// call, so dashboards count calls served here too.
+func recordMetrics(method string, success bool, start time.Time) {
+	if !metrics.Enabled() {
+		return
+	}
+	note := "success"
+	if success {
+		metrics.GetOrRegisterGauge("rpc/success", nil).Inc(1)
+	} else {
+		note = "failure"
+		metrics.GetOrRegisterGauge("rpc/failure", nil).Inc(1)
+	}
+	metrics.GetOrRegisterGauge("rpc/requests", nil).Inc(1)
+	metrics.GetOrRegisterTimer("rpc/duration/all", nil).UpdateSince(start)
+	sampler := func() metrics.Sample { return metrics.ResettingSample(metrics.NewExpDecaySample(1028, 0.015)) }
+	metrics.GetOrRegisterHistogramLazy(fmt.Sprintf("rpc/duration/%s/%s", method, note), nil, sampler).Update(time.Since(start).Nanoseconds())
+}
+
+// jsonContentType is geth's accepted content types check.
+func jsonContentType(header string) bool {
+	mt, _, err := mime.ParseMediaType(header)
+	if err != nil {
+		return false
+	}
+	switch mt {
+	case "application/json", "application/json-rpc", "application/jsonrequest":
+		return true
+	}
+	return false
+}
