@@ -6,7 +6,7 @@
 GO      ?= go
 BIN     := build/bin
 CACHE   ?= $(CURDIR)/.cache
-export MMGETH_CACHE := $(CACHE)
+export MMGETH_TEST_CACHE := $(CACHE)
 
 .PHONY: build run localnet test test-short bench fuzz tools contracts clean
 

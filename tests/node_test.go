@@ -254,12 +254,12 @@ func repoRoot(t *testing.T) string {
 }
 
 // toolingDir is where tests/tooling/install.sh installs: $MMGETH_TOOLING_DIR,
-// else $MMGETH_CACHE/tooling, else <repo>/.cache/tooling.
+// else $MMGETH_TEST_CACHE/tooling, else <repo>/.cache/tooling.
 func toolingDir(t *testing.T) string {
 	t.Helper()
 	dir := os.Getenv("MMGETH_TOOLING_DIR")
 	if dir == "" {
-		cache := os.Getenv("MMGETH_CACHE")
+		cache := os.Getenv("MMGETH_TEST_CACHE")
 		if cache == "" {
 			cache = filepath.Join(repoRoot(t), ".cache")
 		}

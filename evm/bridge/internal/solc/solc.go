@@ -32,13 +32,13 @@ type Output struct {
 }
 
 // ToolingDir is where tests/tooling/install.sh installs, found as the
-// end-to-end tests find it: $MMGETH_TOOLING_DIR, else $MMGETH_CACHE/tooling,
+// end-to-end tests find it: $MMGETH_TOOLING_DIR, else $MMGETH_TEST_CACHE/tooling,
 // else <repo>/.cache/tooling.
 func ToolingDir(repo string) string {
 	if dir := os.Getenv("MMGETH_TOOLING_DIR"); dir != "" {
 		return dir
 	}
-	if cache := os.Getenv("MMGETH_CACHE"); cache != "" {
+	if cache := os.Getenv("MMGETH_TEST_CACHE"); cache != "" {
 		return filepath.Join(cache, "tooling")
 	}
 	return filepath.Join(repo, ".cache", "tooling")
