@@ -16,9 +16,10 @@ import (
 
 // TestCrashKeepsIncludedTransactions kills a dev node with an on-disk
 // datadir (kill -9) in the middle of a stream of transactions, three times
-// (MMGETH_CRASH_ROUNDS times if set: 40 rounds take the chain past 8,000
-// blocks). Each restart must come back with a head no lower than the last
-// block seen before the kill, the same blocks at every height seen, and a
+// (MMGETH_CRASH_ROUNDS times if set, with MMGETH_CRASH_LOAD of load per
+// round, default 1.5s: 40 rounds of 4s take the chain past 8,000 blocks).
+// Each restart must come back with a head no lower than the last block
+// seen before the kill, the same blocks at every height seen, and a
 // receipt for every transaction that had one. The time from each start to
 // RPC answering is logged with the chain's length, to show that restarts
 // stay flat as the chain grows.
@@ -40,6 +41,13 @@ func TestCrashKeepsIncludedTransactions(t *testing.T) {
 		var err error
 		if rounds, err = strconv.Atoi(v); err != nil || rounds < 1 {
 			t.Fatalf("MMGETH_CRASH_ROUNDS=%q: want a positive number", v)
+		}
+	}
+	load := 1500 * time.Millisecond
+	if v := os.Getenv("MMGETH_CRASH_LOAD"); v != "" {
+		var err error
+		if load, err = time.ParseDuration(v); err != nil || load <= 0 {
+			t.Fatalf("MMGETH_CRASH_LOAD=%q: want a positive duration", v)
 		}
 	}
 	var restarts []time.Duration
@@ -89,7 +97,7 @@ func TestCrashKeepsIncludedTransactions(t *testing.T) {
 				}
 			}(from)
 		}
-		time.Sleep(1500 * time.Millisecond)
+		time.Sleep(load)
 		p.kill() // mid-stream: transactions are still being sent and sealed
 		cancel()
 		wg.Wait()
