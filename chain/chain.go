@@ -22,7 +22,7 @@ import (
 // Side-block bounds. A side block costs its sender the parent's difficulty
 // (a pool share), so without bounds a peer or a pool could fill the disk
 // with siblings. MaxSideDepth is far beyond any reorg a merged-mined chain
-// sees without an attack (an hour of blocks on the testnet's spacing) and
+// sees without an attack (21 minutes of blocks on the testnet's 5 s spacing) and
 // keeps the walk that adopts a heavier side chain short; MaxPerHeight keeps
 // room for honest competing blocks (a few pools finding the same height).
 const (
@@ -183,7 +183,21 @@ func (c *Chain) Head() (*types.Header, *big.Int) {
 // (a RuleError when it is the header's fault), or len(headers) and nil.
 // Each header's parent is the previous one or a stored block.
 func (c *Chain) VerifyHeaders(headers []*types.Header) (int, error) {
-	abort, results := c.engine.VerifyHeaders(c.bc, headers)
+	return c.verifyHeaders(c.bc, headers)
+}
+
+// VerifyHeadersOn is VerifyHeaders for a run whose first header's parent is
+// parent: a stored block, or a header that passed verification but whose
+// block is not stored yet. Sync verifies a batch this way while the batch
+// before it is still being imported; a header's rules read only its parent
+// header, never state, and the engine remembers the headers that passed, so
+// Insert's own verification of them later is a lookup.
+func (c *Chain) VerifyHeadersOn(parent *types.Header, headers []*types.Header) (int, error) {
+	return c.verifyHeaders(&parentReader{ChainHeaderReader: c.bc, parent: parent, hash: parent.Hash()}, headers)
+}
+
+func (c *Chain) verifyHeaders(chain gethconsensus.ChainHeaderReader, headers []*types.Header) (int, error) {
+	abort, results := c.engine.VerifyHeaders(chain, headers)
 	defer close(abort)
 	for i, h := range headers {
 		if err := <-results; err != nil {
@@ -191,6 +205,22 @@ func (c *Chain) VerifyHeaders(headers []*types.Header) (int, error) {
 		}
 	}
 	return len(headers), nil
+}
+
+// parentReader is the chain's headers plus one header not stored yet, for
+// VerifyHeadersOn: the engine looks up only the parent of a run's first
+// header.
+type parentReader struct {
+	gethconsensus.ChainHeaderReader
+	parent *types.Header
+	hash   common.Hash
+}
+
+func (r *parentReader) GetHeader(hash common.Hash, number uint64) *types.Header {
+	if hash == r.hash && number == r.parent.Number.Uint64() {
+		return r.parent
+	}
+	return r.ChainHeaderReader.GetHeader(hash, number)
 }
 
 // Insert imports blocks, which need not extend the head nor each other,

@@ -3,18 +3,21 @@ package chain_test
 import (
 	"bytes"
 	"crypto/ecdsa"
-	"github.com/mmgeth/mmgeth/chain"
+	"errors"
 	"math/big"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	gethconsensus "github.com/ethereum/go-ethereum/consensus"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
+
+	"github.com/mmgeth/mmgeth/chain"
 )
 
 // fork mines blocks on a chain of its own (a peer) from genesis at the
@@ -240,4 +243,41 @@ func TestWorkSurvivesRestart(t *testing.T) {
 		}
 	}
 	assertWork(t, c, a[2], 16000)
+}
+
+// VerifyHeadersOn verifies headers whose parent is verified but not stored
+// (sync's next batch while the one before is imported), and Insert later
+// finds them verified: no proof is checked twice.
+func TestVerifyHeadersOnUnstoredParent(t *testing.T) {
+	src := newTestChain(t, nil)
+	blocks := src.extend(src.bc.Genesis(), 4, testParams.TargetSpacing)
+	headers := make([]*types.Header, len(blocks))
+	for i, b := range blocks {
+		headers[i] = b.Header()
+	}
+
+	c := newTestChain(t, nil)
+	if n, err := c.fc.VerifyHeaders(headers[2:]); n != 0 || !errors.Is(err, gethconsensus.ErrUnknownAncestor) {
+		t.Fatalf("VerifyHeaders without the parent: %d, %v; want 0 and an unknown ancestor", n, err)
+	}
+	if n, err := c.fc.VerifyHeadersOn(c.bc.Genesis().Header(), headers[:2]); n != 2 || err != nil {
+		t.Fatalf("VerifyHeadersOn the genesis: %d, %v", n, err)
+	}
+	if n, err := c.fc.VerifyHeadersOn(headers[1], headers[2:]); n != 2 || err != nil {
+		t.Fatalf("VerifyHeadersOn an unstored verified parent: %d, %v", n, err)
+	}
+	if c.bc.HasHeader(headers[1].Hash(), 2) {
+		t.Fatal("verification stored a header")
+	}
+	checks := c.engine.ProofChecks()
+	c.insert(blocks...)
+	if got := c.engine.ProofChecks(); got != checks {
+		t.Errorf("Insert checked %d proofs again", got-checks)
+	}
+
+	bad := types.CopyHeader(headers[3])
+	bad.GasUsed = bad.GasLimit + 1
+	if n, err := c.fc.VerifyHeadersOn(headers[2], []*types.Header{bad}); n != 0 || !errors.As(err, new(*chain.RuleError)) {
+		t.Errorf("VerifyHeadersOn a bad header: %d, %v; want 0 and a rule error", n, err)
+	}
 }

@@ -43,8 +43,9 @@ type Engine struct {
 
 var _ gethconsensus.Engine = (*Engine)(nil)
 
-// verifiedCacheSize bounds the verified-header cache: more than a sync
-// batch and the blocks announced meanwhile.
+// verifiedCacheSize bounds the verified-header cache: more than the headers
+// sync verifies ahead of their import (p2p: at most six batches of 192) and
+// the blocks announced meanwhile.
 const verifiedCacheSize = 4096
 
 // provenCacheSize bounds the proven-proof cache: a proof is looked up at

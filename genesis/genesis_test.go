@@ -149,7 +149,7 @@ func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
 		"dev":     "0x42abcfce4f80e580350f4d2a5f4245b96db5e4f7be60e92a4c889aed8c9df79c",
 		"regtest": "0x35ca150d79e634fb35d27babb8a0b42da448780389d9f05c5a34c76737332cc0",
-		"testnet": "0x8fa745e80256b2746bb34619429f1c6ae578c14a1489afc1d210e177410de451",
+		"testnet": "0x52fe8a5dee094b7353cf2770f62849b5249f42aba6e07669d9f55ba8b5baf32e",
 	}
 	wantChainID := map[string]uint64{"dev": 31337, "regtest": 7772, "testnet": 7771}
 	for _, name := range Names() {

@@ -138,6 +138,28 @@ func (w *WorkServer) Start() error {
 	txs := make(chan core.NewTxsEvent, 256)
 	headSub := w.cfg.Chain.SubscribeChainHeadEvent(heads)
 	txSub := w.cfg.Pool.SubscribeTransactions(txs, false)
+	// geth's pool sends NewTxsEvent from its reorg, and Build waits for the
+	// pool's reorg (TxSource.Sync): the goroutine that builds must not be
+	// the one that takes the events, or a burst of more events than txs
+	// buffers blocks the pool's send on the build and the build on the send
+	// (bench/network.sh with full blocks: mnr_getWork hung for good). The
+	// events are taken here and leave one signal for the build loop.
+	txsArrived := make(chan struct{}, 1)
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		for {
+			select {
+			case <-txs:
+				select {
+				case txsArrived <- struct{}{}:
+				default: // a signal is already waiting
+				}
+			case <-w.quit:
+				return
+			}
+		}
+	}()
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
@@ -151,7 +173,7 @@ func (w *WorkServer) Start() error {
 			select {
 			case <-heads:
 				w.refresh()
-			case <-txs:
+			case <-txsArrived:
 				debounce.Reset(w.cfg.Debounce)
 			case <-debounce.C:
 				w.refresh()

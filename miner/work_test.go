@@ -21,6 +21,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb"
+	"github.com/ethereum/go-ethereum/event"
 	"github.com/holiman/uint256"
 
 	mmchain "github.com/mmgeth/mmgeth/chain"
@@ -408,5 +409,55 @@ func TestBuiltBlockImportsAsExecuted(t *testing.T) {
 	}
 	if lookup, _ := f.chain.GetCanonicalTransaction(block.Transactions()[0].Hash()); lookup == nil {
 		t.Error("no lookup entry for the block's transaction")
+	}
+}
+
+// reorgingPool is a pool whose Sync, like geth's, returns only after its
+// reorg has delivered its NewTxsEvents to every subscriber, one blocking
+// send each.
+type reorgingPool struct {
+	listSource
+	feed   event.Feed
+	events int
+}
+
+func (p *reorgingPool) SubscribeTransactions(ch chan<- core.NewTxsEvent, _ bool) event.Subscription {
+	return p.feed.Subscribe(ch)
+}
+
+func (p *reorgingPool) Sync() error {
+	for range p.events {
+		p.feed.Send(core.NewTxsEvent{})
+	}
+	return nil
+}
+
+// A build started by the refresh loop waits for the pool's reorg, which
+// waits for the work server to take its transaction events: more events
+// than the server buffers must not deadlock the two (the server stopped
+// answering mnr_getWork under a load of full blocks).
+func TestRefreshTakesTxEventsWhileBuilding(t *testing.T) {
+	f := newWorkFixture(t)
+	pool := &reorgingPool{listSource: f.src, events: 1000}
+	builder := NewBuilder(BuilderConfig{Chain: f.chain, Engine: f.engine, Pool: pool, GasCeil: f.chain.CurrentBlock().GasLimit})
+	ws := NewWorkServer(WorkServerConfig{Chain: f.chain, Engine: f.engine, Builder: builder, Pool: pool, Tag: f.tag,
+		Recommit: time.Hour, Debounce: time.Millisecond})
+	if err := ws.Start(); err != nil {
+		t.Fatal(err)
+	}
+	pool.feed.Send(core.NewTxsEvent{}) // starts a refresh on the loop
+	built := func() bool {
+		ws.mu.Lock()
+		defer ws.mu.Unlock()
+		return ws.current != nil
+	}
+	// A deadlock never ends; a minute only bounds the test.
+	for deadline := time.Now().Add(time.Minute); !built(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("no template built: the refresh loop and the pool wait on each other")
+		}
+	}
+	if err := ws.Stop(); err != nil {
+		t.Fatal(err)
 	}
 }

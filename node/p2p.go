@@ -90,8 +90,8 @@ type syncChain struct {
 
 func (c *syncChain) Work(hash common.Hash) *big.Int { return c.c.WorkOf(hash) }
 
-func (c *syncChain) VerifyHeaders(headers []*types.Header) error {
-	_, err := c.c.VerifyHeaders(headers)
+func (c *syncChain) VerifyHeaders(parent *types.Header, headers []*types.Header) error {
+	_, err := c.c.VerifyHeadersOn(parent, headers)
 	return err
 }
 

@@ -32,10 +32,12 @@ type Chain interface {
 	GetBody(hash common.Hash) *types.Body
 	HasBlock(hash common.Hash, number uint64) bool
 
-	// VerifyHeaders checks a contiguous run of headers with the consensus
-	// engine (proofs, difficulty, timestamps...), in parallel where it can.
-	// The parent of headers[0] is in the chain. It returns the first failure.
-	VerifyHeaders(headers []*types.Header) error
+	// VerifyHeaders checks a contiguous run of headers extending parent with
+	// the consensus engine (proofs, difficulty, timestamps...), in parallel
+	// where it can. parent is in the chain or passed VerifyHeaders itself:
+	// sync verifies a batch while the one before it is imported. It returns
+	// the first failure.
+	VerifyHeaders(parent *types.Header, headers []*types.Header) error
 	// InsertBlocks imports a contiguous run of blocks through fork choice;
 	// the parent of blocks[0] is in the chain and the headers passed
 	// VerifyHeaders. On failure it returns the index of the first block that

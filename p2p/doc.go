@@ -64,6 +64,12 @@
 // work above ours: find the common ancestor (a short probe below the lower head,
 // then a binary search), fetch headers in batches, verify each batch with
 // Chain.VerifyHeaders, fetch the bodies from several peers in parallel, and
-// import each batch with Chain.InsertBlocks. A restart simply syncs again from
-// the local head. Progress is exposed through Handler.Syncing.
+// import with Chain.InsertBlocks. Download and import are a pipeline: while
+// the importer works, the downloader verifies the next batches against the
+// last header of the batch before (verified, not yet stored) and fetches
+// their bodies, up to importAhead batches ahead; the importer then takes
+// every batch waiting in one InsertBlocks, so that a sync pays the chain's
+// per-call costs (a WAL sync, a state flush every chain.FlushBlocks) about as
+// often as an import of a chain file. A restart simply syncs again from the
+// local head. Progress is exposed through Handler.Syncing.
 package p2p

@@ -114,8 +114,8 @@ func adaptChain(tc *testchain.Chain) *testChain {
 
 func (c *testChain) Work(hash common.Hash) *big.Int { return c.tc.WorkOf(hash) }
 
-func (c *testChain) VerifyHeaders(headers []*types.Header) error {
-	_, err := c.tc.VerifyHeaders(headers)
+func (c *testChain) VerifyHeaders(parent *types.Header, headers []*types.Header) error {
+	_, err := c.tc.VerifyHeadersOn(parent, headers)
 	return err
 }
 

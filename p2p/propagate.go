@@ -180,7 +180,11 @@ func (h *Handler) importBlock(p *peer, block *types.Block) {
 	if h.chain.HasBlock(hash, number) {
 		return
 	}
-	if number == 0 || !h.chain.HasBlock(block.ParentHash(), number-1) {
+	var parent *types.Header
+	if number > 0 && h.chain.HasBlock(block.ParentHash(), number-1) {
+		parent = h.chain.GetHeaderByHash(block.ParentHash())
+	}
+	if parent == nil {
 		h.requestSync()
 		return
 	}
@@ -189,7 +193,7 @@ func (h *Handler) importBlock(p *peer, block *types.Block) {
 		p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: %w", number, hash, err))
 		return
 	}
-	if err := h.chain.VerifyHeaders([]*types.Header{header}); err != nil {
+	if err := h.chain.VerifyHeaders(parent, []*types.Header{header}); err != nil {
 		if errors.Is(err, consensus.ErrFutureBlock) {
 			p.Log().Debug("Ignoring propagated block from the future", "number", number, "hash", hash)
 			return

@@ -50,6 +50,7 @@ const (
 	maxTxsPerMsg          = 4096            // transactions per Transactions message
 	maxHeaderFetch        = 192             // headers asked per sync request
 	maxBodyFetch          = 64              // bodies asked per request
+	importAhead           = 2               // sync batches downloaded and verified ahead of the import (see importBatches)
 	ancestorProbe         = 16              // headers in the first common-ancestor probe
 	handshakeTimeout      = 5 * time.Second
 	forceSyncCycle        = 10 * time.Second

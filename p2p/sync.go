@@ -127,39 +127,43 @@ func (h *Handler) synchronise(p *peer, head *types.Header) error {
 }
 
 // fetchChain fetches, verifies and imports the peer's chain above ancestor in
-// batches of maxHeaderFetch blocks. Downloading the next batch's headers
-// overlaps the import of the previous batch; verifying them has to wait for it,
-// as the engine checks each header against its parent in the chain.
-func (h *Handler) fetchChain(p *peer, ancestor *types.Header) (err error) {
+// batches of maxHeaderFetch blocks, as a pipeline: while one batch is being
+// imported, the next is downloaded (headers, then bodies from every peer) and
+// its headers verified against the batch before it, which is verified but
+// maybe not stored yet. Up to importAhead complete batches wait for the
+// importer, so that it never waits for the network while the peer keeps up;
+// with the batch being downloaded and those being imported, at most
+// 2*importAhead+2 batches are in memory. Verifying ahead costs nothing at
+// import: the engine remembers the headers that passed, and Insert's own
+// verification finds them there.
+func (h *Handler) fetchChain(p *peer, ancestor *types.Header) error {
 	var (
-		parent  = ancestor
-		stats   = newImportStats(p.ID().TerminalString())
-		pending chan error // import of the previous batch, if under way
+		stats    = newImportStats(p.ID().TerminalString())
+		ready    = make(chan []*types.Block, importAhead)
+		failed   = make(chan struct{}) // closed when an import fails
+		imported = make(chan error, 1)
 	)
-	wait := func() error {
-		if pending == nil {
-			return nil
-		}
-		err := <-pending
-		pending = nil
-		return err
+	go func() { imported <- h.importBatches(ready, failed, stats) }()
+	err := h.downloadChain(p, ancestor, ready, failed)
+	close(ready)
+	// A failed import outweighs whatever stopped the download.
+	if ierr := <-imported; ierr != nil {
+		err = ierr
 	}
-	defer func() {
-		// A failed import outweighs whatever stopped the download.
-		if ierr := wait(); ierr != nil {
-			err = ierr
-		}
-		stats.report(true)
-	}()
-	for {
+	stats.report(true)
+	return err
+}
+
+// downloadChain fetches and verifies batches above ancestor and hands them
+// to the importer on ready until the peer has no more, a request or check
+// fails, or the importer reports a failure by closing failed.
+func (h *Handler) downloadChain(p *peer, ancestor *types.Header, ready chan<- []*types.Block, failed <-chan struct{}) error {
+	for parent := ancestor; ; {
 		if h.closing() {
 			return errQuitting
 		}
 		headers, err := p.requestHeaders(hashOrNumber{Number: parent.Number.Uint64() + 1}, maxHeaderFetch, 0, false)
 		if err != nil {
-			return err
-		}
-		if err := wait(); err != nil {
 			return err
 		}
 		if len(headers) == 0 {
@@ -168,7 +172,7 @@ func (h *Handler) fetchChain(p *peer, ancestor *types.Header) (err error) {
 		if err := linkHeaders(parent, headers); err != nil {
 			return err
 		}
-		if err := h.chain.VerifyHeaders(headers); err != nil {
+		if err := h.chain.VerifyHeaders(parent, headers); err != nil {
 			if errors.Is(err, consensus.ErrFutureBlock) {
 				return err
 			}
@@ -178,14 +182,45 @@ func (h *Handler) fetchChain(p *peer, ancestor *types.Header) (err error) {
 		if err != nil {
 			return err
 		}
-		done := make(chan error, 1)
-		pending = done
-		go func() { done <- h.importBatch(blocks, stats) }()
-
+		select {
+		case ready <- blocks:
+		case <-failed:
+			return nil // the importer's error is the one to report
+		case <-h.quit:
+			return errQuitting
+		}
 		parent = headers[len(headers)-1]
 		p.markBlock(parent.Hash())
 		h.sync.raiseHighest(parent.Number.Uint64())
 	}
+}
+
+// importBatches imports the batches arriving on ready, in order, each
+// together with the batches already waiting behind it: every Insert ends
+// with a WAL sync and, once chain.FlushBlocks blocks have passed, a state
+// flush that writes each of geth's in-memory state layers to disk one by one
+// (0.7 s on 2 shared cores). In batches of maxHeaderFetch, sync paid that
+// flush every other batch, where an import of a chain file pays it once per
+// 2,500 blocks. After a failure importBatches closes failed and discards the
+// rest, so that the downloader never blocks on a batch nobody will import.
+func (h *Handler) importBatches(ready <-chan []*types.Block, failed chan<- struct{}, stats *importStats) error {
+	for blocks := range ready {
+		for more := true; more; {
+			select {
+			case next, ok := <-ready:
+				blocks, more = append(blocks, next...), ok
+			default:
+				more = false
+			}
+		}
+		if err := h.importBatch(blocks, stats); err != nil {
+			close(failed)
+			for range ready {
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // linkHeaders checks that headers continue the chain at parent. A first header
