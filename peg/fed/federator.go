@@ -101,29 +101,10 @@ func (f *Federator) Close() error { return f.rules.Log.Close() }
 
 // Run makes a round every interval until ctx ends, backing off on failures.
 func (f *Federator) Run(ctx context.Context) {
-	failures := 0
-	wait := time.Duration(0)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
+	runRounds(ctx, "Federator", f.Relayer.cfg.Interval, f.Relayer.cfg.Log, func(ctx context.Context) (bool, error) {
 		acts, err := f.Round(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if err != nil {
-			failures++
-			wait = min(f.Relayer.cfg.Interval<<min(failures, 16), maxBackoff)
-			f.Relayer.cfg.Log.Warn("Federator round failed", "err", err, "failures", failures, "retry", wait)
-			continue
-		}
-		failures, wait = 0, f.Relayer.cfg.Interval
-		if len(acts) > 0 {
-			wait = 0 // what it did may enable the next step at once
-		}
-	}
+		return len(acts) > 0, err // what it did may enable the next step at once
+	})
 }
 
 // Round does what this member can do now, in the order a batch needs it.

@@ -133,6 +133,18 @@ func (rd *Round) InSync() bool { return rd.Relay.Hash == common.Hash(rd.Bitcoin)
 // Run syncs every interval until ctx ends, backing off while rounds fail.
 // It returns only when ctx is done.
 func (r *Relayer) Run(ctx context.Context) {
+	runRounds(ctx, "Relay", r.cfg.Interval, r.cfg.Log, func(ctx context.Context) (bool, error) {
+		round, err := r.Sync(ctx)
+		// Blocks that came while the transaction was mined, or the rest of
+		// a long catch-up, go in the next sidechain block.
+		return err == nil && (round.Headers > 0 || len(round.PegIns) > 0), err
+	})
+}
+
+// runRounds runs round every interval until ctx ends, at once again when
+// it did something that may enable the next step, and backing off (up to
+// maxBackoff) while it fails.
+func runRounds(ctx context.Context, what string, interval time.Duration, log *slog.Logger, round func(context.Context) (again bool, err error)) {
 	failures := 0
 	wait := time.Duration(0)
 	for {
@@ -141,23 +153,21 @@ func (r *Relayer) Run(ctx context.Context) {
 			return
 		case <-time.After(wait):
 		}
-		round, err := r.Sync(ctx)
+		again, err := round(ctx)
 		if ctx.Err() != nil {
 			return
 		}
 		if err != nil {
 			failures++
-			wait = min(r.cfg.Interval<<min(failures, 16), maxBackoff)
-			r.cfg.Log.Warn("Relay round failed", "err", err, "failures", failures, "retry", wait)
+			wait = min(interval<<min(failures, 16), maxBackoff)
+			log.Warn(what+" round failed", "err", err, "failures", failures, "retry", wait)
 			continue
 		}
 		if failures > 0 {
-			r.cfg.Log.Info("Relay recovered", "after", failures, "relay", round.Relay.Height, "bitcoin", round.BitcoinHeight)
+			log.Info(what+" recovered", "after", failures)
 		}
-		failures, wait = 0, r.cfg.Interval
-		if round.Headers > 0 || len(round.PegIns) > 0 {
-			// Blocks that came while the transaction was mined, or the
-			// rest of a long catch-up, go in the next sidechain block.
+		failures, wait = 0, interval
+		if again {
 			wait = 0
 		}
 	}
