@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/bits"
-	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/common"
@@ -29,12 +27,9 @@ import (
 type FederatorConfig struct {
 	Relay  RelayConfig
 	Member uint8
-	// Key is the member's Bitcoin signing key: the one whose signer
-	// address the Bridge holds for Member.
-	Key *btcec.PrivateKey
-	// SignedLog is the path of the append-only log of signed inputs.
-	SignedLog  string
-	MaxFeeRate int64 // sat/vB; batches above it are refused
+	// Signer holds the member's Bitcoin signing key, the one whose signer
+	// address the Bridge holds for Member, and applies the signing rules.
+	Signer Signer
 	// FeeRate, when set, is the rate this member votes (voteFeeRate)
 	// whenever its last vote differs.
 	FeeRate uint32
@@ -48,22 +43,12 @@ type FederatorConfig struct {
 // everything from the two chains, so a restart is an ordinary round.
 type Federator struct {
 	*Relayer
-	cfg   FederatorConfig
-	rules *SignRules
-
-	// Read on the first round: fixed for the epoch's life.
-	epoch     uint16
-	fed       bridge.Federation
-	fedScript []byte
-	policy    bridge.Policy
+	cfg         FederatorConfig
+	*federation // read on the first round: fixed for the epoch's life
 
 	// lowest is the lowest batch id that may still need this member: the
 	// batches below it are confirmed.
 	lowest uint64
-	// outflow is what this member signed to payees today (UTC, by its
-	// clock), for the daily cap. It restarts at 0 with the process.
-	outflowDay int64
-	outflow    int64
 }
 
 // Action is one thing a round did to a batch, for logs and tests.
@@ -74,30 +59,17 @@ type Action struct {
 	Detail  string
 }
 
-// NewFederator checks cfg and opens the signed log.
+// NewFederator checks cfg.
 func NewFederator(cfg FederatorConfig) (*Federator, error) {
-	if cfg.Key == nil {
-		return nil, errors.New("federator: no member signing key")
-	}
-	if cfg.SignedLog == "" {
-		return nil, errors.New("federator: no signed-log path: without it a restart could sign a conflicting transaction")
-	}
-	if cfg.MaxFeeRate <= 0 {
-		return nil, fmt.Errorf("federator: the maximum fee rate must be positive, got %d", cfg.MaxFeeRate)
+	if cfg.Signer == nil {
+		return nil, errors.New("federator: no signer for the member key")
 	}
 	r, err := NewRelayer(cfg.Relay)
 	if err != nil {
 		return nil, err
 	}
-	log, err := OpenSignedLog(cfg.SignedLog)
-	if err != nil {
-		return nil, fmt.Errorf("signed log: %w", err)
-	}
-	return &Federator{Relayer: r, cfg: cfg, rules: &SignRules{MaxFeeRate: cfg.MaxFeeRate, Log: log}, lowest: 1}, nil
+	return &Federator{Relayer: r, cfg: cfg, lowest: 1}, nil
 }
-
-// Close closes the signed log.
-func (f *Federator) Close() error { return f.rules.Log.Close() }
 
 // Run makes a round every interval until ctx ends, backing off on failures.
 func (f *Federator) Run(ctx context.Context) {
@@ -155,49 +127,35 @@ func (f *Federator) Round(ctx context.Context) ([]Action, error) {
 	return acts, nil
 }
 
-// init reads the federation of the active epoch and checks that this
-// member's key is the one the Bridge holds for it.
+// init reads the federation of the active epoch and checks that the
+// signer's key is the one the Bridge holds for this member.
 func (f *Federator) init(ctx context.Context) error {
-	if f.fedScript != nil {
+	if f.federation != nil {
 		return nil
 	}
 	if err := f.Relayer.init(ctx); err != nil {
 		return err
 	}
-	view := f.view(ctx)
-	epoch, err := view.ActiveEpoch()
+	fed, err := readFederation(ctx, f.Relayer.cfg.Sidechain)
 	if err != nil {
-		return fmt.Errorf("Bridge.activeEpoch: %w", err)
+		return err
 	}
-	fed, err := view.Federation(epoch)
-	if err != nil {
-		return fmt.Errorf("Bridge.federation(%d): %w", epoch, err)
+	m := int(f.cfg.Member)
+	if m >= len(fed.fed.Pubkeys) {
+		return fmt.Errorf("member %d: the federation of epoch %d has %d members", m, fed.epoch, len(fed.fed.Pubkeys))
 	}
-	if int(f.cfg.Member) >= len(fed.Pubkeys) {
-		return fmt.Errorf("member %d: the federation of epoch %d has %d members", f.cfg.Member, epoch, len(fed.Pubkeys))
-	}
-	if !bytes.Equal(fed.Pubkeys[f.cfg.Member], f.cfg.Key.PubKey().SerializeCompressed()) {
-		return fmt.Errorf("the key given is not member %d's of epoch %d (the Bridge holds %x)", f.cfg.Member, epoch, fed.Pubkeys[f.cfg.Member])
-	}
-	policy, err := view.Policy()
-	if err != nil {
-		return fmt.Errorf("Bridge.policy: %w", err)
-	}
-	var code []byte
+	var pub []byte
 	if err := timed(ctx, func(c context.Context) (err error) {
-		code, err = f.Relayer.cfg.Sidechain.CodeAt(c, fed.FedScript, nil)
+		pub, err = f.cfg.Signer.PubKey(c)
 		return err
 	}); err != nil {
-		return err
+		return fmt.Errorf("signer: %w", err)
 	}
-	// FedScript's code is 00 ‖ script, so that it cannot run.
-	if len(code) != int(fed.ScriptLength)+1 || code[0] != 0 {
-		return fmt.Errorf("FedScript %v holds %d bytes, want 1 + %d", fed.FedScript, len(code), fed.ScriptLength)
+	if !bytes.Equal(fed.fed.Pubkeys[m], pub) {
+		return fmt.Errorf("the signer's key %x is not member %d's of epoch %d (the Bridge holds %x)", pub, m, fed.epoch, fed.fed.Pubkeys[m])
 	}
-	f.epoch, f.fed, f.policy, f.fedScript = epoch, fed, policy, code[1:]
-	f.rules.Params = peg.BatchParams{ChainID: policy.ChainID, FedScript: f.fedScript, Threshold: int(fed.Threshold),
-		MaxInputs: int(policy.MaxInputs), MaxOutputs: int(policy.MaxOutputs)}
-	f.Relayer.cfg.Log.Info("Federating", "member", f.cfg.Member, "epoch", epoch, "threshold", fed.Threshold, "of", len(fed.Pubkeys))
+	f.federation = fed
+	f.Relayer.cfg.Log.Info("Federating", "member", m, "epoch", fed.epoch, "threshold", fed.fed.Threshold, "of", len(fed.fed.Pubkeys))
 	return nil
 }
 
@@ -209,7 +167,7 @@ func (f *Federator) batch(ctx context.Context, view *bridge.View, id uint64, b *
 	v := uint8(b.Versions() - 1)
 	var acts []Action
 	if b.SignedBitmap[v]&(1<<f.cfg.Member) == 0 && b.State == bridge.BatchSigning {
-		a, err := f.sign(ctx, view, id, v, b)
+		a, err := f.sign(ctx, id, v, b)
 		if err != nil {
 			return nil, err
 		}
@@ -248,35 +206,9 @@ func (f *Federator) batch(ctx context.Context, view *bridge.View, id uint64, b *
 	return acts, err
 }
 
-// toSign reads what the Bridge says of a batch version: its bytes,
-// sighashes, requests and inputs.
-func (f *Federator) toSign(view *bridge.View, id uint64, v uint8, b *bridge.PegOutBatch) (*BatchToSign, error) {
-	unsigned, _, hashes, err := view.PegOutTx(id, v)
-	if err != nil {
-		return nil, fmt.Errorf("Bridge.pegOutTx: %w", err)
-	}
-	ts := &BatchToSign{ID: id, Version: v, CreatedBlock: b.CreatedBlock, Unsigned: unsigned,
-		FeeRate: int64(b.FeeRate[v]), ChangeSat: int64(b.ChangeSat[v]), PaidSat: int64(b.RequestedSat)}
-	for _, h := range hashes {
-		ts.Sighashes = append(ts.Sighashes, h)
-	}
-	for rid := b.FirstRequest; rid < b.FirstRequest+uint64(b.NRequests); rid++ {
-		r, err := view.PegOutRequest(rid)
-		if err != nil {
-			return nil, fmt.Errorf("Bridge.getPegOutRequest(%d): %w", rid, err)
-		}
-		ts.Requests = append(ts.Requests, peg.Request{ID: rid, PkScript: r.BtcScript, AmountSat: int64(r.AmountSat)})
-	}
-	if ts.Inputs, err = view.PegOutInputs(b); err != nil {
-		return nil, err
-	}
-	return ts, nil
-}
-
-// sign applies the signing rules and, when they pass, sends this member's
-// signatures. nil: the batch's block is not finalized yet (no refusal, it
-// will be).
-func (f *Federator) sign(ctx context.Context, view *bridge.View, id uint64, v uint8, b *bridge.PegOutBatch) (*Action, error) {
+// sign asks the signer for this member's signatures and sends them. nil:
+// the batch's block is not finalized yet (no refusal, it will be).
+func (f *Federator) sign(ctx context.Context, id uint64, v uint8, b *bridge.PegOutBatch) (*Action, error) {
 	var final *types.Header
 	if err := timed(ctx, func(c context.Context) (err error) {
 		final, err = f.Relayer.cfg.Sidechain.HeaderByNumber(c, big.NewInt(int64(gethrpc.FinalizedBlockNumber)))
@@ -288,28 +220,27 @@ func (f *Federator) sign(ctx context.Context, view *bridge.View, id uint64, v ui
 		f.Relayer.cfg.Log.Debug("Batch awaits finality", "batch", id, "block", b.CreatedBlock, "finalized", final.Number)
 		return nil, nil
 	}
-	ts, err := f.toSign(view, id, v, b)
-	if err != nil {
-		return nil, err
-	}
-	if day := time.Now().UTC().Unix() / 86400; day != f.outflowDay {
-		f.outflowDay, f.outflow = day, 0
-	}
-	if err := f.rules.Check(ts, final.Number.Uint64(), f.outflow); err != nil {
+	var sigs []byte
+	err := timed(ctx, func(c context.Context) (err error) {
+		sigs, err = f.cfg.Signer.SignBatch(c, id, v)
+		return err
+	})
+	switch {
+	case errors.Is(err, ErrNotFinalized):
+		// The signer's node may trail this one by a block.
+		f.Relayer.cfg.Log.Debug("Batch awaits finality at the signer", "batch", id, "err", err)
+		return nil, nil
+	case isRefusal(err):
 		f.Relayer.cfg.Log.Error("Refused to sign a batch", "batch", id, "version", v, "err", err)
 		return &Action{Batch: id, Version: v, What: "refused", Detail: err.Error()}, nil
-	}
-	sigs := make([]byte, 0, peg.SigRSVLen*len(ts.Sighashes))
-	for _, h := range ts.Sighashes {
-		s := peg.SignRSV(f.cfg.Key, h)
-		sigs = append(sigs, s[:]...)
+	case err != nil:
+		return nil, fmt.Errorf("signer: %w", err)
 	}
 	receipt, err := f.send(ctx, "addSignatures", bridge.BridgeAddress, bridge.AddSignaturesInput(id, v, f.cfg.Member, sigs))
 	if err != nil {
 		return nil, err
 	}
-	f.outflow += ts.PaidSat
-	f.Relayer.cfg.Log.Info("Signed a peg-out batch", "batch", id, "version", v, "inputs", len(ts.Sighashes),
+	f.Relayer.cfg.Log.Info("Signed a peg-out batch", "batch", id, "version", v, "inputs", len(sigs)/peg.SigRSVLen,
 		"gas", receipt.GasUsed, "block", receipt.BlockNumber)
 	return &Action{Batch: id, Version: v, What: "signed", Detail: fmt.Sprintf("gas %d", receipt.GasUsed)}, nil
 }
@@ -390,8 +321,18 @@ func (f *Federator) vote(ctx context.Context, view *bridge.View) (*Action, error
 		return nil, nil
 	}
 	nonce := nonces[m] + 1
-	sig := peg.SignRSV(f.cfg.Key, peg.FeeVoteDigest(f.policy.ChainID, f.cfg.Member, f.cfg.FeeRate, nonce))
-	if _, err := f.send(ctx, "voteFeeRate", bridge.BridgeAddress, bridge.VoteFeeRateInput(f.cfg.Member, f.cfg.FeeRate, nonce, sig[:])); err != nil {
+	var sig []byte
+	if err := timed(ctx, func(c context.Context) (err error) {
+		sig, err = f.cfg.Signer.SignFeeVote(c, f.cfg.FeeRate, nonce)
+		return err
+	}); isRefusal(err) {
+		// Logged and counted by the signer; signing goes on.
+		f.Relayer.cfg.Log.Error("The signer refused the fee vote", "rate", f.cfg.FeeRate, "err", err)
+		return nil, nil
+	} else if err != nil {
+		return nil, fmt.Errorf("signer: %w", err)
+	}
+	if _, err := f.send(ctx, "voteFeeRate", bridge.BridgeAddress, bridge.VoteFeeRateInput(f.cfg.Member, f.cfg.FeeRate, nonce, sig)); err != nil {
 		return nil, err
 	}
 	f.Relayer.cfg.Log.Info("Voted a fee rate", "member", m, "rate", f.cfg.FeeRate, "nonce", nonce)

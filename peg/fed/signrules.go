@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	gosync "sync"
+	"time"
 
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum/metrics"
@@ -25,12 +26,16 @@ var (
 	ErrOutflowCap      = errors.New("the daily outflow cap would be exceeded")
 )
 
-// refusals counts every refusal, by rule (mmfed/sign/refused/<rule>).
+// refusalNames name every refusal, a signer's included (signer.go), in
+// metrics (mmfed/sign/refused/<name>) and in the signer protocol.
+var refusalNames = map[error]string{ErrNotFinalized: "not_finalized", ErrRebuildMismatch: "mismatch", ErrFeeTooHigh: "fee",
+	ErrDoubleSpend: "double_spend", ErrOutflowCap: "outflow_cap", ErrNotSigning: "not_signing", ErrVoteFee: "vote_fee"}
+
+// refusals counts every refusal, by rule.
 var refusals = map[error]*metrics.Counter{}
 
 func init() {
-	for name, err := range map[string]error{"not_finalized": ErrNotFinalized, "mismatch": ErrRebuildMismatch,
-		"fee": ErrFeeTooHigh, "double_spend": ErrDoubleSpend, "outflow_cap": ErrOutflowCap} {
+	for err, name := range refusalNames {
 		refusals[err] = metrics.GetOrRegisterCounter("mmfed/sign/refused/"+name, nil)
 	}
 }
@@ -50,27 +55,29 @@ type BatchToSign struct {
 	PaidSat      int64      // what leaves custody to payees
 }
 
-// SignRules are PEG.md §5.5's rules 1–5 for one federator.
+// SignRules are PEG.md §5.5's rules 1–5 for one federator. The in-process
+// signer of mmfed run and the external mmfed signer both check them here.
 type SignRules struct {
-	Params      peg.BatchParams // FeeRate is taken from each batch
-	MaxFeeRate  int64
-	DailyCapSat int64 // 0: off
+	Params     peg.BatchParams // FeeRate is taken from each batch
+	MaxFeeRate int64
+	// DailyCapSat bounds what this member signs to payees in any 24 hours
+	// (0: off), read from the signed log so that a restart does not reset
+	// it. A rolling window rather than a calendar day: with a day, a thief
+	// could take the cap just before midnight and again just after.
+	DailyCapSat int64
 	Log         *SignedLog
 }
+
+// CapWindow is the daily cap's window.
+const CapWindow = 24 * time.Hour
 
 // Check applies the rules in order and, when all pass, records the inputs
 // in the signed log (fsync'd) before returning: a crash after Check never
 // lets a restarted federator sign a conflicting transaction. finalized is
-// the node's finalized block (mm_getFinality); outflowToday what this
-// federator signed to payees in the current day.
-func (r *SignRules) Check(b *BatchToSign, finalized uint64, outflowToday int64) (err error) {
-	defer func() {
-		for rule, c := range refusals {
-			if errors.Is(err, rule) {
-				c.Inc(1)
-			}
-		}
-	}()
+// the node's finalized block (mm_getFinality); now is the signing time,
+// which the log records for the cap.
+func (r *SignRules) Check(b *BatchToSign, finalized uint64, now time.Time) (err error) {
+	defer func() { countRefusal(err) }()
 	if b.CreatedBlock > finalized {
 		return fmt.Errorf("%w: batch %d built in block %d, finalized %d", ErrNotFinalized, b.ID, b.CreatedBlock, finalized)
 	}
@@ -85,10 +92,14 @@ func (r *SignRules) Check(b *BatchToSign, finalized uint64, outflowToday int64) 
 			return fmt.Errorf("%w: %v in batch %d", ErrDoubleSpend, in.OutPoint, prev.batch)
 		}
 	}
-	if r.DailyCapSat > 0 && outflowToday+b.PaidSat > r.DailyCapSat {
-		return fmt.Errorf("%w: %d + %d > %d sat", ErrOutflowCap, outflowToday, b.PaidSat, r.DailyCapSat)
+	if r.DailyCapSat > 0 && !r.Log.signedBatch(b.ID) {
+		// A batch signed before (another version, or the same one again
+		// after a crash) pays the same requests: it is counted once.
+		if out := r.Log.Outflow(now.Add(-CapWindow)); out+b.PaidSat > r.DailyCapSat {
+			return fmt.Errorf("%w: %d sat signed in the last %v + %d > %d sat", ErrOutflowCap, out, CapWindow, b.PaidSat, r.DailyCapSat)
+		}
 	}
-	return r.Log.Append(b.ID, b.Version, b.Inputs)
+	return r.Log.Append(b.ID, b.Version, b.PaidSat, now, b.Inputs)
 }
 
 // rebuild is rule 2 (and 3): peg.BuildPegOut over the batch's requests and
@@ -129,16 +140,24 @@ func (r *SignRules) rebuild(b *BatchToSign) error {
 }
 
 // SignedLog is the append-only, fsync'd record of every input this
-// federator signed (rule 4): one line "txid:vout batch version" per input.
+// federator signed (rule 4) and of what each batch pays out (rule 5): one
+// line "txid:vout batch version unixTime paidSat" per input. Lines of three
+// fields, from before the cap, count as signed at time 0.
 type SignedLog struct {
-	mu     gosync.Mutex
-	f      *os.File
-	signed map[wire.OutPoint]signedAt
+	mu      gosync.Mutex
+	f       *os.File
+	signed  map[wire.OutPoint]signedAt
+	batches map[uint64]batchOut // first signing of each batch
 }
 
 type signedAt struct {
 	batch   uint64
 	version uint8
+}
+
+type batchOut struct {
+	at      int64 // unix seconds
+	paidSat int64
 }
 
 // OpenSignedLog reads path (creating it) and keeps it open for appends.
@@ -147,24 +166,46 @@ func OpenSignedLog(path string) (*SignedLog, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &SignedLog{f: f, signed: map[wire.OutPoint]signedAt{}}
+	l := &SignedLog{f: f, signed: map[wire.OutPoint]signedAt{}, batches: map[uint64]batchOut{}}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
-		fields := strings.Fields(sc.Text())
-		if len(fields) != 3 {
+		if err := l.parse(sc.Text()); err != nil {
 			// A torn last line (a crash mid-write) was never fsync'd as
 			// signed; anything else is corruption the operator must see.
-			return nil, fmt.Errorf("%s:%d: malformed line %q", path, n, sc.Text())
-		}
-		op, err := wire.NewOutPointFromString(fields[0])
-		batch, err2 := strconv.ParseUint(fields[1], 10, 64)
-		version, err3 := strconv.ParseUint(fields[2], 10, 8)
-		if err = errors.Join(err, err2, err3); err != nil {
+			f.Close()
 			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
 		}
-		l.signed[*op] = signedAt{batch, uint8(version)}
 	}
-	return l, sc.Err()
+	if err := sc.Err(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return l, nil
+}
+
+func (l *SignedLog) parse(line string) error {
+	fields := strings.Fields(line)
+	if len(fields) != 3 && len(fields) != 5 {
+		return fmt.Errorf("malformed line %q", line)
+	}
+	op, err := wire.NewOutPointFromString(fields[0])
+	batch, err2 := strconv.ParseUint(fields[1], 10, 64)
+	version, err3 := strconv.ParseUint(fields[2], 10, 8)
+	var out batchOut
+	if len(fields) == 5 {
+		var err4, err5 error
+		out.at, err4 = strconv.ParseInt(fields[3], 10, 64)
+		out.paidSat, err5 = strconv.ParseInt(fields[4], 10, 64)
+		err = errors.Join(err, err4, err5)
+	}
+	if err = errors.Join(err, err2, err3); err != nil {
+		return err
+	}
+	l.signed[*op] = signedAt{batch, uint8(version)}
+	if _, ok := l.batches[batch]; !ok {
+		l.batches[batch] = out
+	}
+	return nil
 }
 
 // Signed reports the batch in which op was signed, if any.
@@ -175,13 +216,41 @@ func (l *SignedLog) Signed(op wire.OutPoint) (signedAt, bool) {
 	return s, ok
 }
 
-// Append records inputs as signed in batch/version and fsyncs before returning.
-func (l *SignedLog) Append(batch uint64, version uint8, inputs []peg.UTXO) error {
+func (l *SignedLog) signedBatch(id uint64) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.batches[id]
+	return ok
+}
+
+// Outflow is what the batches first signed at or after since pay out.
+func (l *SignedLog) Outflow(since time.Time) int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var sum int64
+	for _, b := range l.batches {
+		if b.at >= since.Unix() {
+			sum += b.paidSat
+		}
+	}
+	return sum
+}
+
+// Len is the number of inputs signed and of batches they belong to.
+func (l *SignedLog) Len() (inputs, batches int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.signed), len(l.batches)
+}
+
+// Append records inputs as signed in batch/version, paying paidSat at now,
+// and fsyncs before returning.
+func (l *SignedLog) Append(batch uint64, version uint8, paidSat int64, now time.Time, inputs []peg.UTXO) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var buf bytes.Buffer
 	for _, in := range inputs {
-		fmt.Fprintf(&buf, "%s %d %d\n", in.OutPoint.String(), batch, version)
+		fmt.Fprintf(&buf, "%s %d %d %d %d\n", in.OutPoint.String(), batch, version, now.Unix(), paidSat)
 	}
 	if _, err := l.f.Write(buf.Bytes()); err != nil {
 		return err
@@ -191,6 +260,9 @@ func (l *SignedLog) Append(batch uint64, version uint8, inputs []peg.UTXO) error
 	}
 	for _, in := range inputs {
 		l.signed[in.OutPoint] = signedAt{batch, version}
+	}
+	if _, ok := l.batches[batch]; !ok {
+		l.batches[batch] = batchOut{now.Unix(), paidSat}
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/ethclient"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/mmgeth/mmgeth/evm/bridge"
@@ -37,11 +38,15 @@ const (
 var errTooMuchGas = errors.New("the batch needs more gas than a transaction may use")
 
 // view is the bridge contracts' views through eth_call at the latest block.
-func (r *Relayer) view(ctx context.Context) *bridge.View {
+func (r *Relayer) view(ctx context.Context) *bridge.View { return BridgeView(ctx, r.cfg.Sidechain) }
+
+// BridgeView is the bridge contracts' views over side's eth_call at the
+// latest block; reverts come back decoded (*bridge.RevertError).
+func BridgeView(ctx context.Context, side *ethclient.Client) *bridge.View {
 	return bridge.NewCallView(func(to common.Address, input []byte) ([]byte, error) {
 		var out []byte
 		err := timed(ctx, func(c context.Context) (err error) {
-			out, err = r.cfg.Sidechain.CallContract(c, ethereum.CallMsg{To: &to, Data: input}, nil)
+			out, err = side.CallContract(c, ethereum.CallMsg{To: &to, Data: input}, nil)
 			return err
 		})
 		return out, revertOf(err)
