@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"fmt"
 	"log/slog"
 	"net"
@@ -102,12 +103,16 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:     "mmfed",
 		Usage:    "federator and relayer daemon of an mmgeth sidechain",
-		Commands: []*cli.Command{relayCommand, runCommand, btcCommand},
+		Commands: []*cli.Command{relayCommand, runCommand, signerCommand, keyCommand, statusCommand, btcCommand},
 	}
 }
 
 func runRelay(c *cli.Context) error {
-	d, err := setup(c)
+	key, err := loadKey(c.String(keyFlag.Name), c.String(passwordFlag.Name))
+	if err != nil {
+		return err
+	}
+	d, err := setup(c, key)
 	if err != nil {
 		return err
 	}
@@ -138,8 +143,8 @@ type daemon struct {
 	close   func()
 }
 
-// setup reads the flags relay and run share, with --key as the gas key.
-func setup(c *cli.Context) (*daemon, error) {
+// setup reads the flags relay and run share; gas pays the transactions.
+func setup(c *cli.Context, gas *ecdsa.PrivateKey) (*daemon, error) {
 	if c.Args().Present() {
 		return nil, fmt.Errorf("unexpected arguments %q", c.Args().Slice())
 	}
@@ -151,38 +156,52 @@ func setup(c *cli.Context) (*daemon, error) {
 	if err != nil {
 		return nil, err
 	}
+	side, sideURL, err := dialSidechain(c)
+	if err != nil {
+		return nil, err
+	}
+	log := logger(c)
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	d := &daemon{cfg: fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: gas, Interval: interval, Log: log,
+		Metrics: metrics.DefaultRegistry}, sideURL: sideURL, log: log, ctx: ctx,
+		close: func() { stop(); side.Close() }}
+	if err := startMetrics(ctx, c, log); err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// dialSidechain is a client of --rpc. HTTP only: a client that connects
+// per call retries a node that is down at start like one that goes away
+// later.
+func dialSidechain(c *cli.Context) (*ethclient.Client, string, error) {
 	sideURL, err := btcrpc.Endpoint("--rpc", c.String(rpcFlag.Name))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	key, err := loadKey(c.String(keyFlag.Name), c.String(passwordFlag.Name))
-	if err != nil {
-		return nil, err
-	}
-	// HTTP only: a client that connects per call retries a node that is
-	// down at start like one that goes away later.
 	rc, err := gethrpc.DialHTTP(sideURL)
 	if err != nil {
-		return nil, fmt.Errorf("invalid --rpc %q: %v", sideURL, err)
+		return nil, "", fmt.Errorf("invalid --rpc %q: %v", sideURL, err)
 	}
-	side := ethclient.NewClient(rc)
+	return ethclient.NewClient(rc), sideURL, nil
+}
+
+// logger logs text to stderr, debug messages too with --verbose.
+func logger(c *cli.Context) *slog.Logger {
 	level := slog.LevelInfo
 	if c.Bool(verboseFlag.Name) {
 		level = slog.LevelDebug
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
-	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
-	d := &daemon{cfg: fed.RelayConfig{Bitcoin: btc, Sidechain: side, Key: key, Interval: interval, Log: log,
-		Metrics: metrics.DefaultRegistry}, sideURL: sideURL, log: log, ctx: ctx,
-		close: func() { stop(); side.Close() }}
-	if c.Bool(metricsFlag.Name) {
-		addr := net.JoinHostPort(c.String(metricsAddrFlag.Name), strconv.Itoa(c.Int(metricsPortFlag.Name)))
-		if err := serveMetrics(ctx, addr, log); err != nil {
-			d.close()
-			return nil, err
-		}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// startMetrics serves the metrics until ctx ends when --metrics is set.
+func startMetrics(ctx context.Context, c *cli.Context, log *slog.Logger) error {
+	if !c.Bool(metricsFlag.Name) {
+		return nil
 	}
-	return d, nil
+	return serveMetrics(ctx, net.JoinHostPort(c.String(metricsAddrFlag.Name), strconv.Itoa(c.Int(metricsPortFlag.Name))), log)
 }
 
 // recipients parses --watch.

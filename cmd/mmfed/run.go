@@ -1,12 +1,19 @@
 package main
 
 import (
+	"cmp"
+	"crypto/ecdsa"
+	"errors"
 	"fmt"
+	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 
 	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil/v2"
 	"github.com/ethereum/go-ethereum/crypto"
+	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"
 
 	"github.com/mmgeth/mmgeth/peg/fed"
@@ -19,13 +26,16 @@ var (
 		Required: true,
 	}
 	memberKeyFlag = &cli.StringFlag{
-		Name:     "key",
-		Usage:    "file holding the member's Bitcoin signing key: a hex private key, or a geth keystore JSON file with --password",
-		Required: true,
+		Name:  "key",
+		Usage: "file holding the member's Bitcoin signing key: a hex private key, or a geth keystore JSON file with --password",
+	}
+	signerFlag = &cli.StringFlag{
+		Name:  "signer",
+		Usage: "unix socket of an mmfed signer holding the member key (instead of --key)",
 	}
 	gasKeyFlag = &cli.StringFlag{
 		Name:  "gas.key",
-		Usage: "file holding a hex key that pays for the sidechain transactions (default: the member key; PEG.md §5.5 wants a separate hot key)",
+		Usage: "file holding a hex key that pays for the sidechain transactions (default: the member key; required with --signer)",
 	}
 	dataDirFlag = &cli.StringFlag{
 		Name:  "datadir",
@@ -34,12 +44,17 @@ var (
 	}
 	maxFeeRateFlag = &cli.Int64Flag{
 		Name:  "fee.max",
-		Usage: "refuse to sign batches above this fee rate, in sat/vB",
+		Usage: "refuse to sign batches (and fee votes) above this fee rate, in sat/vB",
 		Value: 1000,
 	}
 	voteFeeRateFlag = &cli.UintFlag{
 		Name:  "fee.vote",
 		Usage: "vote this fee rate (sat/vB) whenever this member's last vote differs; 0: do not vote",
+	}
+	capFlag = &cli.Float64Flag{
+		Name: "cap.daily",
+		Usage: "refuse to sign batches that would take what this member signed to payees in the last 24 hours above " +
+			"this many BTC (counted from signed.log, so restarts do not reset it); 0: no cap",
 	}
 )
 
@@ -51,9 +66,11 @@ var runCommand = &cli.Command{
 		"(peg.BuildPegOut, btcd sighashes) gives the Bridge's bytes, never signing an input twice (--datadir/signed.log, " +
 		"fsync'd before a signature leaves the process), broadcasts READY batches to --btc.rpc after checking every input " +
 		"with btcd's script engine, and sends confirmPegOut with an SPV proof once BtcRelay buries them pegOutConfirmations " +
-		"deep. It sends no headers: run mmfed relay (or rely on other relayers) to keep BtcRelay current.",
-	Flags: []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, memberFlag, memberKeyFlag, passwordFlag, gasKeyFlag,
-		dataDirFlag, maxFeeRateFlag, voteFeeRateFlag, intervalFlag, verboseFlag, metricsFlag, metricsAddrFlag, metricsPortFlag},
+		"deep. With --signer, an mmfed signer holds the member key, the signed log and the rules instead of this process, " +
+		"and --gas.key pays. It sends no headers: run mmfed relay (or rely on other relayers) to keep BtcRelay current.",
+	Flags: []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, memberFlag, memberKeyFlag, passwordFlag, signerFlag,
+		gasKeyFlag, dataDirFlag, maxFeeRateFlag, capFlag, voteFeeRateFlag, intervalFlag, verboseFlag, metricsFlag,
+		metricsAddrFlag, metricsPortFlag},
 	Action: runFederator,
 }
 
@@ -66,30 +83,101 @@ func runFederator(c *cli.Context) error {
 	if uint64(vote) > 1<<32-1 {
 		return fmt.Errorf("--fee.vote %d does not fit 32 bits", vote)
 	}
-	d, err := setup(c)
+	var gas, key *ecdsa.PrivateKey
+	if gk := c.String(gasKeyFlag.Name); gk != "" {
+		var err error
+		if gas, err = loadKey(gk, ""); err != nil {
+			return fmt.Errorf("--gas.key: %w", err)
+		}
+	}
+	sock := c.String(signerFlag.Name)
+	switch {
+	case sock != "" && c.IsSet(memberKeyFlag.Name):
+		return errors.New("give the member key to the signer (--signer) or to this process (--key), not both")
+	case sock != "":
+		for _, f := range []string{capFlag.Name, maxFeeRateFlag.Name, passwordFlag.Name} {
+			if c.IsSet(f) {
+				return fmt.Errorf("--%s belongs to mmfed signer when run uses --signer", f)
+			}
+		}
+		if gas == nil {
+			return errors.New("--signer needs --gas.key: the member key stays in the signer")
+		}
+	case !c.IsSet(memberKeyFlag.Name):
+		return errors.New("give the member key with --key, or an mmfed signer's socket with --signer")
+	default:
+		var err error
+		if key, err = loadKey(c.String(memberKeyFlag.Name), c.String(passwordFlag.Name)); err != nil {
+			return err
+		}
+		if gas == nil {
+			gas = key
+		}
+	}
+	d, err := setup(c, gas)
 	if err != nil {
 		return err
 	}
 	defer d.close()
-	signing, _ := btcec.PrivKeyFromBytes(crypto.FromECDSA(d.cfg.Key))
-	if gk := c.String(gasKeyFlag.Name); gk != "" {
-		if d.cfg.Key, err = loadKey(gk, ""); err != nil {
-			return fmt.Errorf("--gas.key: %w", err)
+	var signer fed.Signer
+	if sock != "" {
+		rs, err := fed.DialSigner(d.ctx, sock)
+		if err != nil {
+			return err
 		}
+		defer rs.Close()
+		signer = rs
+	} else {
+		ls, err := localSigner(c, key, d.cfg.Sidechain, d.log)
+		if err != nil {
+			return err
+		}
+		defer ls.Close()
+		signer = ls
 	}
-	dir := c.String(dataDirFlag.Name)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("--datadir: %w", err)
-	}
-	f, err := fed.NewFederator(fed.FederatorConfig{Relay: d.cfg, Member: uint8(member), Key: signing,
-		SignedLog: filepath.Join(dir, "signed.log"), MaxFeeRate: c.Int64(maxFeeRateFlag.Name), FeeRate: uint32(vote)})
+	f, err := fed.NewFederator(fed.FederatorConfig{Relay: d.cfg, Member: uint8(member), Signer: signer, FeeRate: uint32(vote)})
 	if err != nil {
 		return err
 	}
-	defer f.Close()
 	d.log.Info("Starting mmfed run", "rpc", d.sideURL, "btc", d.cfg.Bitcoin.URL(), "member", member,
-		"signer", crypto.PubkeyToAddress(signing.ToECDSA().PublicKey), "gas", f.Address(), "datadir", dir)
+		"signer", cmp.Or(sock, "in process"), "gas", f.Address())
 	f.Run(d.ctx)
 	d.log.Info("Stopped")
 	return nil
+}
+
+// localSigner is a signer holding key in this process, with its signed log
+// in --datadir and the rules of --fee.max and --cap.daily.
+func localSigner(c *cli.Context, key *ecdsa.PrivateKey, side *ethclient.Client, log *slog.Logger) (*fed.LocalSigner, error) {
+	capSat, err := capSat(c)
+	if err != nil {
+		return nil, err
+	}
+	dir := c.String(dataDirFlag.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("--datadir: %w", err)
+	}
+	priv, _ := btcec.PrivKeyFromBytes(crypto.FromECDSA(key))
+	s, err := fed.NewLocalSigner(fed.SignerConfig{Sidechain: side, Key: priv, SignedLog: filepath.Join(dir, signedLogName),
+		MaxFeeRate: c.Int64(maxFeeRateFlag.Name), DailyCapSat: capSat, Log: log})
+	if err != nil {
+		return nil, err
+	}
+	log.Info("Member key in this process", "address", crypto.PubkeyToAddress(key.PublicKey),
+		"pubkey", fmt.Sprintf("%x", priv.PubKey().SerializeCompressed()), "datadir", dir, "feeMax", c.Int64(maxFeeRateFlag.Name),
+		"capDailySat", capSat)
+	return s, nil
+}
+
+// signedLogName is the signed log's file in --datadir.
+const signedLogName = "signed.log"
+
+// capSat is --cap.daily in satoshi.
+func capSat(c *cli.Context) (int64, error) {
+	v := c.Float64(capFlag.Name)
+	amount, err := btcutil.NewAmount(v)
+	if err != nil || amount < 0 || amount > btcutil.MaxSatoshi || math.IsNaN(v) {
+		return 0, fmt.Errorf("--cap.daily %v: want BTC, 0 for no cap", v)
+	}
+	return int64(amount), nil
 }
