@@ -3,7 +3,8 @@ package tests
 // Peg-out end to end (issue 12): the peg-in harness with mmminer sending
 // btcd only anchors (--btc.anchors-only), so that Bitcoin-anchored
 // finality moves; two federators (mmfed run, members 0 and 1 of the
-// regtest 2-of-3) sign, broadcast and confirm; member 2 never runs.
+// regtest 2-of-3) sign, broadcast and confirm; member 2 never runs. Member
+// 1's key is in an mmfed signer: its mmfed run --signer holds a gas key only.
 //
 //	go test ./tests/ -run TestBtcdPegOut -v
 
@@ -11,9 +12,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -76,14 +79,21 @@ func TestBtcdPegOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	members := make([]string, len(fedn.Pubkeys)) // hex keys by member index
+	var payer0 common.Address
 	for _, k := range dev.Members {
 		i := slices.IndexFunc(fedn.Pubkeys, func(p []byte) bool { return bytes.Equal(p, k.PubKey().SerializeCompressed()) })
 		if i < 0 {
 			t.Fatalf("dev member key %x is not in the regtest federation", k.PubKey().SerializeCompressed())
 		}
 		members[i] = hex.EncodeToString(k.Serialize())
+		if i == 0 {
+			payer0 = crypto.PubkeyToAddress(k.ToECDSA().PublicKey)
+		}
+	}
+	gas1 := newKey(t) // member 1's federator pays with its own key
+	for i, payer := range []common.Address{payer0, crypto.PubkeyToAddress(gas1.PublicKey)} {
 		gas := big.NewInt(1e16) // 0.01 BTC pays the federator's transactions
-		if r := h.sendValue(h.payer, crypto.PubkeyToAddress(k.ToECDSA().PublicKey), gas, nil); r.Status != 1 {
+		if r := h.sendValue(h.payer, payer, gas, nil); r.Status != 1 {
 			t.Fatalf("gas for member %d: transfer failed", i)
 		}
 	}
@@ -145,10 +155,12 @@ func TestBtcdPegOut(t *testing.T) {
 		t.Fatalf("after member 0 signed: %+v", st)
 	}
 	h.checkSupplyAndAudit("member 0's signatures")
+	h.checkFedStatus(st)
 
-	// Member 1 makes it ready; member 0, restarted on its datadir, must
-	// not sign again; either broadcasts, and the batch confirms.
-	fed1 := h.startFederator(1, members[1])
+	// Member 1 (through its signer) makes it ready; member 0, restarted on
+	// its datadir, must not sign again; either broadcasts, and the batch
+	// confirms.
+	fed1 := h.startFederator(1, hex.EncodeToString(crypto.FromECDSA(gas1)), h.startSigner(1, members[1]))
 	btcdWaitFor(t, fed1, 60*time.Second, "ready", func() bool {
 		st = h.pegOutStatus(reqID)
 		walk = append(walk, st.State)
@@ -200,6 +212,13 @@ func TestBtcdPegOut(t *testing.T) {
 	h.call(&tx, "mm_getPegOutTx", hexutil.Uint64(1))
 	if lines := strings.Count(string(logged), "\n"); lines != len(tx.Sighashes) {
 		t.Errorf("member 0's signed.log holds %d lines for %d inputs:\n%s", lines, len(tx.Sighashes), logged)
+	}
+	if logged, err := os.ReadFile(filepath.Join(h.fedDir(1), "signer", "signed.log")); err != nil ||
+		strings.Count(string(logged), "\n") != len(tx.Sighashes) {
+		t.Errorf("member 1's signer logged %q (%v) for %d inputs", logged, err, len(tx.Sighashes))
+	}
+	if _, err := os.Stat(filepath.Join(h.fedDir(1), "signed.log")); err == nil {
+		t.Error("member 1's federator, which holds no member key, wrote a signed log")
 	}
 	if len(tx.Signatures) != 2 || tx.Signatures["0"] == nil || tx.Signatures["1"] == nil || len(tx.SignedTx) == 0 || tx.Txid != st.BtcTxid {
 		t.Fatalf("mm_getPegOutTx: signatures %v, signed %d bytes, txid %s (status %s)", tx.Signatures, len(tx.SignedTx), tx.Txid, st.BtcTxid)
@@ -270,24 +289,74 @@ func (h *pegE2E) waitFinalizedNear() {
 }
 
 // startFederator runs mmfed run for member with its hex key, on a datadir
-// kept across restarts.
-func (h *pegE2E) startFederator(member int, key string) *btcdProcess {
+// kept across restarts; with a signer socket, key is only the gas key.
+func (h *pegE2E) startFederator(member int, key string, signer ...string) *btcdProcess {
 	h.t.Helper()
 	dir := h.fedDir(member)
-	keyFile := filepath.Join(dir, "member.key")
+	keyArgs := []string{"--key", h.keyFile(dir, "member.key", key)}
+	if len(signer) > 0 {
+		keyArgs = []string{"--signer", signer[0], "--gas.key", h.keyFile(dir, "gas.key", key)}
+	}
+	args := slices.Clone(h.harness.fedArgs[:1]) // the mmfed binary
+	args = append(args, "run", "--member", fmt.Sprint(member), "--datadir", dir, "--rpc", h.url,
+		"--btc.rpc", h.harness.node.RPCURL(), "--btc.user", h.harness.node.User, "--btc.pass", h.harness.node.Pass,
+		"--interval", "250ms", "--verbose")
+	return btcdStart(h.t, fmt.Sprintf("mmfed-member%d", member), append(args, keyArgs...))
+}
+
+// startSigner runs mmfed signer for member with its hex key, on its own
+// datadir, and returns its socket once it serves.
+func (h *pegE2E) startSigner(member int, key string) string {
+	h.t.Helper()
+	dir := filepath.Join(h.fedDir(member), "signer")
+	sock := filepath.Join(dir, "signer.sock")
+	args := slices.Clone(h.harness.fedArgs[:1])
+	args = append(args, "signer", "--key", h.keyFile(dir, "member.key", key), "--datadir", dir, "--rpc", h.url, "--verbose")
+	p := btcdStart(h.t, fmt.Sprintf("mmfed-signer%d", member), args)
+	btcdWaitFor(h.t, p, 30*time.Second, "the signer's socket", func() bool { _, err := os.Stat(sock); return err == nil })
+	return sock
+}
+
+// keyFile writes key to dir/name (0600) and returns its path.
+func (h *pegE2E) keyFile(dir, name, key string) string {
+	h.t.Helper()
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		h.t.Fatal(err)
 	}
-	if err := os.WriteFile(keyFile, []byte(key), 0o600); err != nil {
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, []byte(key), 0o600); err != nil {
 		h.t.Fatal(err)
 	}
-	args := slices.Clone(h.harness.fedArgs[:1]) // the mmfed binary
-	args = append(args, "run", "--member", fmt.Sprint(member), "--key", keyFile, "--datadir", dir, "--rpc", h.url,
-		"--btc.rpc", h.harness.node.RPCURL(), "--btc.user", h.harness.node.User, "--btc.pass", h.harness.node.Pass,
-		"--interval", "250ms", "--verbose")
-	return btcdStart(h.t, fmt.Sprintf("mmfed-member%d", member), args)
+	return path
 }
 
+// checkFedStatus: mmfed status --json shows the batch of st as signing by
+// member 0, and member 0's signed log and outflow.
+func (h *pegE2E) checkFedStatus(st rpc.PegOutStatus) {
+	h.t.Helper()
+	out, err := exec.Command(h.harness.fedArgs[0], "status", "--json", "--rpc", h.url, "--datadir", h.fedDir(0)).Output()
+	if err != nil {
+		h.t.Fatalf("mmfed status: %v", err)
+	}
+	var status struct {
+		Threshold int
+		Batches   []struct {
+			ID      uint64
+			State   string
+			Signers []int
+			BtcTxid string
+		}
+		Local struct{ SignedInputs, SignedBatches int }
+	}
+	if err := json.Unmarshal(out, &status); err != nil {
+		h.t.Fatal(err)
+	}
+	if status.Threshold != 2 || len(status.Batches) != 1 || status.Batches[0].ID != st.BatchID || status.Batches[0].State != "signing" ||
+		!slices.Equal(status.Batches[0].Signers, []int{0}) || status.Batches[0].BtcTxid != st.BtcTxid ||
+		status.Local.SignedBatches != 1 || status.Local.SignedInputs == 0 {
+		h.t.Errorf("mmfed status --json:\n%s", out)
+	}
+}
 // fedDir is member's datadir, one per test.
 func (h *pegE2E) fedDir(member int) string {
 	if h.fedDirs == nil {
