@@ -1,7 +1,8 @@
 // Package fed is the logic of mmfed, the federator and relayer daemon
-// (PEG.md §5.5), as a library that cmd/mmfed wraps and tests run in-process.
-// Today it holds the header relay, the deposit relay and the signing rules
-// (signrules.go); the signing loop, broadcasting and votes join it.
+// (PEG.md §5.5), as a library that cmd/mmfed wraps and tests run in-process:
+// the header relay, the deposit relay, the federator loop (federator.go),
+// the signing rules (signrules.go) and the member key's signer (signer.go,
+// signerrpc.go).
 //
 // # Signing rules (PEG.md §5.5)
 //
@@ -12,8 +13,26 @@
 // (ErrFeeTooHigh); no input was signed for another batch (ErrDoubleSpend,
 // from SignedLog: append-only, fsync'd before Check returns, read back at
 // start, so a kill -9 between signing and broadcasting cannot lead to a
-// conflicting signature); the daily outflow cap (ErrOutflowCap). Every
+// conflicting signature); the daily outflow cap (ErrOutflowCap): what the
+// batches first signed in the last 24 hours pay out, from the times and
+// amounts the same log records, so a restart does not reset it. Every
 // refusal is counted in mmfed/sign/refused/<rule>.
+//
+// # Signer
+//
+// The member key lives in a Signer, which is given only references — a
+// batch id and version, a fee rate and nonce — and reads the rest from its
+// own sidechain node, so that whoever asks cannot get an arbitrary digest
+// signed. LocalSigner checks the batch awaits its federation's signatures
+// (ErrNotSigning), then SignRules, then signs; it signs fee votes up to its
+// fee bound (ErrVoteFee) with the chain id and member index it read. mmfed
+// run uses one in process, or, with --signer, a RemoteSigner: the same
+// LocalSigner in an mmfed signer process, served by ServeSigner as geth
+// JSON-RPC on a 0600 unix socket (signer_pubKey, signer_signBatch,
+// signer_signFeeVote; a refusal is error RefusalErrorCode with its rule's
+// name as data, and comes back as an error that errors.Is the rule's).
+// Strict mode (§5.5 rule 6: anchor proofs checked against the signer's own
+// Bitcoin node) is not built: the signer trusts its own mmgeth.
 //
 // # Relay
 //
