@@ -357,6 +357,7 @@ func (h *pegE2E) checkFedStatus(st rpc.PegOutStatus) {
 		h.t.Errorf("mmfed status --json:\n%s", out)
 	}
 }
+
 // fedDir is member's datadir, one per test.
 func (h *pegE2E) fedDir(member int) string {
 	if h.fedDirs == nil {

@@ -12,10 +12,11 @@ package tests
 //   - `make test` is skipped: this test is part of it.
 //
 // A line ending in a backslash (outside a comment) continues on the next,
-// as in a shell. A node, btcd, mmminer or mmfed relay started in the
-// foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
+// as in a shell. A node, btcd, mmminer or an mmfed daemon (relay, run,
+// signer) started in the foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
 // it serves (a follower: until it has synced a block; mmminer: until the
-// sidechain has merge-mined blocks), and stops it, as Ctrl-C would, when
+// sidechain has merge-mined blocks; mmfed signer: until its socket is
+// there), and stops it, as Ctrl-C would, when
 // the next server starts. Servers the README starts with & run to the end
 // of their section, or on through the next sections whose prose before
 // their first shell block says they work on the "network above". Tools come
@@ -25,12 +26,14 @@ package tests
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -302,7 +305,7 @@ func isServer(line string) bool {
 		return false
 	}
 	return isNodeCommand(fields) || fields[0] == "btcd" || fields[0] == "mmminer" ||
-		(fields[0] == "mmfed" && len(fields) > 1 && fields[1] == "relay") ||
+		(fields[0] == "mmfed" && len(fields) > 1 && slices.Contains([]string{"relay", "run", "signer"}, fields[1])) ||
 		(fields[0] == "make" && len(fields) > 1 && fields[1] == "run")
 }
 
@@ -391,6 +394,11 @@ func (r *readmeRun) waitServing(s *readmeServer) {
 		url := flag("--rpc")
 		timeout = 3 * time.Minute
 		ready = func() bool { return blockNumber(url) >= 2 }
+	case "mmfed":
+		if fields[1] == "signer" {
+			sock := cmp.Or(flag("--socket"), filepath.Join(flag("--datadir"), "signer.sock"))
+			ready = func() bool { _, err := os.Stat(filepath.Join(r.dir, sock)); return err == nil }
+		}
 	}
 	for !ready() {
 		if syscall.Kill(s.pid, 0) != nil {
