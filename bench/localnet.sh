@@ -5,8 +5,8 @@
 #   - two follower mmgeth nodes, peered with the miner,
 #   - mmfed relay, keeping the sidechain's BtcRelay in step with btcd.
 # It prints every endpoint and stops everything on Ctrl-C (or SIGTERM), or
-# when any of them dies. The 2-of-3 federation signer daemon is not part of
-# it: mmfed has no signer daemon yet.
+# when any of them dies. No federators run (README: Run a federator shows
+# how to start the regtest 2-of-3's members on it), so peg-outs wait.
 #
 # Environment:
 #   BASE_PORT    first of the ports used (default 28540): btcd RPC BASE,
@@ -143,7 +143,7 @@ localnet is up on 127.0.0.1 (datadirs and *.log in $LOCALNET_DIR); Ctrl-C stops 
   follower2  pid=${pids[3]}  rpc=http://127.0.0.1:$F2_HTTP
   mmminer    pid=${pids[4]}  merge-mines btcd with the miner; coinbase to $btc_address
   relay      pid=${pids[5]}  metrics=http://127.0.0.1:$RELAY_METRICS/debug/metrics/prometheus  (mmfed relay: BtcRelay in step with btcd)
-  federation not started: the 2-of-3 signer daemon is not ready yet.
+  federation not started: run its members with mmfed run / mmfed signer (README: Run a federator).
 Funded accounts: the Hardhat test mnemonic's (account #0 pays the relay).
 END
 
