@@ -64,6 +64,8 @@ type Federator struct {
 	// clock), for the daily cap. It restarts at 0 with the process.
 	outflowDay int64
 	outflow    int64
+
+	metrics *federatorMetrics
 }
 
 // Action is one thing a round did to a batch, for logs and tests.
@@ -93,7 +95,8 @@ func NewFederator(cfg FederatorConfig) (*Federator, error) {
 	if err != nil {
 		return nil, fmt.Errorf("signed log: %w", err)
 	}
-	return &Federator{Relayer: r, cfg: cfg, rules: &SignRules{MaxFeeRate: cfg.MaxFeeRate, Log: log}, lowest: 1}, nil
+	return &Federator{Relayer: r, cfg: cfg, rules: &SignRules{MaxFeeRate: cfg.MaxFeeRate, Log: log}, lowest: 1,
+		metrics: newFederatorMetrics(r.cfg.Metrics)}, nil
 }
 
 // Close closes the signed log.
@@ -103,6 +106,12 @@ func (f *Federator) Close() error { return f.rules.Log.Close() }
 func (f *Federator) Run(ctx context.Context) {
 	runRounds(ctx, "Federator", f.Relayer.cfg.Interval, f.Relayer.cfg.Log, func(ctx context.Context) (bool, error) {
 		acts, err := f.Round(ctx)
+		switch {
+		case err == nil:
+			f.metrics.rounds.Inc(1)
+		case ctx.Err() == nil:
+			f.metrics.errors.Inc(1)
+		}
 		return len(acts) > 0, err // what it did may enable the next step at once
 	})
 }
@@ -123,6 +132,7 @@ func (f *Federator) Round(ctx context.Context) ([]Action, error) {
 	if err != nil {
 		return acts, fmt.Errorf("Bridge.pegOutQueue: %w", err)
 	}
+	f.metrics.batches.Update(int64(queue.Batches))
 	if queue.Next <= queue.Last && !queue.Halted && queue.Inflight < 4 {
 		// Anyone may build; a revert (the interval has not elapsed, funds
 		// short) costs nothing and is tried again next round.
