@@ -28,8 +28,9 @@ run: build
 	$(BIN)/mmgeth --dev --http --http.addr 127.0.0.1 --http.port $(PORT) --ws --ws.port $$(($(PORT) + 1))
 
 # localnet starts a whole regtest network on 127.0.0.1 (btcd, a merge-mining
-# node with mmminer, two followers, mmfed relay), prints its endpoints and
-# stops it on Ctrl-C; see bench/localnet.sh.
+# node with mmminer, two followers, mmfed relay, a 2-of-3 federation of
+# mmfed run), prints its endpoints and stops it on Ctrl-C; see
+# bench/localnet.sh.
 localnet: build
 	BIN_DIR=$(CURDIR)/$(BIN) bench/localnet.sh
 

@@ -52,18 +52,13 @@ func TestCallCancelledVersusTimeout(t *testing.T) {
 	}
 }
 
-// traceCallArgs is a debug_traceCall of the looping contract with the
-// looping JavaScript tracer, or the call tracer when js is false.
-func traceCallArgs(t *testing.T, js bool, timeout string) (json.RawMessage, *tracers.TraceCallConfig) {
+// traceCallArgs is a debug_traceCall of the looping contract with tracer
+// (a name or JavaScript code).
+func traceCallArgs(t *testing.T, tracer string, timeout string) (json.RawMessage, *tracers.TraceCallConfig) {
 	t.Helper()
 	to := common.HexToAddress("0x000000000000000000000000000000000000c0de")
 	args, _ := json.Marshal(map[string]any{"to": to, "gas": "0x100000"})
-	cfg := map[string]any{"stateOverrides": map[string]any{to.Hex(): map[string]any{"code": loopCode}}}
-	if js {
-		cfg["tracer"] = loopingTracer
-	} else {
-		cfg["tracer"] = "callTracer"
-	}
+	cfg := map[string]any{"stateOverrides": map[string]any{to.Hex(): map[string]any{"code": loopCode}}, "tracer": tracer}
 	if timeout != "" {
 		cfg["timeout"] = timeout
 	}
@@ -81,7 +76,7 @@ func traceCallArgs(t *testing.T, js bool, timeout string) (json.RawMessage, *tra
 // method returns only once geth's trace does.
 func TestTraceStopsWhenClientLeaves(t *testing.T) {
 	tc := newTestChain(t, testOptions{})
-	args, config := traceCallArgs(t, true, "1h")
+	args, config := traceCallArgs(t, loopingTracer, "1h")
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -96,14 +91,14 @@ func TestTraceStopsWhenClientLeaves(t *testing.T) {
 		t.Errorf("%d trace slots still held", n)
 	}
 	// With the client still there, geth's own timeout stops it.
-	_, err = tc.svc.traces.TraceCall(context.Background(), args, nil, mustConfig(t, true, "200ms"))
+	_, err = tc.svc.traces.TraceCall(context.Background(), args, nil, mustConfig(t, loopingTracer, "200ms"))
 	if err == nil || !strings.Contains(err.Error(), "execution timeout") {
 		t.Fatalf("trace past its timeout: %v", err)
 	}
 }
 
-func mustConfig(t *testing.T, js bool, timeout string) *tracers.TraceCallConfig {
-	_, c := traceCallArgs(t, js, timeout)
+func mustConfig(t *testing.T, tracer string, timeout string) *tracers.TraceCallConfig {
+	_, c := traceCallArgs(t, tracer, timeout)
 	return c
 }
 
@@ -112,7 +107,7 @@ func mustConfig(t *testing.T, js bool, timeout string) *tracers.TraceCallConfig 
 func TestTraceLimit(t *testing.T) {
 	tc := newTestChain(t, testOptions{})
 	traces := newTraceAPI(tc.svc.b, 1)
-	args, busy := traceCallArgs(t, true, "1s")
+	args, busy := traceCallArgs(t, loopingTracer, "1s")
 	held := make(chan error, 1)
 	var heldEnd time.Time
 	go func() {
@@ -125,10 +120,10 @@ func TestTraceLimit(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
-	if _, err := traces.TraceCall(ctx, args, nil, mustConfig(t, false, "")); !errors.Is(err, errCancelled) {
+	if _, err := traces.TraceCall(ctx, args, nil, mustConfig(t, "callTracer", "")); !errors.Is(err, errCancelled) {
 		t.Fatalf("queued trace whose client left: %v", err)
 	}
-	if _, err := traces.TraceCall(context.Background(), args, nil, mustConfig(t, false, "100ms")); err != nil {
+	if _, err := traces.TraceCall(context.Background(), args, nil, mustConfig(t, "callTracer", "100ms")); err != nil {
 		t.Fatalf("queued trace: %v", err)
 	}
 	queuedEnd := time.Now()

@@ -33,7 +33,8 @@ var errCancelled = &codedError{codeServerError, "cancelled"}
 //     that hung up left a looping JavaScript tracer running forever (two
 //     such calls with a 1 s client timeout kept two cores busy for minutes).
 //     The methods therefore hand geth a context that reports its end as a
-//     deadline (hangupContext).
+//     deadline (hangupContext). A JavaScript tracer's own code runs only
+//     where that stop reaches it (deferJSTracer).
 //
 // The methods are listed one by one rather than promoted from an embedded
 // *tracers.API, so that a method a later geth adds is not served without
@@ -110,6 +111,11 @@ func (h *hangup) Err() error {
 // TraceCall serves debug_traceCall. args stays raw: geth's type for it is
 // in an internal package, so it is decoded into whatever TraceCall takes.
 func (t *traceAPI) TraceCall(ctx context.Context, args json.RawMessage, sel *gethrpc.BlockNumberOrHash, config *tracers.TraceCallConfig) (any, error) {
+	if config != nil {
+		if err := deferJSTracer(&config.TraceConfig); err != nil {
+			return nil, err
+		}
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) {
 		return callDecoded(ctx, t.api.TraceCall, args, sel, config)
 	})
@@ -126,28 +132,46 @@ func callDecoded[A, B, C any](ctx context.Context, f func(context.Context, A, B,
 }
 
 func (t *traceAPI) TraceTransaction(ctx context.Context, hash common.Hash, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceTransaction(ctx, hash, config) })
 }
 
 // The block tracers return geth's unexported result type; any carries it.
 
 func (t *traceAPI) TraceBlockByNumber(ctx context.Context, number gethrpc.BlockNumber, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceBlockByNumber(ctx, number, config) })
 }
 
 func (t *traceAPI) TraceBlockByHash(ctx context.Context, hash common.Hash, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceBlockByHash(ctx, hash, config) })
 }
 
 func (t *traceAPI) TraceBlock(ctx context.Context, blob hexutil.Bytes, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceBlock(ctx, blob, config) })
 }
 
 func (t *traceAPI) TraceBlockFromFile(ctx context.Context, file string, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceBlockFromFile(ctx, file, config) })
 }
 
 func (t *traceAPI) TraceBadBlock(ctx context.Context, hash common.Hash, config *tracers.TraceConfig) (any, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	return trace(t, ctx, func(ctx context.Context) (any, error) { return t.api.TraceBadBlock(ctx, hash, config) })
 }
 
@@ -173,6 +197,9 @@ func (t *traceAPI) IntermediateRoots(ctx context.Context, hash common.Hash, conf
 // rather than made to wait, so that an idle subscription never blocks the
 // other trace methods.
 func (t *traceAPI) TraceChain(ctx context.Context, start, end gethrpc.BlockNumber, config *tracers.TraceConfig) (*gethrpc.Subscription, error) {
+	if err := deferJSTracer(config); err != nil {
+		return nil, err
+	}
 	select {
 	case t.chains <- struct{}{}:
 	default:

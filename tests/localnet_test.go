@@ -1,13 +1,15 @@
 package tests
 
 // `make localnet` (bench/localnet.sh) end to end: the whole regtest network
-// comes up, a transaction sent to a follower is mined and seen on every
-// node, and Ctrl-C (SIGINT to the script) stops every process.
+// comes up, each federator reads the Bridge round after round, a
+// transaction sent to a follower is mined and seen on every node, and
+// Ctrl-C (SIGINT to the script) stops every process.
 
 import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"net"
 	"os"
@@ -52,7 +54,7 @@ func localnetBase(t *testing.T) int {
 
 func TestLocalnet(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts btcd, three mmgeth nodes, mmminer and mmfed")
+		t.Skip("starts btcd, three mmgeth nodes, mmminer and four mmfed")
 	}
 	btcdPath, _ := btcd.Install(t)
 	for _, pkg := range []string{"./cmd/mmgeth", "./cmd/mmminer", "./cmd/mmfed"} {
@@ -106,7 +108,7 @@ func TestLocalnet(t *testing.T) {
 		close(exited)
 	}()
 	rpcs := map[string]string{}
-	lineRE := regexp.MustCompile(`^\s+(\S+)\s+pid=(\d+)\s+(?:rpc|bitcoin-rpc)?=?(\S*)`)
+	lineRE := regexp.MustCompile(`^\s+(\S+)\s+pid=(\d+)\s+(?:(?:rpc|bitcoin-rpc|metrics)=)?(\S*)`)
 	deadline := time.After(3 * time.Minute)
 read:
 	for {
@@ -122,7 +124,7 @@ read:
 				pids = append(pids, pid)
 				rpcs[m[1]] = m[3]
 			}
-			if strings.Contains(line, "federation not started") {
+			if strings.HasPrefix(line, "Federation:") {
 				break read
 			}
 		case <-deadline:
@@ -130,8 +132,28 @@ read:
 		}
 	}
 	t.Logf("localnet.sh printed:\n%s", out.String())
-	if len(pids) != 6 {
-		t.Fatalf("want 6 processes (btcd, miner, 2 followers, mmminer, relay), got pids %v", pids)
+	if len(pids) != 9 {
+		t.Fatalf("want 9 processes (btcd, miner, 2 followers, mmminer, relay, 3 federators), got pids %v", pids)
+	}
+	// Each federator is up: its metrics answer, and it has made rounds,
+	// the first of which read the federation from the Bridge and checked
+	// the member's key against it (a wrong key fails every round).
+	fedRounds := func(i int) float64 {
+		url := rpcs[fmt.Sprintf("federator%d", i)]
+		if !strings.HasPrefix(url, "http://127.0.0.1:") {
+			t.Fatalf("federator %d's metrics endpoint %q", i, url)
+		}
+		m := scrapeMetrics(t, url)
+		if errs := value(t, m, "mmfed_federator_errors"); errs != 0 {
+			t.Errorf("federator %d: %v failed rounds", i, errs)
+		}
+		return value(t, m, "mmfed_federator_rounds")
+	}
+	var rounds [3]float64
+	for i := range rounds {
+		if rounds[i] = fedRounds(i); rounds[i] < 1 {
+			t.Errorf("federator %d: no round read the Bridge", i)
+		}
 	}
 	nodes := map[string]*ethclient.Client{}
 	for _, name := range []string{"miner", "follower1", "follower2"} {
@@ -189,6 +211,13 @@ read:
 			bal, err := c.BalanceAt(ctx, to, r.BlockNumber)
 			return err == nil && bal.Cmp(value) == 0
 		})
+	}
+
+	// The federators kept reading the Bridge meanwhile.
+	for i := range rounds {
+		if now := fedRounds(i); now <= rounds[i] {
+			t.Errorf("federator %d: %v rounds, %v before the transaction: not running", i, now, rounds[i])
+		}
 	}
 
 	// Ctrl-C: SIGINT to the script; every process must be gone after.

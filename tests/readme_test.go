@@ -7,17 +7,18 @@ package tests
 //
 //   - ports 8545, 8546, 8555 and 18334 become free ones, and a node command
 //     that relies on the default HTTP port gets --http.port (make run gets
-//     PORT=); the testnet node, whose devp2p port does not fall back, gets
-//     --port 0;
+//     PORT=, make localnet a BASE_PORT= of 14 free ports); the testnet
+//     node, whose devp2p port does not fall back, gets --port 0;
 //   - `make test` is skipped: this test is part of it.
 //
 // A line ending in a backslash (outside a comment) continues on the next,
-// as in a shell. A node, btcd, mmminer or an mmfed daemon (relay, run,
-// signer) started in the foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
-// it serves (a follower: until it has synced a block; mmminer: until the
-// sidechain has merge-mined blocks; mmfed signer: until its socket is
-// there), and stops it, as Ctrl-C would, when
-// the next server starts. Servers the README starts with & run to the end
+// as in a shell. A node, btcd, mmminer, an mmfed daemon (relay, run,
+// signer) or make localnet started in the foreground is what a reader
+// leaves running in a terminal: the test starts it in the background, waits
+// until it serves (a follower: until it has synced a block; mmminer: until
+// the sidechain has merge-mined blocks; mmfed signer: until its socket is
+// there; localnet: until it prints that it is up), and stops it, as Ctrl-C
+// would, when the next server starts. Servers the README starts with & run to the end
 // of their section, or on through the next sections whose prose before
 // their first shell block says they work on the "network above". Tools come
 // from tests/tooling (cast), btcd and btcctl from the README's own go install.
@@ -128,6 +129,8 @@ type readmeRun struct {
 
 	fg      *readmeServer   // the foreground server left running
 	section []*readmeServer // servers started with & in this section
+
+	localnetBase int // BASE_PORT for make localnet
 }
 
 type readmeServer struct {
@@ -149,7 +152,8 @@ func TestReadme(t *testing.T) {
 	http := freePortPair(t)
 	others := freePorts(t, 2)
 	r := &readmeRun{t: t, dir: clone, logPath: filepath.Join(work, "session.log"),
-		ports: map[string]int{"8545": http, "8546": http + 1, "8555": others[0], "18334": others[1]}}
+		ports:        map[string]int{"8545": http, "8546": http + 1, "8555": others[0], "18334": others[1]},
+		localnetBase: localnetBase(t)}
 	r.start(tools)
 
 	blocks := readmeBlocks(t, filepath.Join(clone, "README.md"))
@@ -278,10 +282,12 @@ func (r *readmeRun) substitute(line string) string {
 	}
 	bg := strings.HasSuffix(line, "&")
 	line = strings.TrimSpace(strings.TrimSuffix(line, "&"))
-	fields := strings.Fields(line)
+	fields := commandFields(line)
 	switch {
-	case len(fields) >= 2 && fields[0] == "make" && fields[1] == "run" && !strings.Contains(line, "PORT="):
+	case isMake(fields, "run") && !strings.Contains(line, "PORT="):
 		line += " PORT=" + strconv.Itoa(r.ports["8545"])
+	case isMake(fields, "localnet") && !strings.Contains(line, "BASE_PORT="):
+		line = "BASE_PORT=" + strconv.Itoa(r.localnetBase) + " " + line
 	case isNodeCommand(fields) && !strings.Contains(line, "--http.port"):
 		line += " --http.port " + strconv.Itoa(r.ports["8545"])
 	}
@@ -294,19 +300,33 @@ func (r *readmeRun) substitute(line string) string {
 	return line
 }
 
+// commandFields is a command line's words after its leading environment
+// assignments (MMGETH_VERBOSITY=2 mmgeth ...).
+func commandFields(line string) []string {
+	fields := strings.Fields(line)
+	for len(fields) > 0 && strings.Contains(fields[0], "=") && !strings.HasPrefix(fields[0], "-") {
+		fields = fields[1:]
+	}
+	return fields
+}
+
 // isNodeCommand: mmgeth without a subcommand runs a node.
 func isNodeCommand(fields []string) bool {
 	return len(fields) >= 2 && fields[0] == "mmgeth" && strings.HasPrefix(fields[1], "--")
 }
 
+func isMake(fields []string, target string) bool {
+	return len(fields) >= 2 && fields[0] == "make" && fields[1] == target
+}
+
 func isServer(line string) bool {
-	fields := strings.Fields(line)
+	fields := commandFields(line)
 	if len(fields) == 0 {
 		return false
 	}
 	return isNodeCommand(fields) || fields[0] == "btcd" || fields[0] == "mmminer" ||
 		(fields[0] == "mmfed" && len(fields) > 1 && slices.Contains([]string{"relay", "run", "signer"}, fields[1])) ||
-		(fields[0] == "make" && len(fields) > 1 && fields[1] == "run")
+		isMake(fields, "run") || isMake(fields, "localnet")
 }
 
 func (r *readmeRun) line(raw string) {
@@ -346,7 +366,7 @@ func (r *readmeRun) line(raw string) {
 func (r *readmeRun) waitServing(s *readmeServer) {
 	t := r.t
 	t.Helper()
-	fields := strings.Fields(strings.TrimSuffix(s.line, "&"))
+	fields := commandFields(strings.TrimSuffix(s.line, "&"))
 	start := time.Now()
 	ready := func() bool { return true }
 	timeout := time.Minute
@@ -369,8 +389,14 @@ func (r *readmeRun) waitServing(s *readmeServer) {
 		v, _ := strconv.ParseInt(strings.TrimPrefix(n, "0x"), 16, 64)
 		return v
 	}
-	switch fields[0] {
-	case "make", "mmgeth":
+	switch {
+	case isMake(fields, "localnet"):
+		timeout = 10 * time.Minute // it builds first, and may install btcd
+		ready = func() bool {
+			data, _ := os.ReadFile(r.logPath)
+			return strings.Contains(string(data), "localnet is up")
+		}
+	case fields[0] == "make" || fields[0] == "mmgeth":
 		port := flag("--http.port")
 		if fields[0] == "make" {
 			port = flag("PORT")
@@ -382,7 +408,7 @@ func (r *readmeRun) waitServing(s *readmeServer) {
 			// A follower serves once it has synced the sealer's blocks.
 			ready = func() bool { return blockNumber(url) >= 1 }
 		}
-	case "btcd":
+	case fields[0] == "btcd":
 		ready = func() bool {
 			c, err := net.Dial("tcp", flag("--rpclisten"))
 			if err == nil {
@@ -390,11 +416,11 @@ func (r *readmeRun) waitServing(s *readmeServer) {
 			}
 			return err == nil
 		}
-	case "mmminer":
+	case fields[0] == "mmminer":
 		url := flag("--rpc")
 		timeout = 3 * time.Minute
 		ready = func() bool { return blockNumber(url) >= 2 }
-	case "mmfed":
+	case fields[0] == "mmfed":
 		if fields[1] == "signer" {
 			sock := cmp.Or(flag("--socket"), filepath.Join(flag("--datadir"), "signer.sock"))
 			ready = func() bool { _, err := os.Stat(filepath.Join(r.dir, sock)); return err == nil }

@@ -21,7 +21,7 @@ const metricsPath = "/debug/metrics/prometheus"
 var (
 	metricsFlag = &cli.BoolFlag{
 		Name:  "metrics",
-		Usage: "serve Prometheus metrics (BtcRelay and Bitcoin heights, lag, headers relayed, gas, errors) on " + metricsPath,
+		Usage: "serve Prometheus metrics on " + metricsPath + " (relay: BtcRelay and Bitcoin heights, lag, headers relayed, gas, errors; run: rounds, failed rounds, batches built)",
 	}
 	metricsAddrFlag = &cli.StringFlag{
 		Name:  "metrics.addr",

@@ -49,6 +49,8 @@ type Federator struct {
 	// lowest is the lowest batch id that may still need this member: the
 	// batches below it are confirmed.
 	lowest uint64
+
+	metrics *federatorMetrics
 }
 
 // Action is one thing a round did to a batch, for logs and tests.
@@ -68,13 +70,19 @@ func NewFederator(cfg FederatorConfig) (*Federator, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Federator{Relayer: r, cfg: cfg, lowest: 1}, nil
+	return &Federator{Relayer: r, cfg: cfg, lowest: 1, metrics: newFederatorMetrics(r.cfg.Metrics)}, nil
 }
 
 // Run makes a round every interval until ctx ends, backing off on failures.
 func (f *Federator) Run(ctx context.Context) {
 	runRounds(ctx, "Federator", f.Relayer.cfg.Interval, f.Relayer.cfg.Log, func(ctx context.Context) (bool, error) {
 		acts, err := f.Round(ctx)
+		switch {
+		case err == nil:
+			f.metrics.rounds.Inc(1)
+		case ctx.Err() == nil:
+			f.metrics.errors.Inc(1)
+		}
 		return len(acts) > 0, err // what it did may enable the next step at once
 	})
 }
@@ -95,6 +103,7 @@ func (f *Federator) Round(ctx context.Context) ([]Action, error) {
 	if err != nil {
 		return acts, fmt.Errorf("Bridge.pegOutQueue: %w", err)
 	}
+	f.metrics.batches.Update(int64(queue.Batches))
 	if queue.Next <= queue.Last && !queue.Halted && queue.Inflight < 4 {
 		// Anyone may build; a revert (the interval has not elapsed, funds
 		// short) costs nothing and is tried again next round.

@@ -68,3 +68,21 @@ func (m *relayMetrics) tick(now time.Time) {
 	}
 	m.lagSeconds.Update(now.Sub(m.behindSince).Seconds())
 }
+
+// federatorMetrics is what `mmfed run --metrics` adds to the relay's: an
+// operator (and `make localnet`'s test) sees from rounds that the member
+// reads the Bridge and holds the key the Bridge lists for it (the first
+// round checks both), and from batches how far peg-outs have got.
+type federatorMetrics struct {
+	rounds  *metrics.Counter // rounds that read the Bridge without error
+	errors  *metrics.Counter // failed rounds
+	batches *metrics.Gauge   // peg-out batches the Bridge has built, last read
+}
+
+func newFederatorMetrics(reg metrics.Registry) *federatorMetrics {
+	return &federatorMetrics{
+		rounds:  metrics.GetOrRegisterCounter("mmfed/federator/rounds", reg),
+		errors:  metrics.GetOrRegisterCounter("mmfed/federator/errors", reg),
+		batches: metrics.GetOrRegisterGauge("mmfed/federator/batches", reg),
+	}
+}
