@@ -12,7 +12,7 @@ package tests
 //   - `make test` is skipped: this test is part of it.
 //
 // A line ending in a backslash (outside a comment) continues on the next,
-// as in a shell. A node, btcd, mmminer or mmfed relay started in the
+// as in a shell. A node, btcd, mmminer, mmfed relay or run started in the
 // foreground is what a reader leaves running in a terminal: the test starts it in the background, waits until
 // it serves (a follower: until it has synced a block; mmminer: until the
 // sidechain has merge-mined blocks), and stops it, as Ctrl-C would, when
@@ -302,7 +302,7 @@ func isServer(line string) bool {
 		return false
 	}
 	return isNodeCommand(fields) || fields[0] == "btcd" || fields[0] == "mmminer" ||
-		(fields[0] == "mmfed" && len(fields) > 1 && fields[1] == "relay") ||
+		(fields[0] == "mmfed" && len(fields) > 1 && (fields[1] == "relay" || fields[1] == "run")) ||
 		(fields[0] == "make" && len(fields) > 1 && fields[1] == "run")
 }
 
