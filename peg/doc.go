@@ -85,7 +85,7 @@
 // standard flags on every input. Batch.PSBT is the batch as a BIP-174
 // packet (btcd psbt/v2) with the signatures so far, for other wallets;
 // FinalizePSBT completes it with the member witness, which btcd's own
-// finalizer cannot build (it knows bare multisig scripts only), and
+// finalizer refuses to build (it knows bare multisig scripts only), and
 // extracts the transaction with btcd's psbt.Extract. FeeVoteDigest is what
 // voteFeeRate checks.
 //

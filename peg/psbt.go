@@ -59,12 +59,11 @@ func (b *Batch) PSBT(rsv [][]byte, members [][]byte) (*psbt.Packet, error) {
 // FinalizePSBT gives every input of p its member-branch witness (§4.1)
 // from its partial signatures, the first threshold in member order, and
 // extracts the signed transaction with btcd's psbt.Extract. btcd's own
-// psbt.Finalize cannot do the first step: it builds a bare multisig
-// witness [<>, sigs…, script] (psbt/v2 v2.0.0 finalizer.go
-// finalizeWitnessInput, "We tacitly assume multisig"), without the 0x01
-// that selects the federation script's OP_IF branch, so btcd's script
-// engine would refuse its result. members are the federation's keys in
-// member order.
+// psbt.Finalize cannot do the first step: it reads a P2WSH witness script
+// as a bare multisig (psbt/v2 v2.0.0 finalizer.go finalizeWitnessInput,
+// "We tacitly assume multisig") and refuses ours, and the witness it
+// builds, [<>, sigs…, script], lacks the 0x01 that selects the federation
+// script's OP_IF branch. members are the federation's keys in member order.
 func FinalizePSBT(p *psbt.Packet, members [][]byte, threshold int) (*wire.MsgTx, error) {
 	for i := range p.Inputs {
 		in := p.Inputs[i]
