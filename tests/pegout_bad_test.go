@@ -95,7 +95,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 		bridge.RequestPegOutInput(payeeScript)); r.Status != types.ReceiptStatusSuccessful {
 		t.Fatalf("requestPegOut: %s", h.traceRevert(r.TxHash))
 	}
-	h.sendOK(h.payer, bridge.BridgeAddress, bridge.BuildPegOutBatchInput())
+	built := h.sendOK(h.payer, bridge.BridgeAddress, bridge.BuildPegOutBatchInput())
 	h.checkSupplyAndAudit("batch")
 	const batch = 1
 	var ptx rpc.PegOutTx
@@ -152,7 +152,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	// Member 1 signs the true batch: the PSBT, finalized with btcd's psbt
 	// package (peg.FinalizePSBT fills the witnesses, psbt.Extract), is the
 	// signed transaction.
-	h.sendOK(h.payer, bridge.BridgeAddress, bridge.AddSignaturesInput(batch, 0, 1, signRSV(keys[1], ptx.Sighashes)))
+	signed := h.sendOK(h.payer, bridge.BridgeAddress, bridge.AddSignaturesInput(batch, 0, 1, signRSV(keys[1], ptx.Sighashes)))
 	h.call(&ptx, "mm_getPegOutTx", hexutil.Uint64(batch))
 	packet, err := psbt.NewFromRawBytes(strings.NewReader(ptx.PSBT), true)
 	if err != nil {
@@ -185,7 +185,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	h.generate(1)
 	h.refuse("confirm too early", h.payer, nil, h.confirmInput(txid, batch), "InsufficientConfirmations(have=1, need=3)")
 	h.generate(2)
-	h.sendOK(h.payer, bridge.BridgeAddress, h.confirmInput(txid, batch))
+	confirmed := h.sendOK(h.payer, bridge.BridgeAddress, h.confirmInput(txid, batch))
 	if st := h.pegOutStatus(1); st.State != rpc.PegOutConfirmed {
 		t.Fatalf("after confirmPegOut: %+v", st)
 	}
@@ -226,6 +226,8 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	if q, err := h.relayView(nil).PegOutQueue(); err != nil || !q.Halted {
 		t.Fatalf("not halted: %+v (%v)", q, err)
 	}
+	t.Logf("gas, one input: buildPegOutBatch %d, addSignatures %d (the second, READY), confirmPegOut %d, reportUnauthorizedSpend %d",
+		built.GasUsed, signed.GasUsed, confirmed.GasUsed, r.GasUsed)
 	h.checkSupplyAndAudit("reportUnauthorizedSpend")
 	h.refuse("request after the halt", R, tenth, bridge.RequestPegOutInput(payeeScript), "PegOutsHalted()")
 	h.refuse("batch after the halt", h.payer, nil, bridge.BuildPegOutBatchInput(), "PegOutsHalted()")
