@@ -147,9 +147,9 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 // not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"dev":     "0x42abcfce4f80e580350f4d2a5f4245b96db5e4f7be60e92a4c889aed8c9df79c",
-		"regtest": "0x35ca150d79e634fb35d27babb8a0b42da448780389d9f05c5a34c76737332cc0",
-		"testnet": "0x52fe8a5dee094b7353cf2770f62849b5249f42aba6e07669d9f55ba8b5baf32e",
+		"dev":     "0xdc0ac90fd43acfbf3d80083448eb86e6878b6e961c5f69212d1ccbe7f6f9b60d",
+		"regtest": "0xc8551e5f4fd4be63252e9841443c511dff9a87c66c22ad0abc589ef68433fb1b",
+		"testnet": "0x0602cfa9151bbb837b8e10020cd48e899e808adc18d50c9b12c715e245f7134b",
 	}
 	wantChainID := map[string]uint64{"dev": 31337, "regtest": 7772, "testnet": 7771}
 	for _, name := range Names() {

@@ -77,9 +77,9 @@ func (p *pegBackend) PegOutStatus(ctx context.Context, id uint64) (*rpc.PegOutSt
 	return st, nil
 }
 
-// PegOutTx reads a batch version at the head; with t signatures it
-// assembles the witnesses and checks them with btcd's script engine, as
-// mmfed does before broadcasting, so that anyone may broadcast it.
+// PegOutTx reads a batch version at the head with its PSBT; with t
+// signatures it assembles the witnesses and checks them with btcd's script
+// engine, as mmfed does before broadcasting, so that anyone may broadcast it.
 func (p *pegBackend) PegOutTx(ctx context.Context, id uint64, version *uint8) (*rpc.PegOutTx, error) {
 	view, _, _, err := p.headState()
 	if err != nil {
@@ -116,9 +116,6 @@ func (p *pegBackend) PegOutTx(ctx context.Context, id uint64, version *uint8) (*
 			out.Signatures[strconv.Itoa(m)] = s
 		}
 	}
-	if bits.OnesCount16(b.SignedBitmap[v]) < int(fedn.Threshold) {
-		return out, nil
-	}
 	script, err := p.fedScript(view, fedn)
 	if err != nil {
 		return nil, err
@@ -126,6 +123,16 @@ func (p *pegBackend) PegOutTx(ctx context.Context, id uint64, version *uint8) (*
 	pol, err := view.Policy()
 	if err != nil {
 		return nil, err
+	}
+	packet, err := view.PegOutPSBT(pol.ChainID, script, fedn.Pubkeys, rsv, id, v, &b)
+	if err == nil {
+		out.PSBT, err = packet.B64Encode()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("PSBT of batch %d version %d: %w", id, v, err)
+	}
+	if bits.OnesCount16(b.SignedBitmap[v]) < int(fedn.Threshold) {
+		return out, nil
 	}
 	tx, err := view.SignedPegOutTx(ctx, logs, pol.ChainID, script, int(fedn.Threshold), id, v, &b)
 	if err != nil {

@@ -82,7 +82,12 @@
 // WitnessFromRSV does it from the Bridge's r‖s‖v signatures (SignRSV makes
 // them: RFC 6979, low-S, v = 27 + recid; SignatureFromRSV refuses what the
 // Bridge refuses), and Batch.VerifySpend runs btcd's script engine with its
-// standard flags on every input. FeeVoteDigest is what voteFeeRate checks.
+// standard flags on every input. Batch.PSBT is the batch as a BIP-174
+// packet (btcd psbt/v2) with the signatures so far, for other wallets;
+// FinalizePSBT completes it with the member witness, which btcd's own
+// finalizer refuses to build (it knows bare multisig scripts only), and
+// extracts the transaction with btcd's psbt.Extract. FeeVoteDigest is what
+// voteFeeRate checks.
 //
 // # Dev keys
 //

@@ -48,19 +48,9 @@ func SignatureFromRSV(b []byte) (*ecdsa.Signature, error) {
 // in member order are used.
 func (b *Batch) WitnessFromRSV(rsv [][]byte, threshold int) error {
 	for i, s := range b.Spent {
-		sigs := make([]*ecdsa.Signature, len(rsv))
-		for m, all := range rsv {
-			if all == nil {
-				continue
-			}
-			if len(all) != SigRSVLen*len(b.Spent) {
-				return fmt.Errorf("%w: member %d gave %d bytes for %d inputs", ErrBadSignature, m, len(all), len(b.Spent))
-			}
-			sig, err := SignatureFromRSV(all[i*SigRSVLen : (i+1)*SigRSVLen])
-			if err != nil {
-				return fmt.Errorf("member %d, input %d: %w", m, i, err)
-			}
-			sigs[m] = sig
+		sigs, err := b.sigsOfInput(rsv, i)
+		if err != nil {
+			return err
 		}
 		w, err := AssembleWitness(sigs, threshold, s.WitnessScript)
 		if err != nil {
@@ -69,6 +59,26 @@ func (b *Batch) WitnessFromRSV(rsv [][]byte, threshold int) error {
 		b.Tx.TxIn[i].Witness = w
 	}
 	return nil
+}
+
+// sigsOfInput decodes every member's signature of input i from rsv (see
+// WitnessFromRSV), nil for members that have not signed.
+func (b *Batch) sigsOfInput(rsv [][]byte, i int) ([]*ecdsa.Signature, error) {
+	sigs := make([]*ecdsa.Signature, len(rsv))
+	for m, all := range rsv {
+		if all == nil {
+			continue
+		}
+		if len(all) != SigRSVLen*len(b.Spent) {
+			return nil, fmt.Errorf("%w: member %d gave %d bytes for %d inputs", ErrBadSignature, m, len(all), len(b.Spent))
+		}
+		sig, err := SignatureFromRSV(all[i*SigRSVLen : (i+1)*SigRSVLen])
+		if err != nil {
+			return nil, fmt.Errorf("member %d, input %d: %w", m, i, err)
+		}
+		sigs[m] = sig
+	}
+	return sigs, nil
 }
 
 // FeeVoteDigest is what a member signs to vote a fee rate (§5.5 signVote):

@@ -72,8 +72,10 @@ type PegOutStatus struct {
 }
 
 // PegOutTx is mm_getPegOutTx's answer: the unsigned transaction, its
-// sighashes, every member's signatures (r‖s‖v per input) and, once t
-// members signed, the signed transaction, checked with btcd's script engine.
+// sighashes, every member's signatures (r‖s‖v per input), the same as a
+// BIP-174 PSBT (base64: witness UTXOs, witness scripts, sighash types and
+// the partial signatures so far) and, once t members signed, the signed
+// transaction, checked with btcd's script engine.
 type PegOutTx struct {
 	BatchID    uint64                   `json:"batchId"`
 	Version    uint8                    `json:"version"`
@@ -83,6 +85,7 @@ type PegOutTx struct {
 	Sighashes  []common.Hash            `json:"sighashes"`
 	Signatures map[string]hexutil.Bytes `json:"signatures"`
 	Threshold  int                      `json:"threshold"`
+	PSBT       string                   `json:"psbt"`
 	SignedTx   hexutil.Bytes            `json:"signedTx,omitempty"`
 }
 

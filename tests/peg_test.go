@@ -14,7 +14,6 @@ import (
 	bin "encoding/binary"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"math/big"
@@ -452,42 +451,10 @@ func (h *pegE2E) traceRevert(tx common.Hash) string {
 }
 
 // expectRevert sends input to the Bridge (BtcRelay's errors pass through
-// it) through eth_call and in a mined transaction from the payer, and
-// requires both to fail with want (the decoded custom error), changing
-// neither the watched accounts' balances nor the Bridge's ledger.
+// it) from the payer, as refuse does.
 func (h *pegE2E) expectRevert(what string, input []byte, want string, watched ...common.Address) {
 	h.t.Helper()
-	watched = append(watched, bridge.BridgeAddress)
-	before, ledger := h.balances(watched...), h.accounting()
-	var out hexutil.Bytes
-	err := h.rc.Call(&out, "eth_call", map[string]any{"from": crypto.PubkeyToAddress(h.payer.PublicKey), "to": bridge.BridgeAddress,
-		"data": hexutil.Bytes(input)}, "latest")
-	var de gethrpc.DataError
-	if !errors.As(err, &de) {
-		h.t.Fatalf("%s: eth_call did not revert: %v", what, err)
-	}
-	data, _ := hexutil.Decode(fmt.Sprint(de.ErrorData()))
-	if got := bridge.DecodeRevert(data).Error(); got != want || err.Error() != "execution reverted: "+want {
-		h.t.Fatalf("%s: eth_call reverted with %s (message %q), want %s", what, got, err, want)
-	}
-	r := h.send(h.payer, bridge.BridgeAddress, input)
-	if r.Status != types.ReceiptStatusFailed {
-		h.t.Fatalf("%s: the mined transaction succeeded", what)
-	}
-	if got := h.traceRevert(r.TxHash); got != want {
-		h.t.Fatalf("%s: the mined transaction reverted with %s, want %s", what, got, want)
-	}
-	after := h.balances(watched...)
-	for i := range watched {
-		if before[i].Cmp(after[i]) != 0 {
-			h.t.Errorf("%s: balance of %v moved %v → %v", what, watched[i], before[i], after[i])
-		}
-	}
-	if got := h.accounting(); fmt.Sprint(got) != fmt.Sprint(ledger) {
-		h.t.Errorf("%s: the ledger moved: %+v → %+v", what, ledger, got)
-	}
-	h.t.Logf("%s: %s through eth_call and in transaction %v (block %d)", what, want, r.TxHash, r.BlockNumber)
-	h.checkSupplyAndAudit(what)
+	h.refuse(what, h.payer, nil, input, want, watched...)
 }
 
 func (h *pegE2E) accounting() bridge.Accounting {

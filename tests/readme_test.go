@@ -208,8 +208,9 @@ func (r *readmeRun) start(tools *tooling) {
 		t.Fatal(err)
 	}
 	// Each line is eval'd in the one shell, so variables (ADDR=, export
-	// PATH=) carry over as in a terminal; stdin is /dev/null.
-	sh := exec.Command("bash", "-c", `while IFS= read -r -u 3 __line; do eval "$__line"; done`)
+	// PATH=) carry over as in a terminal; stdin is /dev/null. Its status
+	// is kept in __status: by the next line, $? is the loop's read's.
+	sh := exec.Command("bash", "-c", `while IFS= read -r -u 3 __line; do eval "$__line"; __status=$?; done`)
 	sh.Dir = r.dir
 	// A fresh HOME keeps the session out of the user's, but Go's module
 	// and build caches stay where they are: the clone builds offline.
@@ -250,7 +251,7 @@ func (r *readmeRun) start(tools *tooling) {
 // exec runs one line in the session and returns its status and $!.
 func (r *readmeRun) exec(line string, timeout time.Duration) (status, bgPid int) {
 	r.t.Helper()
-	fmt.Fprintf(r.cmds, "echo '$ %s'\n%s\necho \"$? $!\" >&4\n", strings.ReplaceAll(line, "'", `'\''`), line)
+	fmt.Fprintf(r.cmds, "echo '$ %s'\n%s\necho \"$__status $!\" >&4\n", strings.ReplaceAll(line, "'", `'\''`), line)
 	type result struct {
 		s   string
 		err error

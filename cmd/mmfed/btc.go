@@ -40,6 +40,14 @@ var btcCommand = &cli.Command{
 			Flags:  []cli.Flag{btcRPCFlag, btcUserFlag, btcPassFlag, btcKeyFlag, btcNetFlag, toFlag, amountFlag, feeFlag},
 			Action: runBtcPay,
 		},
+		{
+			Name:  "script",
+			Usage: "print the output script of address --to as 0x-hex: what requestPegOut takes",
+			Description: "Bitcoin addresses name output scripts; the Bridge's requestPegOut(bytes btcScript) takes the " +
+				"script itself, which must be P2PKH, P2SH, P2WPKH, P2WSH or P2TR (PEG.md §5.1).",
+			Flags:  []cli.Flag{toFlag, btcNetFlag},
+			Action: runBtcScript,
+		},
 	},
 }
 
@@ -94,11 +102,7 @@ func runBtcPay(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	to, err := address.DecodeAddress(c.String(toFlag.Name), net)
-	if err != nil || !to.IsForNet(net) {
-		return fmt.Errorf("--to %q: not an address of %s", c.String(toFlag.Name), net.Name)
-	}
-	script, err := txscript.PayToAddrScript(to)
+	script, err := toScript(c, net)
 	if err != nil {
 		return err
 	}
@@ -117,4 +121,26 @@ func runBtcPay(c *cli.Context) error {
 	}
 	fmt.Fprintln(c.App.Writer, txid)
 	return nil
+}
+
+func runBtcScript(c *cli.Context) error {
+	net, err := peg.Network(c.String(btcNetFlag.Name))
+	if err != nil {
+		return err
+	}
+	script, err := toScript(c, net)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "0x%x\n", script)
+	return nil
+}
+
+// toScript is the output script of --to, an address of net.
+func toScript(c *cli.Context, net *chaincfg.Params) ([]byte, error) {
+	to, err := address.DecodeAddress(c.String(toFlag.Name), net)
+	if err != nil || !to.IsForNet(net) {
+		return nil, fmt.Errorf("--to %q: not an address of %s", c.String(toFlag.Name), net.Name)
+	}
+	return txscript.PayToAddrScript(to)
 }

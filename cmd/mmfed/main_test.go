@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/hex"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -113,6 +114,20 @@ func TestBtcCommand(t *testing.T) {
 	}
 	if got := strings.TrimSpace(out.String()); got != want.EncodeAddress() {
 		t.Fatalf("address %q, want %s", got, want.EncodeAddress())
+	}
+	// script: the P2PKH script of that address, and a P2WPKH's.
+	for addr, script := range map[string]string{
+		want.EncodeAddress():                           fmt.Sprintf("0x76a914%x88ac", address.Hash160(pub.SerializeCompressed())),
+		"bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080": "0x0014751e76e8199196d454941c45d1b3a323f1433bd6",
+	} {
+		out.Reset()
+		if err := app.Run([]string{"mmfed", "btc", "script", "--to", addr}); err != nil || strings.TrimSpace(out.String()) != script {
+			t.Errorf("script of %s: %q (%v), want %s", addr, out.String(), err, script)
+		}
+	}
+	if err := newApp().Run([]string{"mmfed", "btc", "script", "--to", "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq"}); err == nil ||
+		!strings.Contains(err.Error(), "not an address of regtest") {
+		t.Errorf("script of a mainnet address on regtest: %v", err)
 	}
 	for _, tt := range []struct {
 		args []string

@@ -75,7 +75,10 @@ abstract contract BridgeBase is IBridgeEvents {
         uint64 shareSat;
         uint64 requestedSat;
         uint64 inSat;
-        mapping(uint256 => bytes32) inputKeys;
+        // The inputs' fifo positions, 64 bits each, four a slot (input i
+        // in slot i/4 at bit 64·(i%4)): a key (keccak of the outpoint) a
+        // slot would cost each input a new slot, 22,100 gas.
+        mapping(uint256 => uint256) inputPos;
         mapping(uint256 => Version) vers;
     }
 

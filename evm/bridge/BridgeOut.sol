@@ -61,7 +61,7 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         bool[] refunded;
         uint256 nPaid;
         uint64 requested;
-        bytes32[] keys;
+        uint256[] pos; // fifo positions of the inputs
         uint256 nIn;
         uint64 inSat;
         uint64 change; // 0 when below MIN_CHANGE (it goes to the fee)
@@ -145,12 +145,11 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         _skipSpent($);
         Plan memory pl;
         pl.first = $.nextRequest;
-        pl.keys = new bytes32[](pol.maxInputs);
+        pl.pos = new uint256[](pol.maxInputs);
         for (uint256 pos = $.fifoHead; pos < $.fifoLength && pl.nIn < pol.maxInputs; ++pos) {
-            bytes32 key = $.fifo[pos];
-            Utxo storage u = $.utxos[key];
+            Utxo storage u = $.utxos[$.fifo[pos]];
             if (u.state == UtxoState.UNSPENT && uint256(u.btcHeight) + pol.refreshAgeBlocks <= best) {
-                pl.keys[pl.nIn++] = key;
+                pl.pos[pl.nIn++] = pos;
                 pl.inSat += u.valueSat;
             }
         }
@@ -225,7 +224,7 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         b.state = BatchState.CONFIRMED;
         $.inflight--;
         for (uint256 i; i < b.nInputs; ++i) {
-            $.utxos[b.inputKeys[i]].state = UtxoState.SPENT;
+            $.utxos[_inputKey($, b, i)].state = UtxoState.SPENT;
         }
         uint64 first = b.firstRequest;
         for (uint64 id = first; id < first + b.nRequests; ++id) {
@@ -331,7 +330,7 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         o.inSat = b.inSat;
         o.inputKeys = new bytes32[](b.nInputs);
         for (uint256 i; i < b.nInputs; ++i) {
-            o.inputKeys[i] = b.inputKeys[i];
+            o.inputKeys[i] = _inputKey($, b, i);
         }
         uint256 n = b.versions;
         o.txids = new bytes32[](n);
@@ -419,7 +418,7 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         pl.dust = new uint256[](k);
         pl.outBytes = new uint256[](k);
         pl.refunded = new bool[](k);
-        pl.keys = new bytes32[]($.policy.maxInputs);
+        pl.pos = new uint256[]($.policy.maxInputs);
         for (uint256 i; i < k; ++i) {
             Request storage r = $.requests[pl.first + uint64(i)];
             bytes memory s = r.btcScript;
@@ -445,15 +444,14 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
     /// The fee is not part of need: the requests' shares pay it out of the
     /// requested amounts, so Σin ≥ Σrequested suffices (see evm/bridge doc).
     function _selectInputs(Layout storage $, Plan memory pl, uint64 need) private view {
-        uint256 max = pl.keys.length;
+        uint256 max = pl.pos.length;
         pl.nIn = 0;
         pl.inSat = 0;
         uint256 end = $.fifoLength;
         for (uint256 pos = $.fifoHead; pos < end && pl.nIn < max && pl.inSat < need; ++pos) {
-            bytes32 key = $.fifo[pos];
-            Utxo storage u = $.utxos[key];
+            Utxo storage u = $.utxos[$.fifo[pos]];
             if (u.state == UtxoState.UNSPENT) {
-                pl.keys[pl.nIn++] = key;
+                pl.pos[pl.nIn++] = pos;
                 pl.inSat += u.valueSat;
             }
         }
@@ -495,9 +493,8 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         b.requestedSat = pl.requested;
         b.inSat = pl.inSat;
         for (uint256 i; i < pl.nIn; ++i) {
-            bytes32 key = pl.keys[i];
-            b.inputKeys[i] = key;
-            Utxo storage u = $.utxos[key];
+            b.inputPos[i >> 2] |= pl.pos[i] << ((i & 3) << 6);
+            Utxo storage u = $.utxos[$.fifo[pl.pos[i]]];
             u.state = UtxoState.RESERVED;
             u.batchId = batchId;
         }
@@ -532,7 +529,7 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
     {
         ins = new PegOutIn[](b.nInputs);
         for (uint256 i; i < ins.length; ++i) {
-            Utxo storage u = $.utxos[b.inputKeys[i]];
+            Utxo storage u = $.utxos[_inputKey($, b, i)];
             ins[i] = PegOutIn(u.txid, u.vout, u.valueSat, u.recipient, u.epoch);
         }
         uint64 change = b.vers[version].changeSat;
@@ -592,6 +589,11 @@ contract BridgeOut is BridgeBase, IBridgePegOut {
         uint64 take = sat < $.surplusSat ? sat : $.surplusSat;
         $.surplusSat -= take;
         $.feeDeficitSat += sat - take;
+    }
+
+    /// Input i's UTXO key, through its fifo position (Batch.inputPos).
+    function _inputKey(Layout storage $, Batch storage b, uint256 i) private view returns (bytes32) {
+        return $.fifo[uint64(b.inputPos[i >> 2] >> ((i & 3) << 6))];
     }
 
     function _batch(Layout storage $, uint64 id) private view returns (Batch storage b) {

@@ -197,7 +197,8 @@
 // Σrequested, an output only if ≥ 330; vsize by §5.2's formula over exactly the outputs
 // made; fee = feeRate() × vsize; share = ceil(fee/k). A candidate whose amount − share is
 // below its script's dust is refunded in wei (PegOutRefunded(id, 1)) and the plan redone;
-// all refunded: no batch, id 0. Stored: inputs (keys), per version txid, fee, change, rate,
+// all refunded: no batch, id 0. Stored: inputs (their fifo positions, four a slot), per
+// version txid, fee, change, rate,
 // vsize and one sighash slot per input; the bytes are logged (PegOutBatchCreated) and rebuilt
 // by pegOutTx(). Inputs RESERVED with the batch id.
 //
@@ -229,10 +230,13 @@
 //
 // # Gas (measured: go test ./evm/bridge/ -run TestPegOutGas -v)
 //
-// buildPegOutBatch: 274k for one input and one output with change; 71.4k per further input
-// (goal 60k: two new slots, 44.2k, plus four cold reads and two writes of the record and the
-// BIP-143 hashing), 14.5k per output (goal 15k). addSignatures: 53.4k for one input; 7.4k per
-// further input per member (goal 8k). confirmPegOut of one input with change: 183k.
+// buildPegOutBatch: 255k for one input and one output with change; 55.7k per further input
+// (goal 60k; inputs 5 to 9: SSTORE 33.0k — the sighash slot 22.1k, the record's state and
+// batch id 5.8k, a quarter of a slot of fifo positions —, SLOAD 9.7k — cold reads of the fifo
+// entry and the record —, the rest BIP-143 hashing and the serialization; it was 71.5k while
+// each input's 32-byte key took a slot of its own), 14.5k per output (goal 15k).
+// addSignatures: 53.4k for one input; 7.4k per further input per member (goal 8k).
+// confirmPegOut of one input with change: 183k.
 //
 // # Where this departs from PEG.md, and what PEG.md gets wrong
 //

@@ -42,6 +42,8 @@ type harness struct {
 	now  uint64 // block.timestamp of the next transaction
 	txs  int
 	view *View
+	// tracer, when set, sees every transaction's execution (gas profiles).
+	tracer *tracing.Hooks
 }
 
 // harnessChainID is the regtest chain id, which pegHarness's Bridge commits
@@ -128,7 +130,7 @@ func (h *harness) send(from, to common.Address, value *uint256.Int, data []byte)
 		BlobBaseFee: new(big.Int),
 		Random:      &common.Hash{},
 	}
-	e := vm.NewEVM(blockCtx, h.st, h.cfg, vm.Config{})
+	e := vm.NewEVM(blockCtx, h.st, h.cfg, vm.Config{Tracer: h.tracer})
 	if value == nil {
 		value = new(uint256.Int)
 	}

@@ -7,6 +7,7 @@ import (
 	"math/big"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
+	"github.com/btcsuite/btcd/psbt/v2"
 	"github.com/btcsuite/btcd/wire/v2"
 	"github.com/ethereum/go-ethereum"
 	"github.com/ethereum/go-ethereum/common"
@@ -41,19 +42,7 @@ func (view *View) PegOutInputs(b *PegOutBatch) ([]peg.UTXO, error) {
 // script engine.
 func (view *View) SignedPegOutTx(ctx context.Context, eth LogReader, chainID uint32, fedScript []byte, threshold int,
 	id uint64, v uint8, b *PegOutBatch) (*wire.MsgTx, error) {
-	unsigned, _, _, err := view.PegOutTx(id, v)
-	if err != nil {
-		return nil, err
-	}
-	tx := new(wire.MsgTx)
-	if err := tx.Deserialize(bytes.NewReader(unsigned)); err != nil {
-		return nil, fmt.Errorf("pegOutTx: %w", err)
-	}
-	spent, err := view.PegOutInputs(b)
-	if err != nil {
-		return nil, err
-	}
-	pb, err := peg.NewBatchFromTx(tx, spent, chainID, fedScript)
+	pb, err := view.pegOutBatch(chainID, fedScript, id, v, b)
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +57,35 @@ func (view *View) SignedPegOutTx(ctx context.Context, eth LogReader, chainID uin
 		return nil, err
 	}
 	return pb.Tx, nil
+}
+
+// PegOutPSBT is a batch version as a BIP-174 PSBT holding the signatures
+// rsv (PegOutSignatures) under the members' keys (peg.Batch.PSBT).
+func (view *View) PegOutPSBT(chainID uint32, fedScript []byte, members [][]byte, rsv [][]byte,
+	id uint64, v uint8, b *PegOutBatch) (*psbt.Packet, error) {
+	pb, err := view.pegOutBatch(chainID, fedScript, id, v, b)
+	if err != nil {
+		return nil, err
+	}
+	return pb.PSBT(rsv, members)
+}
+
+// pegOutBatch is a batch version's unsigned transaction with what its
+// inputs spend.
+func (view *View) pegOutBatch(chainID uint32, fedScript []byte, id uint64, v uint8, b *PegOutBatch) (*peg.Batch, error) {
+	unsigned, _, _, err := view.PegOutTx(id, v)
+	if err != nil {
+		return nil, err
+	}
+	tx := new(wire.MsgTx)
+	if err := tx.Deserialize(bytes.NewReader(unsigned)); err != nil {
+		return nil, fmt.Errorf("pegOutTx: %w", err)
+	}
+	spent, err := view.PegOutInputs(b)
+	if err != nil {
+		return nil, err
+	}
+	return peg.NewBatchFromTx(tx, spent, chainID, fedScript)
 }
 
 // LogReader reads a chain's logs: an ethclient, or the node's own filter.
