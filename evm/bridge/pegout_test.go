@@ -605,6 +605,7 @@ func TestFeeVoteBumpRefresh(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
+	checkBatchSlots(t, h, batchID)
 	b, _ := h.view.PegOutBatch(batchID)
 	extra := int64(b.FeeSat[1] - b.FeeSat[0])
 	if b.Versions() != 2 || b.State != BatchSigning || b.FeeRate[1] != 9 || extra != 2*batch.VSize ||
