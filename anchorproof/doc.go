@@ -18,8 +18,11 @@
 //     before.
 //
 // Verify checks everything but the Bitcoin header's standing: the caller
-// must see sha256d(header) in its own Bitcoin node's best chain, K deep
-// (`mmgeth proof verify-anchor --btc.rpc` asks one). The proof shows that X
+// must see sha256d(header) in its own Bitcoin node's best chain, K deep.
+// VerifyOnBitcoin does both, asking that node; `mmgeth proof verify-anchor
+// --btc.rpc` and mmfed's strict signer use it. VerifyAccount and VerifySlot
+// check eth_getProof's proofs against a state root the proof established
+// (the history proof is one). The proof shows that X
 // is committed; it cannot show that no conflicting anchor exists (PEG.md
 // §6.5, §15).
 //

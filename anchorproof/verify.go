@@ -196,43 +196,68 @@ func verifyHistory(h *History, root common.Hash, x uint64, want common.Hash) err
 	if h.Slot != historySlot(x) {
 		return invalid("history slot %v, want %v for block %d", h.Slot, historySlot(x), x)
 	}
-	accountNodes, err := newProofNodes(h.AccountProof)
+	account, err := VerifyAccount(root, h.Address, h.AccountProof)
 	if err != nil {
 		return err
 	}
-	enc, err := trie.VerifyProof(root, crypto.Keccak256(h.Address[:]), accountNodes)
+	got, err := VerifySlot(account.Root, h.Slot, h.StorageProof)
 	if err != nil {
-		return invalid("account proof: %v", err)
+		return err
+	}
+	if got != want {
+		return invalid("history slot holds %x, want the target's hash %x", got, want)
+	}
+	return nil
+}
+
+// VerifyAccount checks an eth_getProof account proof of addr against a
+// state root and returns the account, which must exist; every node given
+// must be on the path.
+func VerifyAccount(root common.Hash, addr common.Address, proof []hexutil.Bytes) (*types.StateAccount, error) {
+	nodes, err := newProofNodes(proof)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := trie.VerifyProof(root, crypto.Keccak256(addr[:]), nodes)
+	if err != nil {
+		return nil, invalid("account proof of %v: %v", addr, err)
 	}
 	if enc == nil {
-		return invalid("account proof: no history contract in the anchor's state")
+		return nil, invalid("account proof: no account %v in the state", addr)
 	}
-	if err := accountNodes.allUsed("account proof"); err != nil {
-		return err
+	if err := nodes.allUsed("account proof"); err != nil {
+		return nil, err
 	}
 	account, err := types.FullAccount(enc)
 	if err != nil {
-		return invalid("history account: %v", err)
+		return nil, invalid("account %v: %v", addr, err)
 	}
-	storageNodes, err := newProofNodes(h.StorageProof)
+	return account, nil
+}
+
+// VerifySlot checks an eth_getProof storage proof of slot against an
+// account's storage root and returns the slot's value (zero if absent);
+// every node given must be on the path.
+func VerifySlot(storageRoot, slot common.Hash, proof []hexutil.Bytes) (common.Hash, error) {
+	nodes, err := newProofNodes(proof)
 	if err != nil {
-		return err
+		return common.Hash{}, err
 	}
-	enc, err = trie.VerifyProof(account.Root, crypto.Keccak256(h.Slot[:]), storageNodes)
+	enc, err := trie.VerifyProof(storageRoot, crypto.Keccak256(slot[:]), nodes)
 	if err != nil {
-		return invalid("storage proof: %v", err)
+		return common.Hash{}, invalid("storage proof of slot %v: %v", slot, err)
 	}
-	if err := storageNodes.allUsed("storage proof"); err != nil {
-		return err
+	if err := nodes.allUsed("storage proof"); err != nil {
+		return common.Hash{}, err
 	}
 	var value []byte
 	if enc != nil {
 		if err := rlp.DecodeBytes(enc, &value); err != nil {
-			return invalid("storage value: %v", err)
+			return common.Hash{}, invalid("storage value: %v", err)
 		}
 	}
-	if got := common.BytesToHash(value); len(value) > common.HashLength || got != want {
-		return invalid("history slot holds %x, want the target's hash %x", value, want)
+	if len(value) > common.HashLength {
+		return common.Hash{}, invalid("storage value of %d bytes", len(value))
 	}
-	return nil
+	return common.BytesToHash(value), nil
 }

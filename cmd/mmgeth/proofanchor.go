@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -102,21 +103,14 @@ func proofVerifyAnchor(ctx *cli.Context) error {
 	if err := dec.Decode(&p); err != nil {
 		return anchorInputError(fmt.Errorf("proof JSON: %v", err))
 	}
-	res, err := anchorproof.Verify(&p, []byte(tag))
-	if err != nil {
-		return cli.Exit("invalid: "+err.Error(), exitInvalid)
-	}
 	c, cancel := context.WithTimeout(ctx.Context, 30*time.Second)
 	defer cancel()
-	confs, err := btc.Confirmations(c, res.BitcoinHash)
+	res, confs, err := anchorproof.VerifyOnBitcoin(c, &p, []byte(tag), k, btc)
 	switch {
-	case btcrpc.IsBlockNotFound(err):
-		return cli.Exit(fmt.Sprintf("invalid: Bitcoin block %v unknown to the Bitcoin node", res.BitcoinHash), exitInvalid)
+	case errors.Is(err, anchorproof.ErrInvalid):
+		return cli.Exit("invalid: "+err.Error(), exitInvalid)
 	case err != nil:
-		return cli.Exit("mmgeth proof verify-anchor: Bitcoin node: "+err.Error(), exitBitcoin)
-	case confs < 0 || uint64(confs) < k:
-		// -1: the node has the block off its best chain.
-		return cli.Exit(fmt.Sprintf("invalid: Bitcoin block %v has %d confirmations in the Bitcoin node's best chain, want %d", res.BitcoinHash, confs, k), exitInvalid)
+		return cli.Exit("mmgeth proof verify-anchor: "+err.Error(), exitBitcoin)
 	}
 	fmt.Fprintf(ctx.App.Writer, "valid\nblock %d %v\nstateRoot %v\nanchor %d %v\nbitcoin %v (%d confirmations)\n",
 		res.Target.Number, res.Target.Hash(), res.Target.Root, res.Anchor.Number, res.Anchor.Hash(), res.BitcoinHash, confs)
