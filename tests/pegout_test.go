@@ -4,7 +4,8 @@ package tests
 // btcd only anchors (--btc.anchors-only), so that Bitcoin-anchored
 // finality moves; two federators (mmfed run, members 0 and 1 of the
 // regtest 2-of-3) sign, broadcast and confirm; member 2 never runs. Member
-// 1's key is in an mmfed signer: its mmfed run --signer holds a gas key only.
+// 1's key is in an mmfed signer in strict mode (it proves each batch from
+// btcd before signing): its mmfed run --signer holds a gas key only.
 //
 //	go test ./tests/ -run TestBtcdPegOut -v
 
@@ -18,6 +19,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"syscall"
@@ -160,7 +162,8 @@ func TestBtcdPegOut(t *testing.T) {
 	// Member 1 (through its signer) makes it ready; member 0, restarted on
 	// its datadir, must not sign again; either broadcasts, and the batch
 	// confirms.
-	fed1 := h.startFederator(1, hex.EncodeToString(crypto.FromECDSA(gas1)), h.startSigner(1, members[1]))
+	sock, signer1 := h.startSigner(1, members[1])
+	fed1 := h.startFederator(1, hex.EncodeToString(crypto.FromECDSA(gas1)), sock)
 	btcdWaitFor(t, fed1, 60*time.Second, "ready", func() bool {
 		st = h.pegOutStatus(reqID)
 		walk = append(walk, st.State)
@@ -216,6 +219,19 @@ func TestBtcdPegOut(t *testing.T) {
 	if logged, err := os.ReadFile(filepath.Join(h.fedDir(1), "signer", "signed.log")); err != nil ||
 		strings.Count(string(logged), "\n") != len(tx.Sighashes) {
 		t.Errorf("member 1's signer logged %q (%v) for %d inputs", logged, err, len(tx.Sighashes))
+	}
+	// Member 1's signer ran in strict mode: it signed only after proving
+	// the batch from btcd, and says how long that took.
+	signerLog, err := os.ReadFile(signer1.logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proven := regexp.MustCompile(`Batch proven from Bitcoin.* batch=1 version=0 .*took=(\S+)`).FindAllSubmatch(signerLog, -1)
+	if len(proven) == 0 {
+		t.Errorf("member 1's strict signer never proved batch 1:\n%s", signerLog)
+	}
+	for _, m := range proven {
+		t.Logf("strict signer: batch 1 proven from Bitcoin (anchor proof K deep in btcd, %d sighash storage proofs) in %s", len(tx.Sighashes), m[1])
 	}
 	if _, err := os.Stat(filepath.Join(h.fedDir(1), "signed.log")); err == nil {
 		t.Error("member 1's federator, which holds no member key, wrote a signed log")
@@ -305,16 +321,19 @@ func (h *pegE2E) startFederator(member int, key string, signer ...string) *btcdP
 }
 
 // startSigner runs mmfed signer for member with its hex key, on its own
-// datadir, and returns its socket once it serves.
-func (h *pegE2E) startSigner(member int, key string) string {
+// datadir, in strict mode against the test's btcd, and returns its socket
+// once it serves.
+func (h *pegE2E) startSigner(member int, key string) (string, *btcdProcess) {
 	h.t.Helper()
 	dir := filepath.Join(h.fedDir(member), "signer")
 	sock := filepath.Join(dir, "signer.sock")
 	args := slices.Clone(h.harness.fedArgs[:1])
-	args = append(args, "signer", "--key", h.keyFile(dir, "member.key", key), "--datadir", dir, "--rpc", h.url, "--verbose")
+	args = append(args, "signer", "--key", h.keyFile(dir, "member.key", key), "--datadir", dir, "--rpc", h.url, "--verbose",
+		"--strict", "--network", "regtest",
+		"--btc.rpc", h.harness.node.RPCURL(), "--btc.user", h.harness.node.User, "--btc.pass", h.harness.node.Pass)
 	p := btcdStart(h.t, fmt.Sprintf("mmfed-signer%d", member), args)
 	btcdWaitFor(h.t, p, 30*time.Second, "the signer's socket", func() bool { _, err := os.Stat(sock); return err == nil })
-	return sock
+	return sock, p
 }
 
 // keyFile writes key to dir/name (0600) and returns its path.

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/btcutil/v2"
@@ -16,6 +17,8 @@ import (
 	"github.com/ethereum/go-ethereum/ethclient"
 	"github.com/urfave/cli/v2"
 
+	"github.com/mmgeth/mmgeth/genesis"
+	"github.com/mmgeth/mmgeth/internal/btcrpc"
 	"github.com/mmgeth/mmgeth/peg/fed"
 )
 
@@ -51,6 +54,16 @@ var (
 		Name:  "fee.vote",
 		Usage: "vote this fee rate (sat/vB) whenever this member's last vote differs; 0: do not vote",
 	}
+	strictFlag = &cli.BoolFlag{
+		Name: "strict",
+		Usage: "before signing a batch, prove it from Bitcoin (PEG.md §5.5 rule 6): an anchor proof of the finalized block " +
+			"K deep in --btc.rpc's best chain, and storage proofs of the batch's sighashes against that block's state; " +
+			"needs --network",
+	}
+	networkFlag = &cli.StringFlag{
+		Name:  "network",
+		Usage: "with --strict: the network whose merged-mining tag and finality K the proofs are checked under (" + strings.Join(genesis.Names(), ", ") + ")",
+	}
 	capFlag = &cli.Float64Flag{
 		Name: "cap.daily",
 		Usage: "refuse to sign batches that would take what this member signed to payees in the last 24 hours above " +
@@ -69,7 +82,7 @@ var runCommand = &cli.Command{
 		"deep. With --signer, an mmfed signer holds the member key, the signed log and the rules instead of this process, " +
 		"and --gas.key pays. It sends no headers: run mmfed relay (or rely on other relayers) to keep BtcRelay current.",
 	Flags: []cli.Flag{rpcFlag, btcRPCFlag, btcUserFlag, btcPassFlag, memberFlag, memberKeyFlag, passwordFlag, signerFlag,
-		gasKeyFlag, dataDirFlag, maxFeeRateFlag, capFlag, voteFeeRateFlag, intervalFlag, verboseFlag, metricsFlag,
+		gasKeyFlag, dataDirFlag, maxFeeRateFlag, capFlag, strictFlag, networkFlag, voteFeeRateFlag, intervalFlag, verboseFlag, metricsFlag,
 		metricsAddrFlag, metricsPortFlag},
 	Action: runFederator,
 }
@@ -95,7 +108,7 @@ func runFederator(c *cli.Context) error {
 	case sock != "" && c.IsSet(memberKeyFlag.Name):
 		return errors.New("give the member key to the signer (--signer) or to this process (--key), not both")
 	case sock != "":
-		for _, f := range []string{capFlag.Name, maxFeeRateFlag.Name, passwordFlag.Name} {
+		for _, f := range []string{capFlag.Name, maxFeeRateFlag.Name, passwordFlag.Name, strictFlag.Name, networkFlag.Name} {
 			if c.IsSet(f) {
 				return fmt.Errorf("--%s belongs to mmfed signer when run uses --signer", f)
 			}
@@ -158,15 +171,42 @@ func localSigner(c *cli.Context, key *ecdsa.PrivateKey, side *ethclient.Client, 
 		return nil, fmt.Errorf("--datadir: %w", err)
 	}
 	priv, _ := btcec.PrivKeyFromBytes(crypto.FromECDSA(key))
+	strict, err := strictMode(c)
+	if err != nil {
+		return nil, err
+	}
 	s, err := fed.NewLocalSigner(fed.SignerConfig{Sidechain: side, Key: priv, SignedLog: filepath.Join(dir, signedLogName),
-		MaxFeeRate: c.Int64(maxFeeRateFlag.Name), DailyCapSat: capSat, Log: log})
+		MaxFeeRate: c.Int64(maxFeeRateFlag.Name), DailyCapSat: capSat, Strict: strict, Log: log})
 	if err != nil {
 		return nil, err
 	}
 	log.Info("Member key in this process", "address", crypto.PubkeyToAddress(key.PublicKey),
 		"pubkey", fmt.Sprintf("%x", priv.PubKey().SerializeCompressed()), "datadir", dir, "feeMax", c.Int64(maxFeeRateFlag.Name),
-		"capDailySat", capSat)
+		"capDailySat", capSat, "strict", strict != nil)
 	return s, nil
+}
+
+// strictMode is --strict's configuration: the Bitcoin node of --btc.rpc,
+// and the tag and K of --network, never the sidechain node's word.
+func strictMode(c *cli.Context) (*fed.Strict, error) {
+	if !c.Bool(strictFlag.Name) {
+		return nil, nil
+	}
+	if c.String(networkFlag.Name) == "" || c.String(btcRPCFlag.Name) == "" {
+		return nil, errors.New("--strict needs --network and --btc.rpc: the proofs are checked under the network's rules against your own Bitcoin node")
+	}
+	spec, err := genesis.Load(c.String(networkFlag.Name))
+	if err != nil {
+		return nil, fmt.Errorf("--network: %w", err)
+	}
+	if spec.Finality.Mode != genesis.FinalityBitcoin || spec.Finality.K == 0 {
+		return nil, fmt.Errorf("--strict: network %s has no Bitcoin-anchored finality to prove batches with", spec.Name)
+	}
+	btc, err := btcrpc.New(c.String(btcRPCFlag.Name), c.String(btcUserFlag.Name), c.String(btcPassFlag.Name))
+	if err != nil {
+		return nil, err
+	}
+	return &fed.Strict{Bitcoin: btc, Tag: []byte(spec.MergeMining.Tag), K: spec.Finality.K}, nil
 }
 
 // signedLogName is the signed log's file in --datadir.

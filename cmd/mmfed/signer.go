@@ -27,9 +27,12 @@ var signerCommand = &cli.Command{
 		"transaction (peg.BuildPegOut, btcd sighashes) and requires the Bridge's bytes, bounds the fee rate (--fee.max), " +
 		"never signs an input for a second batch (--datadir/signed.log, fsync'd before it answers) and bounds what it " +
 		"signs to payees in 24 hours (--cap.daily); a fee vote it signs only up to --fee.max, with the chain id and " +
-		"member index it read itself. Every refusal is logged and counted (--metrics: mmfed_sign_refused_<rule>).",
-	Flags: []cli.Flag{rpcFlag, memberKeyFlag, passwordFlag, dataDirFlag, socketFlag, maxFeeRateFlag, capFlag, verboseFlag,
-		metricsFlag, metricsAddrFlag, metricsPortFlag},
+		"member index it read itself. With --strict it takes nothing of its node's word on a batch that Bitcoin does not " +
+		"back: the node's finalized block must come with an anchor proof whose Bitcoin block is K deep in --btc.rpc's best " +
+		"chain, and the batch's state and sighashes with storage proofs against that block's state root (refusals " +
+		"anchor_proof, anchor_depth, state_proof). Every refusal is logged and counted (--metrics: mmfed_sign_refused_<rule>).",
+	Flags: []cli.Flag{rpcFlag, memberKeyFlag, passwordFlag, dataDirFlag, socketFlag, maxFeeRateFlag, capFlag, strictFlag,
+		networkFlag, btcRPCFlag, btcUserFlag, btcPassFlag, verboseFlag, metricsFlag, metricsAddrFlag, metricsPortFlag},
 	Action: runSigner,
 }
 

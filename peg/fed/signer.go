@@ -102,7 +102,10 @@ type SignerConfig struct {
 	SignedLog   string
 	MaxFeeRate  int64 // sat/vB; batches and votes above it are refused
 	DailyCapSat int64 // 0: off
-	Log         *slog.Logger
+	// Strict, when set, proves the node's word from Bitcoin before the
+	// rules run (PEG.md §5.5 rule 6).
+	Strict *Strict
+	Log    *slog.Logger
 }
 
 // LocalSigner signs with a key in this process, after SignRules.
@@ -128,6 +131,8 @@ func NewLocalSigner(cfg SignerConfig) (*LocalSigner, error) {
 		return nil, fmt.Errorf("signer: the maximum fee rate must be positive, got %d", cfg.MaxFeeRate)
 	case cfg.DailyCapSat < 0:
 		return nil, fmt.Errorf("signer: the daily cap must not be negative, got %d", cfg.DailyCapSat)
+	case cfg.Strict != nil && (cfg.Strict.Bitcoin == nil || len(cfg.Strict.Tag) == 0 || cfg.Strict.K == 0):
+		return nil, errors.New("signer: strict mode needs a Bitcoin node, the network's merged-mining tag and K > 0")
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
@@ -206,6 +211,12 @@ func (s *LocalSigner) SignBatch(ctx context.Context, id uint64, version uint8) (
 	ts, err := batchToSign(view, id, version, &b)
 	if err != nil {
 		return nil, err
+	}
+	if s.cfg.Strict != nil {
+		if err := s.strictCheck(ctx, ts, final.Number.Uint64()); err != nil {
+			countRefusal(err)
+			return nil, err
+		}
 	}
 	if err := s.rules.Check(ts, final.Number.Uint64(), time.Now()); err != nil {
 		return nil, err

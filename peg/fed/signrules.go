@@ -26,10 +26,12 @@ var (
 	ErrOutflowCap      = errors.New("the daily outflow cap would be exceeded")
 )
 
-// refusalNames name every refusal, a signer's included (signer.go), in
+// refusalNames name every refusal, a signer's and strict mode's included
+// (signer.go, strict.go), in
 // metrics (mmfed/sign/refused/<name>) and in the signer protocol.
 var refusalNames = map[error]string{ErrNotFinalized: "not_finalized", ErrRebuildMismatch: "mismatch", ErrFeeTooHigh: "fee",
-	ErrDoubleSpend: "double_spend", ErrOutflowCap: "outflow_cap", ErrNotSigning: "not_signing", ErrVoteFee: "vote_fee"}
+	ErrDoubleSpend: "double_spend", ErrOutflowCap: "outflow_cap", ErrNotSigning: "not_signing", ErrVoteFee: "vote_fee",
+	ErrAnchorProof: "anchor_proof", ErrAnchorDepth: "anchor_depth", ErrStateProof: "state_proof"}
 
 // refusals counts every refusal, by rule.
 var refusals = map[error]*metrics.Counter{}
