@@ -43,7 +43,16 @@ func startDevChain(t *testing.T) *devChain {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(node.Config{Spec: spec, Dev: true, HTTP: true, HTTPAddr: "127.0.0.1", ListenPort: -1, IPCDisable: true})
+	n, client := startNode(t, node.Config{Spec: spec, Dev: true})
+	return &devChain{client: client, key: n.DevKeys()[1]}
+}
+
+// startNode starts an in-process node of cfg serving HTTP on 127.0.0.1
+// only (no p2p, no IPC), stopped when the test ends, and its client.
+func startNode(t *testing.T, cfg node.Config) (*node.Node, *ethclient.Client) {
+	t.Helper()
+	cfg.HTTP, cfg.HTTPAddr, cfg.ListenPort, cfg.IPCDisable = true, "127.0.0.1", -1, true
+	n, err := node.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +65,7 @@ func startDevChain(t *testing.T) *devChain {
 		t.Fatal(err)
 	}
 	t.Cleanup(client.Close)
-	return &devChain{client: client, key: n.DevKeys()[1]}
+	return n, client
 }
 
 func newTestRelayer(t *testing.T, btc *btcrpc.Client, side *devChain, reg metrics.Registry) *Relayer {
