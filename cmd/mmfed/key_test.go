@@ -102,7 +102,8 @@ func TestKeyCommands(t *testing.T) {
 	}
 }
 
-// run's key and signer flags are refused before any node is asked.
+// run's key, signer and strict-mode flags are refused before any node is
+// asked; the signer's strict flags as run's.
 func TestRunFlags(t *testing.T) {
 	key := writeFile(t, "key", devKey)
 	sock := filepath.Join(t.TempDir(), "none.sock")
@@ -119,11 +120,20 @@ func TestRunFlags(t *testing.T) {
 		{[]string{"--key", key, "--cap.daily", "-1"}, "--cap.daily -1: want BTC"},
 		{[]string{"--key", key, "--fee.max", "0"}, "the maximum fee rate must be positive"},
 		{[]string{"--key", key, "--gas.key", writeFile(t, "bad", "zz")}, "--gas.key"},
+		{[]string{"--signer", sock, "--gas.key", key, "--strict"}, "--strict belongs to mmfed signer"},
+		{[]string{"--key", key, "--strict", "--btc.rpc", "127.0.0.1:1"}, "--strict needs --network and --btc.rpc"},
+		{[]string{"--key", key, "--strict", "--network", "regtest"}, "--strict needs --network and --btc.rpc"},
+		{[]string{"--key", key, "--strict", "--network", "nowhere", "--btc.rpc", "127.0.0.1:1"}, "--network"},
+		{[]string{"--key", key, "--strict", "--network", "dev", "--btc.rpc", "127.0.0.1:1"}, "network dev has no Bitcoin-anchored finality"},
 	} {
 		args := append([]string{"mmfed", "run", "--member", "0", "--datadir", t.TempDir()}, tt.args...)
 		err := newApp().Run(args)
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%v: got %v, want %q", tt.args, err, tt.want)
 		}
+	}
+	err := newApp().Run([]string{"mmfed", "signer", "--key", key, "--datadir", t.TempDir(), "--strict", "--network", "regtest"})
+	if err == nil || !strings.Contains(err.Error(), "--strict needs --network and --btc.rpc") {
+		t.Errorf("signer --strict without --btc.rpc: %v", err)
 	}
 }

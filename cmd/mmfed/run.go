@@ -192,7 +192,7 @@ func strictMode(c *cli.Context) (*fed.Strict, error) {
 	if !c.Bool(strictFlag.Name) {
 		return nil, nil
 	}
-	if c.String(networkFlag.Name) == "" || c.String(btcRPCFlag.Name) == "" {
+	if c.String(networkFlag.Name) == "" || !c.IsSet(btcRPCFlag.Name) {
 		return nil, errors.New("--strict needs --network and --btc.rpc: the proofs are checked under the network's rules against your own Bitcoin node")
 	}
 	spec, err := genesis.Load(c.String(networkFlag.Name))

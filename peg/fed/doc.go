@@ -31,8 +31,35 @@
 // JSON-RPC on a 0600 unix socket (signer_pubKey, signer_signBatch,
 // signer_signFeeVote; a refusal is error RefusalErrorCode with its rule's
 // name as data, and comes back as an error that errors.Is the rule's).
-// Strict mode (§5.5 rule 6: anchor proofs checked against the signer's own
-// Bitcoin node) is not built: the signer trusts its own mmgeth.
+//
+// # Strict mode (PEG.md §5.5 rule 6)
+//
+// Without it a signer trusts its node: a compromised mmgeth host could
+// describe a fabricated batch (a request paying a thief, with the bytes and
+// sighashes of that transaction) consistently enough that the rebuild
+// agrees. With SignerConfig.Strict (mmfed signer --strict, mmfed run
+// --strict), after the node's checks and before SignRules, the signer
+// proves the batch from its own Bitcoin node (strict.go):
+//
+//  1. mm_getAnchorProof of the node's finalized block F, checked by
+//     anchorproof.VerifyOnBitcoin under the network's tag (ErrAnchorProof),
+//     whose Bitcoin block must be K deep in the signer's Bitcoin node's
+//     best chain (ErrAnchorDepth);
+//  2. eth_getProof of the Bridge at F for the batch's first word and the
+//     version's sighash slots (bridge.BatchSlot, SighashSlot), checked with
+//     anchorproof.VerifyAccount and VerifySlot against F's state root from
+//     step 1: the batch is signing in this epoch with the inputs and
+//     creation block the node gave, and each proven sighash is the node's
+//     (ErrStateProof), which rule 2 then requires of the signer's rebuild;
+//     a version not yet in F's state (a fee bump) is ErrNotFinalized.
+//
+// F rather than the batch's creation block is proven because a fee bump's
+// sighashes are stored after that block, and because a full node keeps
+// F's state, not an old block's. F is usually an anchor itself (finalized
+// is the number of the anchor behind it), so the proof is then its header
+// and the Bitcoin header only. The Bitcoin node failing is an error, not a refusal. Each
+// check costs two calls to the node and one to the Bitcoin node, and is
+// logged with its time.
 //
 // # Relay
 //
