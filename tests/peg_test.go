@@ -340,6 +340,30 @@ func (h *pegE2E) pay(pkScript []byte, amountSat int64) *wire.MsgTx {
 
 // generate mines n Bitcoin blocks, waits for BtcRelay to hold them, and
 // returns the height of the first.
+// pegIn pays each amount to R's deposit address from btcd's coins, buries
+// the payments 3 deep and waits until each is credited; it returns R's
+// address, its deposit script and the deposits' txids.
+func (h *pegE2E) pegIn(R *ecdsa.PrivateKey, sats ...int64) (common.Address, []byte, []chainhash.Hash) {
+	h.t.Helper()
+	rAddr := crypto.PubkeyToAddress(R.PublicKey)
+	var dep rpc.DepositAddress
+	h.call(&dep, "mm_getDepositAddress", rAddr)
+	var ids []chainhash.Hash
+	for _, sat := range sats {
+		id, err := h.btc.SendRawTransaction(context.Background(), h.pay(dep.ScriptPubKey, sat))
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	h.generate(3)
+	for _, id := range ids {
+		h.waitStatus(id, 0, rpc.PegInCredited, nil)
+	}
+	h.checkSupplyAndAudit("peg-in")
+	return rAddr, dep.ScriptPubKey, ids
+}
+
 func (h *pegE2E) generate(n int) int64 {
 	h.t.Helper()
 	if _, err := h.btc.Generate(context.Background(), n); err != nil {

@@ -64,22 +64,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	// R's two deposits: the batch spends the first (FIFO), the theft the
 	// second.
 	R := newKey(t)
-	rAddr := crypto.PubkeyToAddress(R.PublicKey)
-	var dep rpc.DepositAddress
-	h.call(&dep, "mm_getDepositAddress", rAddr)
-	var deposits []chainhash.Hash
-	for _, sat := range []int64{100_000_000, 50_000_000} {
-		id, err := h.btc.SendRawTransaction(ctx, h.pay(dep.ScriptPubKey, sat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		deposits = append(deposits, id)
-	}
-	h.generate(3)
-	for _, id := range deposits {
-		h.waitStatus(id, 0, rpc.PegInCredited, nil)
-	}
-	h.checkSupplyAndAudit("peg-ins")
+	rAddr, depScript, deposits := h.pegIn(R, 100_000_000, 50_000_000)
 
 	payee := newKey(t)
 	payeeScript := append([]byte{0x00, 0x14}, address.Hash160(crypto.CompressPubkey(&payee.PublicKey))...)
@@ -236,7 +221,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 
 	// Peg-ins go on: 0.2 BTC to R.
 	balance := h.balances(rAddr)[0]
-	again, err := h.btc.SendRawTransaction(ctx, h.pay(dep.ScriptPubKey, 20_000_000))
+	again, err := h.btc.SendRawTransaction(ctx, h.pay(depScript, 20_000_000))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,17 +59,7 @@ func TestBtcdPegOut(t *testing.T) {
 
 	// R's 1 BTC, as in TestBtcdPegIn (mmminer paused: the test's blocks).
 	R := newKey(t)
-	rAddr := crypto.PubkeyToAddress(R.PublicKey)
-	var dep rpc.DepositAddress
-	h.call(&dep, "mm_getDepositAddress", rAddr)
-	depTx := h.pay(dep.ScriptPubKey, 100_000_000)
-	depID, err := h.btc.SendRawTransaction(ctx, depTx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.generate(3)
-	h.waitStatus(depID, 0, rpc.PegInCredited, nil)
-	h.checkSupplyAndAudit("peg-in")
+	rAddr, _, _ := h.pegIn(R, 100_000_000)
 
 	// The federators' keys, in member (script) order, and gas for them.
 	fedn, err := h.relayView(nil).Federation(0)
