@@ -192,6 +192,9 @@ func (b *backend) blockByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumb
 
 // stateAndHeader opens the state after the selected block.
 func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*state.StateDB, *types.Header, error) {
+	if n, ok := sel.Number(); ok && (n == gethrpc.LatestBlockNumber || n == gethrpc.PendingBlockNumber) {
+		return b.latestState(b.chain.CurrentBlock())
+	}
 	h, err := b.headerByNumberOrHash(ctx, sel)
 	if err != nil {
 		return nil, nil, err
@@ -201,6 +204,29 @@ func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrH
 		return nil, nil, err
 	}
 	return st, h, nil
+}
+
+// latestState opens the state after head, the block read as the head, or
+// after the head that followed it if head's state has left memory since:
+// the chain's state flush (chain.FlushBlocks) flattens the in-memory state
+// layers into the new head's, and a call that had read the head just before
+// failed with "historical state of block 255 is not available" (seen under
+// bench load, on an archive whose history index had not caught up).
+// "latest" is whatever the head is when its state opens.
+func (b *backend) latestState(head *types.Header) (*state.StateDB, *types.Header, error) {
+	for attempt := 1; ; attempt++ {
+		st, err := b.stateAt(head)
+		if err == nil {
+			return st, head, nil
+		}
+		// A head that keeps moving between two reads has its state in
+		// memory: a second try succeeds unless the state is really gone.
+		next := b.chain.CurrentBlock()
+		if next.Hash() == head.Hash() || attempt == 3 {
+			return nil, nil, err
+		}
+		head = next
+	}
 }
 
 // stateAt opens the state after h: the live state first (the newest 128
