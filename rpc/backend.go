@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus"
@@ -34,7 +35,27 @@ type backend struct {
 	logIndex     *logIndexer
 	archive      bool
 	cacheSenders func(types.Signer, []*types.Transaction) // Config.CacheSenders
+	head         headReader
 }
+
+// headReader is the head state's reader, kept for the calls on "latest"
+// while the head stays: opening a reader per call and reading each account
+// and slot through the path database (hashing the key, walking the diff
+// layers) was a sixth of an eth_call's CPU. geth's reader cache (the one
+// its block processor shares with the prefetcher) is safe for concurrent
+// StateDBs, and its path-database reader finds its layers by root, so it
+// survives the chain's state flush at the head (chain.FlushBlocks). The
+// reader is replaced when the head's root changes, and after headReaderUses
+// calls, which bounds what its cache holds.
+type headReader struct {
+	mu     sync.Mutex
+	root   common.Hash
+	uses   int
+	db     state.Database
+	reader state.Reader
+}
+
+const headReaderUses = 100_000
 
 var (
 	_ filters.Backend        = (*backend)(nil)
@@ -215,7 +236,7 @@ func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrH
 // "latest" is whatever the head is when its state opens.
 func (b *backend) latestState(head *types.Header) (*state.StateDB, *types.Header, error) {
 	for attempt := 1; ; attempt++ {
-		st, err := b.stateAt(head)
+		st, err := b.headState(head)
 		if err == nil {
 			return st, head, nil
 		}
@@ -227,6 +248,30 @@ func (b *backend) latestState(head *types.Header) (*state.StateDB, *types.Header
 		}
 		head = next
 	}
+}
+
+// headState opens the state after head through the kept head reader
+// (headReader), or as stateAt does when no reader opens at its root.
+func (b *backend) headState(head *types.Header) (*state.StateDB, error) {
+	if b.chain.Config().IsUBT(head.Number, head.Time) {
+		return b.stateAt(head)
+	}
+	c := &b.head
+	c.mu.Lock()
+	if c.reader == nil || c.root != head.Root || c.uses >= headReaderUses {
+		db := state.NewMPTDatabase(b.chain.TrieDB(), b.chain.CodeDB())
+		reader, _, err := db.ReadersWithCacheStats(head.Root)
+		if err != nil {
+			c.reader = nil
+			c.mu.Unlock()
+			return b.stateAt(head)
+		}
+		c.root, c.uses, c.db, c.reader = head.Root, 0, db, reader
+	}
+	c.uses++
+	db, reader := c.db, c.reader
+	c.mu.Unlock()
+	return state.NewWithReader(head.Root, db, reader)
 }
 
 // stateAt opens the state after h: the live state first (the newest 128

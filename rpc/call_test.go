@@ -419,3 +419,30 @@ func TestLatestStateAcrossStateFlush(t *testing.T) {
 		t.Fatalf("head state unreadable: balance %v, err %v", st.GetBalance(addr1), st.Error())
 	}
 }
+
+// The kept head reader still reads after a state flush at the head, which
+// flattens the layers below it into the disk layer: the chain flushes right
+// after making a block the head, so a call can take the new head's reader
+// just before.
+func TestHeadReaderAcrossStateFlush(t *testing.T) {
+	c := newChain(t)
+	bc := c.BlockChain()
+	c.Extend(c.HeadBlock(), 3, 0)
+	b := newBackend(Config{Chain: bc})
+	head := bc.CurrentBlock()
+	balance := func(addr common.Address) {
+		t.Helper()
+		st, err := b.headState(head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bal := st.GetBalance(addr); bal.IsZero() || st.Error() != nil {
+			t.Fatalf("head state unreadable: balance %v, err %v", bal, st.Error())
+		}
+	}
+	balance(addr1)                                               // keeps the reader
+	if err := bc.TrieDB().Commit(head.Root, false); err != nil { // the chain's flush
+		t.Fatal(err)
+	}
+	balance(addr2) // not in the reader's cache: read through the layers
+}
