@@ -375,8 +375,9 @@ func (c *Chain) InsertBuilt(block *types.Block, receipts []*types.Receipt, state
 	if c.bc.TrieDB().Scheme() != rawdb.PathScheme {
 		return false, nil
 	}
-	if _, err := c.VerifyHeaders([]*types.Header{block.Header()}); err != nil {
-		return true, err
+	// One header: verified here, not on the engine's pool of goroutines.
+	if err := c.engine.VerifyHeader(c.bc, block.Header()); err != nil {
+		return true, ruleError(fmt.Errorf("header %d %x: %w", block.Number(), block.Hash(), err))
 	}
 	if err := checkBody(c.engine, block); err != nil {
 		return true, &RuleError{Err: fmt.Errorf("block %d %x: %w", block.NumberU64(), block.Hash(), err)}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/chainhash/v2"
 	"github.com/btcsuite/btcd/wire/v2"
+	"github.com/holiman/uint256"
 )
 
 // SyntheticShare builds the Bitcoin side of a dev or test block: a one-transaction
@@ -66,11 +67,16 @@ func syntheticCoinbase(tag []byte, sealHash [32]byte, extraNonce uint64) ([]byte
 	return buf.Bytes(), nil
 }
 
-// grind searches the 32-bit nonce space of header80 in place.
+// grind searches the 32-bit nonce space of header80 in place. The target
+// is converted once, not per hash: the dev miner grinds for every block.
 func grind(header80 []byte, target *big.Int) bool {
+	t, overflow := uint256.FromBig(target)
+	if overflow || target.Sign() < 0 {
+		return MeetsTarget(header80, target)
+	}
 	for nonce := uint64(0); nonce <= 0xffffffff; nonce++ {
 		binary.LittleEndian.PutUint32(header80[76:], uint32(nonce))
-		if MeetsTarget(header80, target) {
+		if meetsTarget(header80, t) {
 			return true
 		}
 	}

@@ -97,7 +97,18 @@ type BuildOptions struct {
 	// NoTxs leaves the pool's transactions out: a block made to carry a
 	// state change applies it to the state the caller saw.
 	NoTxs bool
+	// Automine builds on the pool's new-transaction event, which the pool
+	// sends once it has promoted them: the pool is not synced first (a
+	// forced pool reset and five goroutine hand-offs per dev block);
+	// transactions a pool that has not caught up with the head still lists
+	// fail as nonce-too-low and are skipped. A build that would include no
+	// transaction returns ErrNothingPending, so that an event for
+	// transactions an earlier block took seals no empty block.
+	Automine bool
 }
+
+// ErrNothingPending: an Automine build found no transaction to include.
+var ErrNothingPending = errors.New("no pending transaction to include")
 
 // SetCoinbase changes the address later blocks pay (anvil_setCoinbase).
 func (b *Builder) SetCoinbase(addr common.Address) {
@@ -156,6 +167,22 @@ func (b *Builder) BuildWith(parent *types.Header, timestamp uint64, opts BuildOp
 			header.GasLimit = new(big.Int).SetBytes(op.Value).Uint64()
 		}
 	}
+	if !opts.Automine {
+		if err := b.cfg.Pool.Sync(); err != nil {
+			log.Debug("Txpool sync before building failed", "err", err)
+		}
+	}
+	var pending map[common.Address][]*txpool.LazyTransaction
+	if !opts.NoTxs {
+		pending, _ = b.cfg.Pool.Pending(txpool.PendingFilter{
+			MinTip:      uint256.MustFromBig(b.cfg.MinTip),
+			BaseFee:     uint256.MustFromBig(header.BaseFee),
+			GasLimitCap: params.MaxTxGas,
+		})
+	}
+	if opts.Automine && len(pending) == 0 {
+		return nil, ErrNothingPending
+	}
 	if err := b.cfg.Engine.Prepare(chain, header); err != nil {
 		return nil, fmt.Errorf("prepare header: %w", err)
 	}
@@ -175,18 +202,6 @@ func (b *Builder) BuildWith(parent *types.Header, timestamp uint64, opts BuildOp
 	evm := vm.NewEVM(core.NewEVMBlockContext(header, chain, &header.Coinbase), statedb, cfg, vm.Config{})
 	core.PreExecution(ctx, header.ParentBeaconRoot, parent, cfg, evm, header.Number, header.Time)
 
-	if err := b.cfg.Pool.Sync(); err != nil {
-		log.Debug("Txpool sync before building failed", "err", err)
-	}
-	filter := txpool.PendingFilter{
-		MinTip:      uint256.MustFromBig(b.cfg.MinTip),
-		BaseFee:     uint256.MustFromBig(header.BaseFee),
-		GasLimitCap: params.MaxTxGas,
-	}
-	pending, _ := b.cfg.Pool.Pending(filter)
-	if opts.NoTxs {
-		pending = nil
-	}
 	signer := types.MakeSigner(cfg, header.Number, header.Time)
 	txs := txorder.NewTransactionsByPriceAndNonce(signer, pending, header.BaseFee)
 
@@ -233,6 +248,9 @@ func (b *Builder) BuildWith(parent *types.Header, timestamp uint64, opts BuildOp
 			gp.Set(gpSnap)
 			txs.Pop()
 		}
+	}
+	if opts.Automine && len(included) == 0 {
+		return nil, ErrNothingPending
 	}
 	header.GasUsed = gp.Used()
 

@@ -2,6 +2,7 @@ package miner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -64,10 +65,33 @@ func NewDevMiner(cfg DevMinerConfig) *DevMiner {
 func (d *DevMiner) Start() error {
 	txs := make(chan core.NewTxsEvent, 1024)
 	sub := d.cfg.Pool.SubscribeTransactions(txs, false)
+	// The pool sends its events from its reorg, which a build may wait for
+	// (TxSource.Sync), and which holds up every later transaction added to
+	// the pool. A loop that took the events itself stopped taking them
+	// while it sealed; once more than txs buffers had come in, the pool
+	// blocked on the send, and every send with it (an in-memory --dev node
+	// under bench load stopped at block 232). The events are taken here,
+	// always, and leave one signal for the loop, as in WorkServer.Start.
+	txsArrived := make(chan struct{}, 1)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()
 		defer sub.Unsubscribe()
+		for {
+			select {
+			case <-txs:
+				select {
+				case txsArrived <- struct{}{}:
+				default: // a signal is already waiting
+				}
+			case <-d.quit:
+				return
+			}
+		}
+	}()
+	d.wg.Add(1)
+	go func() {
+		defer d.wg.Done()
 		var (
 			ticker *time.Ticker
 			tick   <-chan time.Time
@@ -90,16 +114,14 @@ func (d *DevMiner) Start() error {
 		setTicker()
 		for {
 			select {
-			case <-txs:
-				if automine, _ := d.mode(); !automine {
-					continue
+			case <-txsArrived:
+				if automine, _ := d.mode(); automine {
+					d.mineAll(BuildOptions{Automine: true})
 				}
-				drain(txs)
-				d.mineAll()
 			case <-d.modeCh:
 				setTicker()
 				if automine, _ := d.mode(); automine {
-					d.mineAll() // what waited in the pool
+					d.mineAll(BuildOptions{}) // what waited in the pool
 				}
 			case <-tick:
 				if _, err := d.Mine(context.Background(), 0); err != nil {
@@ -158,21 +180,14 @@ func (d *DevMiner) Stop() error {
 	return nil
 }
 
-func drain(ch chan core.NewTxsEvent) {
-	for {
-		select {
-		case <-ch:
-		default:
-			return
-		}
-	}
-}
-
 // mineAll seals blocks until one comes out not full: a burst larger than a
 // block must not wait for the next transaction to be included.
-func (d *DevMiner) mineAll() {
+func (d *DevMiner) mineAll(opts BuildOptions) {
 	for {
-		block, err := d.Mine(context.Background(), 0)
+		block, err := d.mine(context.Background(), 0, opts)
+		if errors.Is(err, ErrNothingPending) {
+			return
+		}
 		if err != nil {
 			log.Warn("Dev block not sealed", "err", err)
 			return

@@ -23,7 +23,11 @@
 //
 // The DevMiner is a built-in merge-miner for dev networks: it builds a
 // synthetic Bitcoin block committing to the template, grinds its nonce to
-// the sidechain target and submits it through the same WorkServer.
+// the sidechain target and submits it through the same WorkServer. On
+// automine it seals on the pool's new-transaction event, without the forced
+// pool sync other builds start with (BuildOptions.Automine), and never seals
+// an empty block for it; like the WorkServer, it takes the pool's events on
+// a goroutine of their own, so the pool never waits on a miner that seals.
 // MeasureMergeMining (stats.go) reads the merged-mining statistics the
 // node exports as metrics: proof age, difficulty, implied hash rate and the
 // share of proofs that are whole Bitcoin blocks.

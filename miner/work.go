@@ -148,6 +148,10 @@ func (w *WorkServer) Start() error {
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
+		// Unsubscribed when this goroutine ends, not the build loop: a build
+		// still waiting for the pool at Stop would otherwise hold the pool's
+		// send to a channel nobody reads, and Stop would wait forever.
+		defer txSub.Unsubscribe()
 		for {
 			select {
 			case <-txs:
@@ -164,7 +168,6 @@ func (w *WorkServer) Start() error {
 	go func() {
 		defer w.wg.Done()
 		defer headSub.Unsubscribe()
-		defer txSub.Unsubscribe()
 		recommit := time.NewTicker(w.cfg.Recommit)
 		defer recommit.Stop()
 		debounce := time.NewTimer(0)

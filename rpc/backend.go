@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus"
@@ -34,7 +35,27 @@ type backend struct {
 	logIndex     *logIndexer
 	archive      bool
 	cacheSenders func(types.Signer, []*types.Transaction) // Config.CacheSenders
+	head         headReader
 }
+
+// headReader is the head state's reader, kept for the calls on "latest"
+// while the head stays: opening a reader per call and reading each account
+// and slot through the path database (hashing the key, walking the diff
+// layers) was a sixth of an eth_call's CPU. geth's reader cache (the one
+// its block processor shares with the prefetcher) is safe for concurrent
+// StateDBs, and its path-database reader finds its layers by root, so it
+// survives the chain's state flush at the head (chain.FlushBlocks). The
+// reader is replaced when the head's root changes, and after headReaderUses
+// calls, which bounds what its cache holds.
+type headReader struct {
+	mu     sync.Mutex
+	root   common.Hash
+	uses   int
+	db     state.Database
+	reader state.Reader
+}
+
+const headReaderUses = 100_000
 
 var (
 	_ filters.Backend        = (*backend)(nil)
@@ -192,6 +213,9 @@ func (b *backend) blockByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumb
 
 // stateAndHeader opens the state after the selected block.
 func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*state.StateDB, *types.Header, error) {
+	if n, ok := sel.Number(); ok && (n == gethrpc.LatestBlockNumber || n == gethrpc.PendingBlockNumber) {
+		return b.latestState(b.chain.CurrentBlock())
+	}
 	h, err := b.headerByNumberOrHash(ctx, sel)
 	if err != nil {
 		return nil, nil, err
@@ -201,6 +225,53 @@ func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrH
 		return nil, nil, err
 	}
 	return st, h, nil
+}
+
+// latestState opens the state after head, the block read as the head, or
+// after the head that followed it if head's state has left memory since:
+// the chain's state flush (chain.FlushBlocks) flattens the in-memory state
+// layers into the new head's, and a call that had read the head just before
+// failed with "historical state of block 255 is not available" (seen under
+// bench load, on an archive whose history index had not caught up).
+// "latest" is whatever the head is when its state opens.
+func (b *backend) latestState(head *types.Header) (*state.StateDB, *types.Header, error) {
+	for attempt := 1; ; attempt++ {
+		st, err := b.headState(head)
+		if err == nil {
+			return st, head, nil
+		}
+		// A head that keeps moving between two reads has its state in
+		// memory: a second try succeeds unless the state is really gone.
+		next := b.chain.CurrentBlock()
+		if next.Hash() == head.Hash() || attempt == 3 {
+			return nil, nil, err
+		}
+		head = next
+	}
+}
+
+// headState opens the state after head through the kept head reader
+// (headReader), or as stateAt does when no reader opens at its root.
+func (b *backend) headState(head *types.Header) (*state.StateDB, error) {
+	if b.chain.Config().IsUBT(head.Number, head.Time) {
+		return b.stateAt(head)
+	}
+	c := &b.head
+	c.mu.Lock()
+	if c.reader == nil || c.root != head.Root || c.uses >= headReaderUses {
+		db := state.NewMPTDatabase(b.chain.TrieDB(), b.chain.CodeDB())
+		reader, _, err := db.ReadersWithCacheStats(head.Root)
+		if err != nil {
+			c.reader = nil
+			c.mu.Unlock()
+			return b.stateAt(head)
+		}
+		c.root, c.uses, c.db, c.reader = head.Root, 0, db, reader
+	}
+	c.uses++
+	db, reader := c.db, c.reader
+	c.mu.Unlock()
+	return state.NewWithReader(head.Root, db, reader)
 }
 
 // stateAt opens the state after h: the live state first (the newest 128

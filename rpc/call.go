@@ -82,10 +82,10 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 	evm := vm.NewEVM(blockCtx, env.state, s.b.ChainConfig(), vmCfg)
 	defer evm.Release()
 	evm.SetPrecompiles(env.precompiles)
-	go func() {
-		<-callCtx.Done()
-		evm.Cancel()
-	}()
+	// Not a goroutine waiting per call (geth's DoCall): eth_call is a hot
+	// read, and the EVM is only cancelled when the context ends.
+	stop := context.AfterFunc(callCtx, evm.Cancel)
+	defer stop()
 	res, err := core.ApplyMessage(evm, msg, core.NewGasPool(msg.GasLimit))
 	if err := env.state.Error(); err != nil {
 		return nil, err // a state read failure would otherwise pose as a VM error

@@ -10,6 +10,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/crypto"
+
+	mmchain "github.com/mmgeth/mmgeth/chain"
 )
 
 // Runtime code snippets for state overrides.
@@ -390,4 +392,57 @@ func TestGetProof(t *testing.T) {
 	if res.StorageProof[0].Value.ToInt().Int64() != 1 {
 		t.Errorf("slot 0 at block 2: %v, want 1", res.StorageProof[0].Value.ToInt())
 	}
+}
+
+// "latest" read just before the chain flushes its state (every
+// chain.FlushBlocks blocks) is the new head once the old head's state has
+// left memory: eth_getTransactionCount("latest") once failed there under
+// load with "historical state of block 255 is not available".
+func TestLatestStateAcrossStateFlush(t *testing.T) {
+	c := newChain(t)
+	bc := c.BlockChain()
+	c.Extend(c.HeadBlock(), mmchain.FlushBlocks-1, 0)
+	read := bc.CurrentBlock() // what a call took for "latest"
+	c.Extend(c.HeadBlock(), 1, 0)
+	if _, err := bc.StateAt(read.Root, read.Number, read.Time); err == nil {
+		t.Fatalf("block %d's state still in memory after the flush: the test needs it gone", read.Number)
+	}
+	b := newBackend(Config{Chain: bc})
+	st, h, err := b.latestState(read)
+	if err != nil {
+		t.Fatalf("latest state across the flush: %v", err)
+	}
+	if head := bc.CurrentBlock(); h.Hash() != head.Hash() {
+		t.Fatalf("latest is block %d, want the head %d", h.Number, head.Number)
+	}
+	if st.GetBalance(addr1).IsZero() || st.Error() != nil {
+		t.Fatalf("head state unreadable: balance %v, err %v", st.GetBalance(addr1), st.Error())
+	}
+}
+
+// The kept head reader still reads after a state flush at the head, which
+// flattens the layers below it into the disk layer: the chain flushes right
+// after making a block the head, so a call can take the new head's reader
+// just before.
+func TestHeadReaderAcrossStateFlush(t *testing.T) {
+	c := newChain(t)
+	bc := c.BlockChain()
+	c.Extend(c.HeadBlock(), 3, 0)
+	b := newBackend(Config{Chain: bc})
+	head := bc.CurrentBlock()
+	balance := func(addr common.Address) {
+		t.Helper()
+		st, err := b.headState(head)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if bal := st.GetBalance(addr); bal.IsZero() || st.Error() != nil {
+			t.Fatalf("head state unreadable: balance %v, err %v", bal, st.Error())
+		}
+	}
+	balance(addr1)                                               // keeps the reader
+	if err := bc.TrieDB().Commit(head.Root, false); err != nil { // the chain's flush
+		t.Fatal(err)
+	}
+	balance(addr2) // not in the reader's cache: read through the layers
 }

@@ -64,7 +64,11 @@ func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) 
 	if err != nil {
 		return nil, err
 	}
-	return marshalReceipt(receipt, blockHash, number, types.LatestSigner(b.ChainConfig()), tx, int(index)), nil
+	var signer types.Signer = types.LatestSigner(b.ChainConfig())
+	if from, ok := api.s.senders.Get(hash); ok {
+		signer = knownSender{Signer: signer, from: from}
+	}
+	return marshalReceipt(receipt, blockHash, number, signer, tx, int(index)), nil
 }
 
 // automineWait bounds how long a receipt query waits for the dev miner.
@@ -154,9 +158,21 @@ func (s *Service) submit(tx *types.Transaction) (common.Hash, error) {
 	if err := s.b.pool.Add([]*types.Transaction{tx}, false)[0]; err != nil {
 		return common.Hash{}, err
 	}
+	// The pool's validation cached the sender in tx.
+	if from, err := types.Sender(types.LatestSigner(s.b.ChainConfig()), tx); err == nil {
+		s.senders.Add(tx.Hash(), from)
+	}
 	log.Debug("Submitted transaction", "hash", tx.Hash(), "nonce", tx.Nonce(), "to", tx.To())
 	return tx.Hash(), nil
 }
+
+// knownSender is a signer whose sender is already known.
+type knownSender struct {
+	types.Signer
+	from common.Address
+}
+
+func (s knownSender) Sender(*types.Transaction) (common.Address, error) { return s.from, nil }
 
 // checkTxFee refuses a transaction whose gasPrice*gas exceeds capBTC; a cap
 // of zero or less means no cap.

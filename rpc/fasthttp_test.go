@@ -37,6 +37,17 @@ func TestFastPathMatchesGeth(t *testing.T) {
 		`{"jsonrpc":"1.0","id":1,"method":"eth_chainId","params":[]}`,
 		`{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]} trailing`,
 		`  {"JSONRPC":"2.0","ID":7,"Method":"eth_chainId"}`,
+		// The fast path slices the body instead of decoding it: duplicate
+		// keys (the last wins), escapes, nesting and spacing.
+		`{"jsonrpc":"2.0","id":1,"method":"eth_chainId","method":"eth_blockNumber","params":[]}`,
+		`{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[1],"params":[]}`,
+		`{"jsonrpc":"2.0","id":1,"meth\u006fd":"eth_chainId","params":[]}`,
+		`{"jsonrpc":"2.0","id":1,"method":"eth_\u0063hainId","params":[]}`,
+		`{"jsonrpc":"2\u002e0","id":1,"method":"eth_chainId","params":[]}`,
+		"\t{ \"extra\" : {\"a\":[\"]}\\\"\"]} , \"jsonrpc\" :\"2.0\",\n\"id\": -1.5e3 ,\"method\":\"eth_chainId\", \"params\" : [ ] }\n",
+		`{"jsonrpc":"2.0","id":"x\"y","method":"eth_call","params":[ {"to":"` + loggerAddr.Hex() + `","data":"0x01"} , "latest" ]}`,
+		`{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"` + loggerAddr.Hex() + `","data":"0x01"},]}`,
+		`{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]`,
 		`[{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}]`,
 		`{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"` + loggerAddr.Hex() + `","data":"0x01"}]}`,
 		`{"jsonrpc":"2.0","id":1,"method":"eth_call","params":[{"to":"` + loggerAddr.Hex() + `"},"latest"]}`,

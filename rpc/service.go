@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/lru"
 	"github.com/ethereum/go-ethereum/eth/filters"
 	"github.com/ethereum/go-ethereum/eth/gasprice"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
@@ -48,7 +49,16 @@ type Service struct {
 	nonceLock addrLocker
 	// instanceID names this run for anvil_metadata, as anvil's does.
 	instanceID common.Hash
+	// senders remembers the senders of transactions submitted here, which
+	// the pool recovered: a receipt read back from the database would
+	// recover its sender again (an ecrecover, a tenth of the node's CPU in
+	// a send-and-receipt loop, with the pool's own).
+	senders *lru.Cache[common.Hash, common.Address]
 }
+
+// submittedSenders is how many senders of submitted transactions are kept:
+// enough for every receipt a client polls soon after sending.
+const submittedSenders = 4096
 
 // New builds the service. Its filter system starts following the chain at
 // once, so that no event between New and Start is lost.
@@ -81,6 +91,7 @@ func New(cfg Config) (*Service, error) {
 		traces:     newTraceAPI(b, cfg.TraceLimit),
 		filterSys:  fsys,
 		instanceID: randomHash(),
+		senders:    lru.NewCache[common.Hash, common.Address](submittedSenders),
 	}, nil
 }
 
