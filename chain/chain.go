@@ -196,6 +196,20 @@ func (c *Chain) VerifyHeadersOn(parent *types.Header, headers []*types.Header) (
 	return c.verifyHeaders(&parentReader{ChainHeaderReader: c.bc, parent: parent, hash: parent.Hash()}, headers)
 }
 
+// VerifyBlockOn checks a block whose parent is parent (as VerifyHeadersOn)
+// by every rule Insert runs before writing anything, header and body, and
+// returns the cumulative work the chain would have at it. p2p relays a
+// propagated block once it passes, before it is executed.
+func (c *Chain) VerifyBlockOn(parent *types.Header, b *types.Block) (*big.Int, error) {
+	if _, err := c.VerifyHeadersOn(parent, []*types.Header{b.Header()}); err != nil {
+		return nil, err
+	}
+	if err := checkBody(c.engine, b); err != nil {
+		return nil, &RuleError{Err: fmt.Errorf("block %d %x: %w", b.NumberU64(), b.Hash(), err)}
+	}
+	return CumulativeWork(c.WorkOf(parent.Hash()), b.Header())
+}
+
 func (c *Chain) verifyHeaders(chain gethconsensus.ChainHeaderReader, headers []*types.Header) (int, error) {
 	abort, results := c.engine.VerifyHeaders(chain, headers)
 	defer close(abort)
@@ -475,8 +489,9 @@ func (c *Chain) storeSide(b *types.Block, head *types.Header, work *big.Int) err
 
 // Body errors of side blocks, which are checked here rather than by geth.
 var (
-	errTxRoot    = errors.New("transaction root does not match the body")
-	errUncleRoot = errors.New("uncle hash does not match the body")
+	errTxRoot        = errors.New("transaction root does not match the body")
+	errUncleRoot     = errors.New("uncle hash does not match the body")
+	errNoWithdrawals = errors.New("withdrawals list missing from the body")
 )
 
 // checkBody is the part of geth's BlockValidator.ValidateBody (core v1.17.10
@@ -486,11 +501,14 @@ var (
 // a bad block and record it), and side blocks, which geth never validates,
 // are stored only with the body their header commits to. Withdrawals need
 // no root check: VerifyBody refuses any, and the header rule requires the
-// empty root.
+// empty root; an absent list is refused as geth's ValidateBody refuses it.
 func checkBody(engine *consensus.Engine, b *types.Block) error {
 	body := b.Body()
 	if err := engine.VerifyBody(body); err != nil {
 		return err
+	}
+	if b.Header().WithdrawalsHash != nil && body.Withdrawals == nil {
+		return errNoWithdrawals
 	}
 	if h := types.CalcUncleHash(body.Uncles); h != b.UncleHash() {
 		return fmt.Errorf("%w: have %x, want %x", errUncleRoot, b.UncleHash(), h)
