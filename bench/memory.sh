@@ -21,6 +21,9 @@
 # `--dev --datadir` (blocks and state on disk: what is left in memory is
 # caches and the node itself, so its trend shows a leak if there is one).
 #   bench/memory.sh            N=20000 SOAK=120 bench/memory.sh
+# A node whose RSS passes MAX_RSS MiB (default 8192) is killed and its
+# figures are those at the kill: anvil passed 13 GB within 100,000
+# transactions, which on a shared machine starves everyone else.
 # ANVIL defaults to the peer tools' anvil ($PEERS/bin/anvil, see
 # ../shared/tools/peers.sh install) or .cache/tooling/bin/anvil.
 set -euo pipefail
@@ -69,7 +72,24 @@ wait_rpc() { # wait_rpc URL PID
   done
   echo "no RPC on $1" >&2; return 1
 }
-rss() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+MAX_RSS=${MAX_RSS:-8192}
+rss() { # rss NAME: MiB now, or at the kill
+  if [[ -s $WORK/$1.killed ]]; then cat "$WORK/$1.killed"; return; fi
+  awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/${PID[$1]}/status" 2>/dev/null || echo 0
+}
+watchdog() {
+  while sleep 2; do
+    for name in "${NAMES[@]}"; do
+      [[ -s $WORK/$name.killed ]] && continue
+      r=$(rss "$name")
+      if awk -v r="$r" -v m="$MAX_RSS" 'BEGIN { exit !(r > m) }'; then
+        echo "$r" >"$WORK/$name.killed"
+        kill -9 "${PID[$name]}" 2>/dev/null || true
+        echo "   $name killed at $r MiB (MAX_RSS)" >&2
+      fi
+    done
+  done
+}
 
 NAMES=(mmgeth-mem mmgeth-disk anvil)
 declare -A URL PID
@@ -85,9 +105,11 @@ for name in "${NAMES[@]}"; do
   PIDS+=("${PID[$name]}")
 done
 for name in "${NAMES[@]}"; do wait_rpc "${URL[$name]}" "${PID[$name]}"; done
+watchdog &
+PIDS+=($!)
 sleep 5
 declare -A IDLE AFTER
-for name in "${NAMES[@]}"; do IDLE[$name]=$(rss "${PID[$name]}"); done
+for name in "${NAMES[@]}"; do IDLE[$name]=$(rss "$name"); done
 echo "== idle RSS (MiB): $(for n in "${NAMES[@]}"; do printf '%s %s  ' "$n" "${IDLE[$n]}"; done)"
 
 echo "== $N transactions into each node at once"
@@ -102,7 +124,7 @@ for i in "${!NAMES[@]}"; do
   wait "${LOADPIDS[$i]}" || echo "   ${NAMES[$i]}: stopped at LOAD_BOUND or failed" >&2
   echo "   ${NAMES[$i]}: $(cat "$WORK/${NAMES[$i]}.load")"
 done
-for name in "${NAMES[@]}"; do AFTER[$name]=$(rss "${PID[$name]}"); done
+for name in "${NAMES[@]}"; do AFTER[$name]=$(rss "$name"); done
 
 echo "== soak: $SOAK s at $RATE tx/s into each node, RSS every 15 s"
 for name in "${NAMES[@]}"; do
@@ -114,7 +136,7 @@ done
 for ((t = 0; t <= SOAK; t += 15)); do
   line="$t" shown=""
   for name in "${NAMES[@]}"; do
-    r=$(rss "${PID[$name]}")
+    r=$(rss "$name")
     line+=" $r" shown+="  $name $r"
   done
   echo "$line" >>"$WORK/samples"
@@ -134,4 +156,7 @@ for i in "${!NAMES[@]}"; do
       slope = (n > 1) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
       printf "%-12s %10.1f %16.1f %16.1f %18.2f\n", name, idle, after, last, slope
     }' "$WORK/samples"
+done
+for name in "${NAMES[@]}"; do
+  if [[ -s $WORK/$name.killed ]]; then echo "$name was killed at $(cat "$WORK/$name.killed") MiB (MAX_RSS): its figures stop there"; fi
 done
