@@ -76,7 +76,7 @@
 // last header of the batch before (verified, not yet stored) and fetches
 // their bodies, up to importAhead batches ahead; the importer then takes
 // every batch waiting in one InsertBlocks, so that a sync pays the chain's
-// per-call costs (a WAL sync, a state flush every chain.FlushBlocks) about as
-// often as an import of a chain file. A restart simply syncs again from the
+// per-call costs (a WAL sync, the head events) about as often as an import
+// of a chain file. A restart simply syncs again from the
 // local head. Progress is exposed through Handler.Syncing.
 package p2p
