@@ -97,8 +97,8 @@ for name in "${NAMES[@]}"; do
   port=$(free_port)
   URL[$name]=http://127.0.0.1:$port
   case $name in
-    mmgeth-mem) "$WORK/mmgeth" --dev --dev.period 1 --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
-    mmgeth-disk) "$WORK/mmgeth" --dev --dev.period 1 --datadir "$WORK/disk" --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
+    mmgeth-mem) "$WORK/mmgeth" --dev --dev.period 1 --port 0 --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
+    mmgeth-disk) "$WORK/mmgeth" --dev --dev.period 1 --port 0 --datadir "$WORK/disk" --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
     anvil) "$ANVIL" --host 127.0.0.1 --port "$port" --block-time 1 --silent >"$WORK/$name.log" 2>&1 & ;;
   esac
   PID[$name]=$!
@@ -127,9 +127,11 @@ done
 for name in "${NAMES[@]}"; do AFTER[$name]=$(rss "$name"); done
 
 echo "== soak: $SOAK s at $RATE tx/s into each node, RSS every 15 s"
+SOAKPIDS=()
 for name in "${NAMES[@]}"; do
   "$WORK/load" -rpc "${URL[$name]}" -duration "${SOAK}s" -rate "$RATE" -accounts 10 -pending 64 -token 0.5 \
     >"$WORK/$name.soak" 2>&1 &
+  SOAKPIDS+=($!)
   PIDS+=($!)
 done
 : >"$WORK/samples"
@@ -144,17 +146,26 @@ for ((t = 0; t <= SOAK; t += 15)); do
   (( t + 15 <= SOAK )) && sleep 15
 done
 
+# What each node confirmed during the soak: a node that stopped sealing
+# would show a flat RSS for the wrong reason.
+for i in "${!NAMES[@]}"; do
+  wait "${SOAKPIDS[$i]}" || true
+  echo "   ${NAMES[$i]} soak: $(cat "$WORK/${NAMES[$i]}.soak")"
+done
+
 echo
 printf '%-12s %10s %16s %16s %18s\n' "" "idle MiB" "after $N tx" "end of soak" "trend MiB/min"
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]}
   col=$((i + 2))
-  awk -v col="$col" -v half="$((SOAK / 2))" -v name="$name" -v idle="${IDLE[$name]}" -v after="${AFTER[$name]}" '
+  killed=0
+  [[ -s $WORK/$name.killed ]] && killed=1
+  awk -v col="$col" -v half="$((SOAK / 2))" -v name="$name" -v idle="${IDLE[$name]}" -v after="${AFTER[$name]}" -v killed="$killed" '
     { last = $col }
     $1 >= half { n++; sx += $1; sy += $col; sxx += $1 * $1; sxy += $1 * $col }
     END {
       slope = (n > 1) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
-      printf "%-12s %10.1f %16.1f %16.1f %18.2f\n", name, idle, after, last, slope
+      printf "%-12s %10.1f %16.1f %16.1f %18s\n", name, idle, after, last, killed ? "killed" : sprintf("%.2f", slope)
     }' "$WORK/samples"
 done
 for name in "${NAMES[@]}"; do
