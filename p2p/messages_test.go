@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -93,6 +94,12 @@ func TestPacketItemCaps(t *testing.T) {
 func TestDecodeMsgRejects(t *testing.T) {
 	header := mainChain(t)[0].Header()
 	header.Number = new(big.Int).Lsh(common.Big1, 64)
+	// More transactions than the gas limit pays the intrinsic gas of.
+	crowded := mainChain(t)[1]
+	tight := crowded.Header()
+	tight.GasLimit = 2*params.TxGas - 1
+	twoTxs := types.Transactions{crowded.Transactions()[0], crowded.Transactions()[0]}
+	tooMany := types.NewBlockWithHeader(tight).WithBody(types.Body{Transactions: twoTxs, Withdrawals: []*types.Withdrawal{}})
 	tests := []struct {
 		name    string
 		code    uint64
@@ -106,6 +113,7 @@ func TestDecodeMsgRejects(t *testing.T) {
 		{"status without work", statusMsg, mustEncode(t, []any{uint64(1), uint64(1), common.Hash{}, common.Hash{}, uint64(0)}), "too few elements"},
 		{"header number beyond 64 bits", blockHeadersMsg, mustEncode(t, &blockHeadersPacket{RequestID: 1, Headers: []*types.Header{header}}), "too large block number"},
 		{"origin of 9 bytes", getBlockHeadersMsg, mustEncode(t, []any{uint64(1), make([]byte, 9), uint64(1), uint64(0), false}), "neither a hash nor a number"},
+		{"more transactions than gas", newBlockMsg, mustEncode(t, &newBlockPacket{Block: tooMany, Work: common.Big1}), errTooManyItems.Error()},
 		{"trailing data", getBlockBodiesMsg, append(mustEncode(t, &getBlockBodiesPacket{RequestID: 1}), 0x80), "trailing data"},
 	}
 	for _, tt := range tests {
