@@ -21,6 +21,9 @@
 # `--dev --datadir` (blocks and state on disk: what is left in memory is
 # caches and the node itself, so its trend shows a leak if there is one).
 #   bench/memory.sh            N=20000 SOAK=120 bench/memory.sh
+# A node whose RSS passes MAX_RSS MiB (default 8192) is killed and its
+# figures are those at the kill: anvil passed 13 GB within 100,000
+# transactions, which on a shared machine starves everyone else.
 # ANVIL defaults to the peer tools' anvil ($PEERS/bin/anvil, see
 # ../shared/tools/peers.sh install) or .cache/tooling/bin/anvil.
 set -euo pipefail
@@ -69,7 +72,24 @@ wait_rpc() { # wait_rpc URL PID
   done
   echo "no RPC on $1" >&2; return 1
 }
-rss() { awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$1/status"; }
+MAX_RSS=${MAX_RSS:-8192}
+rss() { # rss NAME: MiB now, or at the kill
+  if [[ -s $WORK/$1.killed ]]; then cat "$WORK/$1.killed"; return; fi
+  awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/${PID[$1]}/status" 2>/dev/null || echo 0
+}
+watchdog() {
+  while sleep 2; do
+    for name in "${NAMES[@]}"; do
+      [[ -s $WORK/$name.killed ]] && continue
+      r=$(rss "$name")
+      if awk -v r="$r" -v m="$MAX_RSS" 'BEGIN { exit !(r > m) }'; then
+        echo "$r" >"$WORK/$name.killed"
+        kill -9 "${PID[$name]}" 2>/dev/null || true
+        echo "   $name killed at $r MiB (MAX_RSS)" >&2
+      fi
+    done
+  done
+}
 
 NAMES=(mmgeth-mem mmgeth-disk anvil)
 declare -A URL PID
@@ -77,17 +97,19 @@ for name in "${NAMES[@]}"; do
   port=$(free_port)
   URL[$name]=http://127.0.0.1:$port
   case $name in
-    mmgeth-mem) "$WORK/mmgeth" --dev --dev.period 1 --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
-    mmgeth-disk) "$WORK/mmgeth" --dev --dev.period 1 --datadir "$WORK/disk" --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
+    mmgeth-mem) "$WORK/mmgeth" --dev --dev.period 1 --port 0 --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
+    mmgeth-disk) "$WORK/mmgeth" --dev --dev.period 1 --port 0 --datadir "$WORK/disk" --verbosity 2 --http.port "$port" --ipcdisable >"$WORK/$name.log" 2>&1 & ;;
     anvil) "$ANVIL" --host 127.0.0.1 --port "$port" --block-time 1 --silent >"$WORK/$name.log" 2>&1 & ;;
   esac
   PID[$name]=$!
   PIDS+=("${PID[$name]}")
 done
 for name in "${NAMES[@]}"; do wait_rpc "${URL[$name]}" "${PID[$name]}"; done
+watchdog &
+PIDS+=($!)
 sleep 5
 declare -A IDLE AFTER
-for name in "${NAMES[@]}"; do IDLE[$name]=$(rss "${PID[$name]}"); done
+for name in "${NAMES[@]}"; do IDLE[$name]=$(rss "$name"); done
 echo "== idle RSS (MiB): $(for n in "${NAMES[@]}"; do printf '%s %s  ' "$n" "${IDLE[$n]}"; done)"
 
 echo "== $N transactions into each node at once"
@@ -102,19 +124,21 @@ for i in "${!NAMES[@]}"; do
   wait "${LOADPIDS[$i]}" || echo "   ${NAMES[$i]}: stopped at LOAD_BOUND or failed" >&2
   echo "   ${NAMES[$i]}: $(cat "$WORK/${NAMES[$i]}.load")"
 done
-for name in "${NAMES[@]}"; do AFTER[$name]=$(rss "${PID[$name]}"); done
+for name in "${NAMES[@]}"; do AFTER[$name]=$(rss "$name"); done
 
 echo "== soak: $SOAK s at $RATE tx/s into each node, RSS every 15 s"
+SOAKPIDS=()
 for name in "${NAMES[@]}"; do
   "$WORK/load" -rpc "${URL[$name]}" -duration "${SOAK}s" -rate "$RATE" -accounts 10 -pending 64 -token 0.5 \
     >"$WORK/$name.soak" 2>&1 &
+  SOAKPIDS+=($!)
   PIDS+=($!)
 done
 : >"$WORK/samples"
 for ((t = 0; t <= SOAK; t += 15)); do
   line="$t" shown=""
   for name in "${NAMES[@]}"; do
-    r=$(rss "${PID[$name]}")
+    r=$(rss "$name")
     line+=" $r" shown+="  $name $r"
   done
   echo "$line" >>"$WORK/samples"
@@ -122,16 +146,28 @@ for ((t = 0; t <= SOAK; t += 15)); do
   (( t + 15 <= SOAK )) && sleep 15
 done
 
+# What each node confirmed during the soak: a node that stopped sealing
+# would show a flat RSS for the wrong reason.
+for i in "${!NAMES[@]}"; do
+  wait "${SOAKPIDS[$i]}" || true
+  echo "   ${NAMES[$i]} soak: $(cat "$WORK/${NAMES[$i]}.soak")"
+done
+
 echo
 printf '%-12s %10s %16s %16s %18s\n' "" "idle MiB" "after $N tx" "end of soak" "trend MiB/min"
 for i in "${!NAMES[@]}"; do
   name=${NAMES[$i]}
   col=$((i + 2))
-  awk -v col="$col" -v half="$((SOAK / 2))" -v name="$name" -v idle="${IDLE[$name]}" -v after="${AFTER[$name]}" '
+  killed=0
+  [[ -s $WORK/$name.killed ]] && killed=1
+  awk -v col="$col" -v half="$((SOAK / 2))" -v name="$name" -v idle="${IDLE[$name]}" -v after="${AFTER[$name]}" -v killed="$killed" '
     { last = $col }
     $1 >= half { n++; sx += $1; sy += $col; sxx += $1 * $1; sxy += $1 * $col }
     END {
       slope = (n > 1) ? (n * sxy - sx * sy) / (n * sxx - sx * sx) * 60 : 0
-      printf "%-12s %10.1f %16.1f %16.1f %18.2f\n", name, idle, after, last, slope
+      printf "%-12s %10.1f %16.1f %16.1f %18s\n", name, idle, after, last, killed ? "killed" : sprintf("%.2f", slope)
     }' "$WORK/samples"
+done
+for name in "${NAMES[@]}"; do
+  if [[ -s $WORK/$name.killed ]]; then echo "$name was killed at $(cat "$WORK/$name.killed") MiB (MAX_RSS): its figures stop there"; fi
 done

@@ -202,12 +202,16 @@ for ((round = 1; round <= ${ROUNDS:-1}; round++)); do
   import_round
   read -r bps mgps GAS_MGAS <<<"$IMP_OUT"
   if better "$bps" "$IMP_BPS" max; then IMP_BPS=$bps IMP_MGPS=$mgps; fi
-  sync_round "$MMGETH"
-  if better "$SYNC_OUT" "$SYNC_S" min; then SYNC_S=$SYNC_OUT; fi
-  if [[ -n ${BASE_BIN:-} ]]; then
-    sync_round "$BASE_BIN"
-    if better "$SYNC_OUT" "$BASE_S" min; then BASE_S=$SYNC_OUT; fi
-  fi
+  # With BASE_BIN the two syncs take turns going first, so that load
+  # rising or falling during a round favours neither.
+  order=("$MMGETH" ${BASE_BIN:+"$BASE_BIN"})
+  if (( round % 2 == 0 && ${#order[@]} == 2 )); then order=("$BASE_BIN" "$MMGETH"); fi
+  for bin in "${order[@]}"; do
+    sync_round "$bin"
+    if [[ $bin == "$MMGETH" ]]; then
+      if better "$SYNC_OUT" "$SYNC_S" min; then SYNC_S=$SYNC_OUT; fi
+    elif better "$SYNC_OUT" "$BASE_S" min; then BASE_S=$SYNC_OUT; fi
+  done
 done
 
 awk -v blocks="$((BLOCKS - 0))" -v mgas="$GAS_MGAS" -v s="$SYNC_S" -v bs="$BASE_S" -v ibps="$IMP_BPS" -v imgps="$IMP_MGPS" -v rounds="${ROUNDS:-1}" 'BEGIN {

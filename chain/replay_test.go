@@ -185,3 +185,31 @@ func TestCrashReplaysAtMostFlushBlocks(t *testing.T) {
 }
 
 const flushDirEnv = "MMGETH_CHAIN_FLUSH_DIR"
+
+// TestBusyChainFlushesItself: on a chain whose blocks fill geth's state
+// write buffer within FlushBlocks, geth writes the state to disk by itself
+// and flushState never commits the head's state, which would write the 128
+// in-memory layers one by one and drop the states below the head from
+// memory; the state on disk stays within FlushBlocks of the head all the
+// same.
+func TestBusyChainFlushesItself(t *testing.T) {
+	c := newTestChain(t, nil)
+	parent := c.bc.Genesis()
+	nonce := uint64(0)
+	for i := range chain.FlushBlocks + 20 {
+		txs := make([]*types.Transaction, 40) // each to a new account
+		for j := range txs {
+			txs[j] = transferTx(t, keyA, nonce, common.Address{0xbb, byte(i >> 8), byte(i), byte(j)}, 1)
+			nonce++
+		}
+		parent = c.mine(parent, blockSpec{Txs: txs})
+		c.insert(parent)
+	}
+	head := parent.NumberU64()
+	if id := rawdb.ReadPersistentStateID(c.db); id == 0 || id+chain.FlushBlocks < head {
+		t.Fatalf("state of block %d on disk at head %d, want one within %d", id, head, chain.FlushBlocks)
+	}
+	if below := c.bc.GetHeaderByNumber(chain.FlushBlocks - 1); !c.bc.HasState(below.Root) {
+		t.Fatalf("the state of block %d left memory: the head's state was committed", below.Number)
+	}
+}

@@ -93,7 +93,10 @@ func (e *Engine) verifyHeaderAt(chain gethconsensus.ChainHeaderReader, headers [
 	}
 	hash := header.Hash()
 	if e.verified.Contains(hash) {
-		return nil
+		// RLP writes an optional field left nil as its zero value when a
+		// later one is set, so a header built in-process can hash like a
+		// verified one without its fields: those rules run again.
+		return verifyPresence(chain.Config(), header)
 	}
 	var parent *types.Header
 	if i > 0 && headers[i-1].Hash() == header.ParentHash {
@@ -332,6 +335,21 @@ func verifyForkFields(cfg *params.ChainConfig, h *types.Header) error {
 	}
 	if cfg.IsAmsterdam(h.Number, h.Time) {
 		return fmt.Errorf("%w: Amsterdam is not supported", ErrForkFields)
+	}
+	return nil
+}
+
+// verifyPresence is the part of the header rules that a verified header's
+// hash does not settle: which optional fields are set.
+func verifyPresence(cfg *params.ChainConfig, h *types.Header) error {
+	if err := verifyForkFields(cfg, h); err != nil {
+		return err
+	}
+	if (h.BaseFee != nil) != cfg.IsLondon(h.Number) {
+		return fmt.Errorf("%w: base fee present=%v", ErrInvalidBaseFee, h.BaseFee != nil)
+	}
+	if cancun := cfg.IsCancun(h.Number, h.Time); (h.BlobGasUsed != nil) != cancun || (h.ExcessBlobGas != nil) != cancun {
+		return fmt.Errorf("%w: blob gas fields present=%v/%v, Cancun active=%v", ErrBlobGas, h.BlobGasUsed != nil, h.ExcessBlobGas != nil, cancun)
 	}
 	return nil
 }

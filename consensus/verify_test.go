@@ -101,6 +101,16 @@ func TestVerifiedHeadersCached(t *testing.T) {
 	if got := engine.ProofChecks() - before; got != 1 {
 		t.Errorf("valid header: %d proof checks for 3 verifications and an import, want 1", got)
 	}
+	// The same hash without a field: RLP writes a nil field before a set
+	// one as zero, so only the header's content tells them apart.
+	holed := b1.Header()
+	holed.BlobGasUsed = nil
+	if holed.Hash() != b1.Hash() {
+		t.Fatal("a nil blobGasUsed changed the header hash; the case below is moot")
+	}
+	if err := engine.VerifyHeader(bc, holed); !errors.Is(err, consensus.ErrBlobGas) {
+		t.Errorf("a verified header's hash without its blob gas field: %v, want %v", err, consensus.ErrBlobGas)
+	}
 	for _, tc := range []struct {
 		name   string
 		header *types.Header

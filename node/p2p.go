@@ -95,4 +95,8 @@ func (c *syncChain) VerifyHeaders(parent *types.Header, headers []*types.Header)
 	return err
 }
 
+func (c *syncChain) VerifyBlock(parent *types.Header, block *types.Block) (*big.Int, error) {
+	return c.c.VerifyBlockOn(parent, block)
+}
+
 func (c *syncChain) InsertBlocks(blocks []*types.Block) (int, error) { return c.c.Insert(blocks) }

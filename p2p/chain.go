@@ -38,6 +38,12 @@ type Chain interface {
 	// sync verifies a batch while the one before it is imported. It returns
 	// the first failure.
 	VerifyHeaders(parent *types.Header, headers []*types.Header) error
+	// VerifyBlock runs on a block every rule that reads no state, as
+	// InsertBlocks does before writing: the header against parent (stored,
+	// or verified but not stored yet), the body against the header and the
+	// engine's body rules. It returns the cumulative work the chain would
+	// have at the block. Only what passes it is relayed before execution.
+	VerifyBlock(parent *types.Header, block *types.Block) (*big.Int, error)
 	// InsertBlocks imports a contiguous run of blocks through fork choice;
 	// the parent of blocks[0] is in the chain and the headers passed
 	// VerifyHeaders. On failure it returns the index of the first block that

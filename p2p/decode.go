@@ -7,6 +7,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -81,7 +82,7 @@ func decodeOther(s *rlp.Stream, code uint64) (any, error) {
 	case getBlockBodiesMsg:
 		pkt = new(getBlockBodiesPacket)
 	case newBlockMsg:
-		pkt = new(newBlockPacket)
+		pkt = new(blockInbound)
 	default:
 		return nil, fmt.Errorf("%w: %#x", errInvalidMsgCode, code)
 	}
@@ -93,9 +94,14 @@ func validatePacket(pkt any) error {
 	switch p := pkt.(type) {
 	case *statusPacket:
 		return checkWork(p.Work)
-	case *newBlockPacket:
-		if err := p.Block.SanityCheck(); err != nil {
+	case *blockInbound:
+		h := p.Block.Header
+		if err := h.SanityCheck(); err != nil {
 			return err
+		}
+		// Every transaction pays at least the intrinsic gas of a transfer.
+		if n := p.Block.Txs.Len(); uint64(n) > h.GasLimit/params.TxGas {
+			return fmt.Errorf("%w: %d transactions in %d gas", errTooManyItems, n, h.GasLimit)
 		}
 		return checkWork(p.Work)
 	case *newBlockHashesPacket:

@@ -53,10 +53,17 @@
 //
 // The node calls Handler.BroadcastBlock for every block it mines, after
 // inserting it. The whole block goes to the square root of the peers that do
-// not know it yet and its hash to the rest. A block received from a peer is
-// checked (body against header roots, then Chain.VerifyHeaders), inserted
-// through Chain.InsertBlocks and, if it became the head, relayed the same way.
-// A block whose parent is unknown triggers a sync.
+// not know it yet and its hash to the rest. A NewBlock is read with only its
+// header decoded; a known block, or one whose parent is unknown (which
+// triggers a sync), goes no further. Otherwise its header is verified
+// (Chain.VerifyHeaders), then its body decoded and the whole block checked
+// by every rule that needs no state (Chain.VerifyBlock). A block that makes
+// a heavier chain than our head's is then sent whole to the square root of
+// the peers before it is executed, so that each hop adds a proof check, not
+// an execution, to its propagation, as geth's pre-merge block fetcher did;
+// it is inserted through Chain.InsertBlocks and, once it is our head,
+// announced to the other peers. Its execution failing costs its sender
+// nothing: an honest relayer would have sent it on as well.
 //
 // # Synchronisation
 //
@@ -69,7 +76,7 @@
 // last header of the batch before (verified, not yet stored) and fetches
 // their bodies, up to importAhead batches ahead; the importer then takes
 // every batch waiting in one InsertBlocks, so that a sync pays the chain's
-// per-call costs (a WAL sync, a state flush every chain.FlushBlocks) about as
-// often as an import of a chain file. A restart simply syncs again from the
+// per-call costs (a WAL sync, the head events) about as often as an import
+// of a chain file. A restart simply syncs again from the
 // local head. Progress is exposed through Handler.Syncing.
 package p2p

@@ -28,7 +28,7 @@ func (h *Handler) handleMsg(p *peer) error {
 		return h.deliver(p, blockHeadersMsg, pkt.RequestID, pkt.Headers)
 	case *blockBodiesPacket:
 		return h.deliver(p, blockBodiesMsg, pkt.RequestID, pkt.Bodies)
-	case *newBlockPacket:
+	case *blockInbound:
 		h.handleNewBlock(p, pkt)
 	case *newBlockHashesPacket:
 		h.handleNewBlockHashes(p, *pkt)

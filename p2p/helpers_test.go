@@ -94,6 +94,9 @@ type testChain struct {
 	// localFault makes imports fail as a full disk would: not the block's
 	// fault.
 	localFault atomic.Bool
+	// insertGate, when set before the chain is used, holds every import
+	// until it is closed.
+	insertGate chan struct{}
 }
 
 var errDiskFull = errors.New("disk full")
@@ -119,7 +122,14 @@ func (c *testChain) VerifyHeaders(parent *types.Header, headers []*types.Header)
 	return err
 }
 
+func (c *testChain) VerifyBlock(parent *types.Header, block *types.Block) (*big.Int, error) {
+	return c.tc.VerifyBlockOn(parent, block)
+}
+
 func (c *testChain) InsertBlocks(blocks []*types.Block) (int, error) {
+	if c.insertGate != nil {
+		<-c.insertGate
+	}
 	if c.localFault.Load() {
 		return 0, errDiskFull
 	}

@@ -22,10 +22,48 @@ type statusPacket struct {
 
 // newBlockPacket propagates a whole block with the sender's cumulative work at
 // it. The work is a claim used to pick the sync peer, never trusted for fork
-// choice.
+// choice. It is what we send; a received one is read as a blockInbound.
 type newBlockPacket struct {
 	Block *types.Block
 	Work  *big.Int
+}
+
+// blockInbound is a received NewBlock: the same encoding as newBlockPacket,
+// with only the header and the work decoded. The body's lists are kept
+// encoded (and counted) until the block has passed the header checks: a
+// known block, one whose parent we lack or one without a valid proof costs
+// its bytes read, not the building of thousands of transactions.
+type blockInbound struct {
+	Block struct {
+		Header      *types.Header
+		Txs         rlp.RawList[*types.Transaction]
+		Uncles      rlp.RawList[*types.Header]
+		Withdrawals *rlp.RawList[*types.Withdrawal] `rlp:"optional"`
+	}
+	Work *big.Int
+}
+
+// block decodes the body and returns the whole block.
+func (b *blockInbound) block() (*types.Block, error) {
+	var (
+		body types.Body
+		err  error
+	)
+	if body.Transactions, err = b.Block.Txs.Items(); err != nil {
+		return nil, fmt.Errorf("transactions: %w", err)
+	}
+	if body.Uncles, err = b.Block.Uncles.Items(); err != nil {
+		return nil, fmt.Errorf("uncles: %w", err)
+	}
+	if b.Block.Withdrawals != nil {
+		if body.Withdrawals, err = b.Block.Withdrawals.Items(); err != nil {
+			return nil, fmt.Errorf("withdrawals: %w", err)
+		}
+		if body.Withdrawals == nil {
+			body.Withdrawals = []*types.Withdrawal{} // present, if empty
+		}
+	}
+	return types.NewBlockWithHeader(b.Block.Header).WithBody(body), nil
 }
 
 // blockAnnounce is one entry of NewBlockHashes.

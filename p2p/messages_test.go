@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	gethp2p "github.com/ethereum/go-ethereum/p2p"
+	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
@@ -93,6 +94,12 @@ func TestPacketItemCaps(t *testing.T) {
 func TestDecodeMsgRejects(t *testing.T) {
 	header := mainChain(t)[0].Header()
 	header.Number = new(big.Int).Lsh(common.Big1, 64)
+	// More transactions than the gas limit pays the intrinsic gas of.
+	crowded := mainChain(t)[1]
+	tight := crowded.Header()
+	tight.GasLimit = 2*params.TxGas - 1
+	twoTxs := types.Transactions{crowded.Transactions()[0], crowded.Transactions()[0]}
+	tooMany := types.NewBlockWithHeader(tight).WithBody(types.Body{Transactions: twoTxs, Withdrawals: []*types.Withdrawal{}})
 	tests := []struct {
 		name    string
 		code    uint64
@@ -106,6 +113,7 @@ func TestDecodeMsgRejects(t *testing.T) {
 		{"status without work", statusMsg, mustEncode(t, []any{uint64(1), uint64(1), common.Hash{}, common.Hash{}, uint64(0)}), "too few elements"},
 		{"header number beyond 64 bits", blockHeadersMsg, mustEncode(t, &blockHeadersPacket{RequestID: 1, Headers: []*types.Header{header}}), "too large block number"},
 		{"origin of 9 bytes", getBlockHeadersMsg, mustEncode(t, []any{uint64(1), make([]byte, 9), uint64(1), uint64(0), false}), "neither a hash nor a number"},
+		{"more transactions than gas", newBlockMsg, mustEncode(t, &newBlockPacket{Block: tooMany, Work: common.Big1}), errTooManyItems.Error()},
 		{"trailing data", getBlockBodiesMsg, append(mustEncode(t, &getBlockBodiesPacket{RequestID: 1}), 0x80), "trailing data"},
 	}
 	for _, tt := range tests {
@@ -141,4 +149,40 @@ func TestHashOrNumberEncoding(t *testing.T) {
 			t.Errorf("%s decodes to %+v (%v), want %+v", tt.enc, dec, err, tt.origin)
 		}
 	}
+}
+
+// BenchmarkNewBlockDecode measures what reading a NewBlock of about 9 MB
+// costs before any check of the chain: "whole" decodes every transaction,
+// as the handler did before the body was left encoded until the header has
+// passed; "inbound" is what the read loop does now.
+//
+//	go test ./p2p/ -run '^$' -bench NewBlockDecode -benchmem
+func BenchmarkNewBlockDecode(b *testing.B) {
+	header := mainChain(b)[1].Header()
+	header.GasLimit = 1 << 40 // room for every transaction below
+	txs := make([]*types.Transaction, 90_000)
+	for i := range txs {
+		txs[i] = types.NewTx(&types.LegacyTx{Nonce: uint64(i), Gas: 21000, To: &common.Address{1}, Data: make([]byte, 40),
+			V: big.NewInt(27), R: big.NewInt(1), S: big.NewInt(1)})
+	}
+	block := types.NewBlockWithHeader(header).WithBody(types.Body{Transactions: txs, Withdrawals: []*types.Withdrawal{}})
+	payload := mustEncode(b, &newBlockPacket{Block: block, Work: big.NewInt(1)})
+	b.Logf("payload %d bytes", len(payload))
+	b.Run("whole", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			var pkt newBlockPacket
+			if err := rlp.DecodeBytes(payload, &pkt); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("inbound", func(b *testing.B) {
+		b.ReportAllocs()
+		for range b.N {
+			if _, err := decodeMsg(testMsg(newBlockMsg, payload), DefaultMaxMessageSize, anyRequest); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

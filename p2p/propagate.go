@@ -14,10 +14,12 @@ import (
 	"github.com/ethereum/go-ethereum/rlp"
 )
 
-// blockImport is a propagated block waiting for the import loop.
+// blockImport is a propagated block waiting for the import loop. Its body is
+// decoded by block, and only once its header has passed the engine.
 type blockImport struct {
-	peer  *peer
-	block *types.Block
+	peer   *peer
+	header *types.Header
+	block  func() (*types.Block, error)
 }
 
 // BroadcastBlock propagates a block the chain already holds: the whole block to
@@ -31,8 +33,17 @@ func (h *Handler) BroadcastBlock(block *types.Block) {
 		log.Warn("Not broadcasting a block the chain does not hold", "number", block.Number(), "hash", hash)
 		return
 	}
+	h.sendBlock(block, work)
+	h.announceBlock(hash, block.NumberU64(), work)
+}
+
+// sendBlock sends the whole block to the square root of the peers that do
+// not know it yet.
+func (h *Handler) sendBlock(block *types.Block, work *big.Int) {
+	hash := block.Hash()
 	peers := h.peersWithout(hash)
-	if len(peers) == 0 {
+	n := int(math.Sqrt(float64(len(peers))))
+	if n == 0 {
 		return
 	}
 	full, err := rlp.EncodeToBytes(&newBlockPacket{Block: block, Work: work})
@@ -40,21 +51,29 @@ func (h *Handler) BroadcastBlock(block *types.Block) {
 		log.Error("Cannot encode block for propagation", "number", block.Number(), "hash", hash, "err", err)
 		return
 	}
-	ann, err := encodeAnnounce(hash, block.NumberU64(), work)
-	if err != nil {
-		log.Error("Cannot encode block announcement", "number", block.Number(), "hash", hash, "err", err)
+	for _, p := range peers[:n] {
+		p.markBlock(hash)
+		tryQueue(p.blocks, newBlockMsg, full)
+	}
+	log.Debug("Propagated block", "number", block.Number(), "hash", hash, "peers", n)
+}
+
+// announceBlock sends a block's hash to every peer that does not know it.
+func (h *Handler) announceBlock(hash common.Hash, number uint64, work *big.Int) {
+	peers := h.peersWithout(hash)
+	if len(peers) == 0 {
 		return
 	}
-	nfull := int(math.Sqrt(float64(len(peers))))
-	for i, p := range peers {
-		p.markBlock(hash)
-		if i < nfull {
-			tryQueue(p.blocks, newBlockMsg, full)
-		} else {
-			tryQueue(p.blocks, newBlockHashesMsg, ann)
-		}
+	ann, err := encodeAnnounce(hash, number, work)
+	if err != nil {
+		log.Error("Cannot encode block announcement", "number", number, "hash", hash, "err", err)
+		return
 	}
-	log.Debug("Propagated block", "number", block.Number(), "hash", hash, "full", nfull, "announced", len(peers)-nfull)
+	for _, p := range peers {
+		p.markBlock(hash)
+		tryQueue(p.blocks, newBlockHashesMsg, ann)
+	}
+	log.Debug("Announced block", "number", number, "hash", hash, "peers", len(peers))
 }
 
 // announceHead tells every peer that does not know it about our head, after a
@@ -62,15 +81,7 @@ func (h *Handler) BroadcastBlock(block *types.Block) {
 func (h *Handler) announceHead() {
 	head := h.chain.CurrentBlock()
 	hash := head.Hash()
-	ann, err := encodeAnnounce(hash, head.Number.Uint64(), h.work(hash))
-	if err != nil {
-		log.Error("Cannot encode block announcement", "number", head.Number, "hash", hash, "err", err)
-		return
-	}
-	for _, p := range h.peersWithout(hash) {
-		p.markBlock(hash)
-		tryQueue(p.blocks, newBlockHashesMsg, ann)
-	}
+	h.announceBlock(hash, head.Number.Uint64(), h.work(hash))
 }
 
 func encodeAnnounce(hash common.Hash, number uint64, work *big.Int) ([]byte, error) {
@@ -87,12 +98,16 @@ func (h *Handler) peersWithout(hash common.Hash) []*peer {
 	return list
 }
 
-// handleNewBlock queues a propagated block for import.
-func (h *Handler) handleNewBlock(p *peer, pkt *newBlockPacket) {
-	hash := pkt.Block.Hash()
+// handleNewBlock queues a propagated block for import unless we hold it: a
+// known block's body is never decoded.
+func (h *Handler) handleNewBlock(p *peer, pkt *blockInbound) {
+	header := pkt.Block.Header
+	hash, number := header.Hash(), header.Number.Uint64()
 	p.markBlock(hash)
-	p.setHead(hash, pkt.Block.NumberU64(), pkt.Work)
-	h.queueImport(p, pkt.Block)
+	p.setHead(hash, number, pkt.Work)
+	if !h.chain.HasBlock(hash, number) {
+		h.queueImport(blockImport{peer: p, header: header, block: pkt.block})
+	}
 }
 
 // handleNewBlockHashes fetches the announced blocks we do not have.
@@ -106,11 +121,11 @@ func (h *Handler) handleNewBlockHashes(p *peer, anns newBlockHashesPacket) {
 	}
 }
 
-func (h *Handler) queueImport(p *peer, block *types.Block) {
+func (h *Handler) queueImport(imp blockImport) {
 	select {
-	case h.imports <- blockImport{peer: p, block: block}:
+	case h.imports <- imp:
 	default:
-		log.Debug("Import queue full, dropping propagated block", "number", block.Number(), "hash", block.Hash())
+		log.Debug("Import queue full, dropping propagated block", "number", imp.header.Number, "hash", imp.header.Hash())
 	}
 }
 
@@ -154,7 +169,8 @@ func (h *Handler) fetchBlock(p *peer, hash common.Hash) {
 		}
 		body = bodies[0]
 	}
-	h.queueImport(p, types.NewBlockWithHeader(header).WithBody(*body))
+	block := types.NewBlockWithHeader(header).WithBody(*body)
+	h.queueImport(blockImport{peer: p, header: header, block: func() (*types.Block, error) { return block, nil }})
 }
 
 // importLoop imports propagated blocks one at a time, so that a block sent by
@@ -164,33 +180,36 @@ func (h *Handler) importLoop() {
 	for {
 		select {
 		case imp := <-h.imports:
-			h.importBlock(imp.peer, imp.block)
+			h.importBlock(imp)
 		case <-h.quit:
 			return
 		}
 	}
 }
 
-// importBlock checks a propagated block and imports it. Its body is checked
-// against its header and its header by the consensus engine before the chain
-// sees it, so an invalid block never reaches the database and its sender is
-// dropped. A block whose parent we lack means we are behind: sync.
-func (h *Handler) importBlock(p *peer, block *types.Block) {
-	hash, number := block.Hash(), block.NumberU64()
+// importBlock checks a propagated block, relays it and imports it. Its
+// header goes through the engine before its body is even decoded, and the
+// whole block through every rule that needs no state before the chain
+// executes it: an invalid block never reaches the database and its sender
+// is dropped. A block that would become our head is then sent whole to the
+// square root of our peers before it is executed, and announced to the rest
+// once it is our head, as geth's pre-merge block fetcher did (eth/fetcher
+// block_fetcher.go, v1.10): each hop adds a proof check, not an execution,
+// to the block's way across the network. Such a block that fails execution
+// costs its sender nothing, since we would have relayed it as well. A block
+// whose parent we lack means we are behind: sync.
+func (h *Handler) importBlock(imp blockImport) {
+	p, header := imp.peer, imp.header
+	hash, number := header.Hash(), header.Number.Uint64()
 	if h.chain.HasBlock(hash, number) {
 		return
 	}
 	var parent *types.Header
-	if number > 0 && h.chain.HasBlock(block.ParentHash(), number-1) {
-		parent = h.chain.GetHeaderByHash(block.ParentHash())
+	if number > 0 && h.chain.HasBlock(header.ParentHash, number-1) {
+		parent = h.chain.GetHeaderByHash(header.ParentHash)
 	}
 	if parent == nil {
 		h.requestSync()
-		return
-	}
-	header := block.Header()
-	if err := checkBody(header, block.Body()); err != nil {
-		p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: %w", number, hash, err))
 		return
 	}
 	if err := h.chain.VerifyHeaders(parent, []*types.Header{header}); err != nil {
@@ -201,8 +220,26 @@ func (h *Handler) importBlock(p *peer, block *types.Block) {
 		p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: invalid header: %w", number, hash, err))
 		return
 	}
-	if _, err := h.chain.InsertBlocks([]*types.Block{block}); err != nil {
+	block, err := imp.block()
+	if err != nil {
+		p.drop(gethp2p.DiscProtocolError, fmt.Errorf("block %d %x: %w", number, hash, err))
+		return
+	}
+	work, err := h.chain.VerifyBlock(parent, block)
+	if err != nil {
 		if blockFault(err) {
+			p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: %w", number, hash, err))
+		} else {
+			p.Log().Debug("Propagated block not verified", "number", number, "hash", hash, "err", err)
+		}
+		return
+	}
+	relayed := work.Cmp(h.work(h.chain.CurrentBlock().Hash())) > 0
+	if relayed {
+		h.sendBlock(block, work)
+	}
+	if _, err := h.chain.InsertBlocks([]*types.Block{block}); err != nil {
+		if blockFault(err) && !relayed {
 			p.drop(gethp2p.DiscUselessPeer, fmt.Errorf("block %d %x: import failed: %w", number, hash, err))
 		} else {
 			p.Log().Debug("Propagated block not imported", "number", number, "hash", hash, "err", err)
@@ -210,6 +247,6 @@ func (h *Handler) importBlock(p *peer, block *types.Block) {
 		return
 	}
 	if h.chain.CurrentBlock().Hash() == hash {
-		h.BroadcastBlock(block)
+		h.announceBlock(hash, number, work)
 	}
 }

@@ -79,6 +79,10 @@ func catchUp(t *testing.T, peers []*gethp2p.Server, head common.Hash, silent *ra
 // answers, passes the silent peer over after its stall timeout, re-sends its
 // request to the others at once and drops it at its drop timeout: the silent
 // peer costs about one stall timeout, not one request timeout per batch.
+// Issue 15's figure (within 1.5x of the time without the silent peer) is
+// logged, not asserted:
+//
+//	go test ./p2p/ -run TestSilentPeerCatchUp -count=1 -v
 func TestSilentPeerCatchUp(t *testing.T) {
 	blocks := longChain(t)
 	head := blocks[len(blocks)-1].Hash()

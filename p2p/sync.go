@@ -197,11 +197,8 @@ func (h *Handler) downloadChain(p *peer, ancestor *types.Header, ready chan<- []
 
 // importBatches imports the batches arriving on ready, in order, each
 // together with the batches already waiting behind it: every Insert ends
-// with a WAL sync and, once chain.FlushBlocks blocks have passed, a state
-// flush that writes each of geth's in-memory state layers to disk one by one
-// (0.7 s on 2 shared cores). In batches of maxHeaderFetch, sync paid that
-// flush every other batch, where an import of a chain file pays it once per
-// 2,500 blocks. After a failure importBatches closes failed and discards the
+// with a WAL sync and sends geth's head events, which the txpool and the
+// log indexer act on. After a failure importBatches closes failed and discards the
 // rest, so that the downloader never blocks on a batch nobody will import.
 func (h *Handler) importBatches(ready <-chan []*types.Block, failed chan<- struct{}, stats *importStats) error {
 	for blocks := range ready {
