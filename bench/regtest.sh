@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Regtest merge-mining for SECS seconds (default 300) with btcd, mmgeth --regtest
 # --mine and mmminer --btc.address --rate (btcd without --miningaddr):
-# asserts a mean block spacing within 20% of the 3 s target, a head never
+# asserts a mean block spacing of 3 s within 3/sqrt(blocks) (three standard
+# deviations: ~30% over 300 s, ~20% over 600 s), a head never
 # more than 5 s ahead of the clock and no WARN line in either log, and
 # prints the figures. `make test` runs the same test for 60 s.
 #   bench/regtest.sh            SECS=600 bench/regtest.sh

@@ -38,6 +38,14 @@ func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (
 	if tx := b.pool.Get(hash); tx != nil {
 		return newPendingTransaction(tx, b.CurrentHeader(), b.ChainConfig()), nil
 	}
+	// A block written between the two lookups took the transaction out of
+	// the pool after the chain was read: read the chain again, or a
+	// transaction being mined would be null for a moment.
+	if found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash); found {
+		if header := b.chain.GetHeader(blockHash, number); header != nil {
+			return newRPCTransaction(tx, blockHash, number, header.Time, index, header.BaseFee, b.ChainConfig()), nil
+		}
+	}
 	if b.txIndexPending() {
 		return nil, errTxIndexing
 	}

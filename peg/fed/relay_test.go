@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ecdsa"
 	"errors"
+	"math/big"
 	"os"
 	"strings"
 	"testing"
@@ -261,6 +262,27 @@ func TestWaitReceiptDropped(t *testing.T) {
 	start := time.Now()
 	if _, err := r.waitReceipt(ctx, tx); !errors.Is(err, errDropped) || time.Since(start) > 10*time.Second {
 		t.Fatalf("waiting for a transaction the node never had: %v after %v, want errDropped at once", err, time.Since(start))
+	}
+
+	// A transaction the pool holds in its queue leaves the account's
+	// pending nonce where it was, as a new one does until the pool's next
+	// reorg promotes it: it is waited for, not dropped.
+	nonce, err := side.client.PendingNonceAt(ctx, r.from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	queued, err := types.SignNewTx(side.key, r.signer, &types.DynamicFeeTx{ChainID: r.chainID, Nonce: nonce + 1, Gas: 21_000,
+		GasFeeCap: big.NewInt(1e10), GasTipCap: big.NewInt(1), To: &common.Address{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := side.client.SendTransaction(ctx, queued); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	if _, err := r.waitReceipt(short, queued); err == nil || errors.Is(err, errDropped) {
+		t.Fatalf("waiting for a queued transaction: %v, want to wait until the deadline", err)
 	}
 }
 

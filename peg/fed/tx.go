@@ -182,14 +182,23 @@ func (r *Relayer) waitReceipt(ctx context.Context, tx *types.Transaction) (*type
 		}
 		// The account's next nonce, pool included, is past tx once it is
 		// pending or mined; asked after the receipt, so that tx mined in
-		// between counts as mined. (Not the transaction's lookup: a node
-		// still indexing cannot tell an unknown transaction.)
+		// between counts as mined. A transaction just added waits in the
+		// pool's queue until its next reorg promotes it (late on a busy
+		// node), so an unmoved nonce is checked against the lookup by hash,
+		// which finds queued transactions too; a node still indexing
+		// answers that with an error, and is waited for.
 		var next uint64
 		if timed(ctx, func(c context.Context) (err error) {
 			next, err = r.cfg.Sidechain.PendingNonceAt(c, r.from)
 			return err
 		}) == nil && next <= tx.Nonce() {
-			return nil, fmt.Errorf("transaction %s: %w", tx.Hash(), errDropped)
+			unknown := timed(ctx, func(c context.Context) error {
+				_, _, err := r.cfg.Sidechain.TransactionByHash(c, tx.Hash())
+				return err
+			})
+			if errors.Is(unknown, ethereum.NotFound) {
+				return nil, fmt.Errorf("transaction %s: %w", tx.Hash(), errDropped)
+			}
 		}
 		select {
 		case <-ctx.Done():
