@@ -46,6 +46,19 @@
 // counts it, blaming no one; an operator's override lets it through and
 // lowers finalized to the fork point.
 //
+// State flush (flushState). When the state on disk lags the head by
+// FlushBlocks (a quiet chain; a busy one writes geth's state buffer by
+// itself), the head's state is written with triedb Commit, which in geth
+// v1.17.10's path database replaces every in-memory layer with one disk
+// layer holding the head's state: the states of the blocks below the head
+// leave memory at once. A full node then has no state for them (eth_call at
+// head-1 says "not available"); an archive reads them from its state
+// history once indexed. A state opened below the head
+// before the flush fails its next read with "layer stale"; rpc runs such a
+// read once more (readState), "latest" at the new head. geth's public API
+// has no gentler flush: Commit is the only call that writes the buffer
+// (pathdb's cap(root, 0)), and Journal leaves the database read-only.
+//
 // Invariants callers rely on: every stored block has its work stored; a
 // block that fails verification leaves nothing on disk; the head is always a
 // block with its state; Insert and Rewind never run at once.

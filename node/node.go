@@ -291,6 +291,7 @@ func (n *Node) setup() error {
 		Coinbase:      coinbase,
 		PeerCount:     n.stack.Server().PeerCount,
 		Syncing:       n.syncing,
+		SyncActive:    n.syncActive,
 
 		AllowUnprotectedTxs: n.cfg.AllowUnprotectedTxs,
 		TraceLimit:          n.cfg.TraceLimit,

@@ -72,6 +72,12 @@ func (n *Node) syncing() any {
 	}
 }
 
+// syncActive reports whether a chain sync is importing a peer's blocks.
+func (n *Node) syncActive() bool {
+	active, _ := n.handler.Syncing()
+	return active
+}
+
 // announce propagates a block this node mined and made its head.
 func (n *Node) announce(b *types.Block) { n.handler.BroadcastBlock(b) }
 

@@ -211,20 +211,48 @@ func (b *backend) blockByNumberOrHash(ctx context.Context, sel gethrpc.BlockNumb
 	return b.senders(block), nil
 }
 
-// stateAndHeader opens the state after the selected block.
-func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*state.StateDB, *types.Header, error) {
+// stateAndHeader opens the state after the selected block; live says it
+// was one of the path database's in-memory or disk layers (not rebuilt from
+// an archive's history), which a state flush can take away mid-read.
+func (b *backend) stateAndHeader(ctx context.Context, sel gethrpc.BlockNumberOrHash) (*state.StateDB, *types.Header, bool, error) {
 	if n, ok := sel.Number(); ok && (n == gethrpc.LatestBlockNumber || n == gethrpc.PendingBlockNumber) {
-		return b.latestState(b.chain.CurrentBlock())
+		st, h, err := b.latestState(b.chain.CurrentBlock())
+		return st, h, true, err
 	}
 	h, err := b.headerByNumberOrHash(ctx, sel)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	st, err := b.stateAt(h)
+	st, live, err := b.openState(h)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return st, h, nil
+	return st, h, live, nil
+}
+
+// readState runs read on the state after the selected block, and once more
+// on the state opened again when read failed after that state's layers left
+// memory. The chain's state flush (chain.FlushBlocks) replaces geth's
+// in-memory state layers with one disk layer holding the head's state: a
+// state opened before it at any other block fails its next read with
+// "layer stale", whatever the method. Opened again, "latest" is the new
+// head, an archive reads an older block's state from its history, and a
+// full node has lost a block's state below the head and says so
+// (stateUnavailableError).
+func readState[T any](ctx context.Context, b *backend, sel gethrpc.BlockNumberOrHash, read func(*state.StateDB, *types.Header) (T, error)) (T, error) {
+	var zero T
+	st, h, live, err := b.stateAndHeader(ctx, sel)
+	if err != nil {
+		return zero, err
+	}
+	v, err := read(st, h)
+	if err == nil || !live || b.chain.HasState(h.Root) {
+		return v, err
+	}
+	if st, h, _, err = b.stateAndHeader(ctx, sel); err != nil {
+		return zero, err
+	}
+	return read(st, h)
 }
 
 // latestState opens the state after head, the block read as the head, or
@@ -279,12 +307,18 @@ func (b *backend) headState(head *types.Header) (*state.StateDB, error) {
 // archive, geth's historic state reader, which rebuilds older states from
 // the indexed state and trie-node histories.
 func (b *backend) stateAt(h *types.Header) (*state.StateDB, error) {
+	st, _, err := b.openState(h)
+	return st, err
+}
+
+// openState is stateAt, also saying whether the state is a live one.
+func (b *backend) openState(h *types.Header) (*state.StateDB, bool, error) {
 	st, err := b.chain.StateAt(h.Root, h.Number, h.Time)
 	if err == nil {
-		return st, nil
+		return st, true, nil
 	}
 	if !b.archive {
-		return nil, &stateUnavailableError{number: h.Number.Uint64()}
+		return nil, false, &stateUnavailableError{number: h.Number.Uint64()}
 	}
 	st, err = b.chain.HistoricState(h.Root, h.Number, h.Time)
 	if err != nil {
@@ -294,9 +328,9 @@ func (b *backend) stateAt(h *types.Header) (*state.StateDB, error) {
 		if _, why := b.chain.TrieDB().HistoricStateReader(h.Root); why != nil {
 			err = why
 		}
-		return nil, &stateUnavailableError{number: h.Number.Uint64(), archive: err}
+		return nil, false, &stateUnavailableError{number: h.Number.Uint64(), archive: err}
 	}
-	return st, nil
+	return st, false, nil
 }
 
 func (b *backend) GetBody(ctx context.Context, hash common.Hash, number gethrpc.BlockNumber) (*types.Body, error) {

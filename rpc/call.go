@@ -37,13 +37,11 @@ type callEnv struct {
 	precompiles vm.PrecompiledContracts
 }
 
-func (s *Service) callEnv(ctx context.Context, sel gethrpc.BlockNumberOrHash, so StateOverride, bo *BlockOverrides) (*callEnv, error) {
-	st, header, err := s.b.stateAndHeader(ctx, sel)
-	if err != nil {
-		return nil, err
-	}
+// callEnv is called inside readState, with the state it opened.
+func (s *Service) callEnv(st *state.StateDB, header *types.Header, so StateOverride, bo *BlockOverrides) (*callEnv, error) {
 	blockCtx := core.NewEVMBlockContext(header, s.b.chain, nil)
-	if header, err = bo.applyCall(&blockCtx, header); err != nil {
+	header, err := bo.applyCall(&blockCtx, header)
+	if err != nil {
 		return nil, err
 	}
 	rules := s.b.ChainConfig().Rules(blockCtx.BlockNumber, blockCtx.Random != nil, blockCtx.Time)
@@ -108,11 +106,13 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 // with the revert bytes as data; other EVM failures (out of gas, invalid
 // opcode) are -32000 with the EVM's message.
 func (api *ethAPI) Call(ctx context.Context, args TransactionArgs, sel *gethrpc.BlockNumberOrHash, so *StateOverride, bo *BlockOverrides) (hexutil.Bytes, error) {
-	env, err := api.s.callEnv(ctx, orLatest(sel), derefOverride(so), bo)
-	if err != nil {
-		return nil, err
-	}
-	res, err := api.s.run(ctx, env, args, nil)
+	res, err := readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, h *types.Header) (*core.ExecutionResult, error) {
+		env, err := api.s.callEnv(st, h, derefOverride(so), bo)
+		if err != nil {
+			return nil, err
+		}
+		return api.s.run(ctx, env, args, nil)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -134,40 +134,43 @@ func derefOverride(so *StateOverride) StateOverride {
 // limit is error 3 with the revert data.
 func (api *ethAPI) EstimateGas(ctx context.Context, args TransactionArgs, sel *gethrpc.BlockNumberOrHash, so *StateOverride, bo *BlockOverrides) (hexutil.Uint64, error) {
 	s := api.s
-	env, err := s.callEnv(ctx, orLatest(sel), derefOverride(so), bo)
-	if err != nil {
-		return 0, err
-	}
-	// Without an explicit gas the search starts from the block gas limit
-	// rather than from the cap: a zero limit tells the estimator so.
-	if args.Gas == nil {
-		args.Gas = new(hexutil.Uint64)
-	}
-	if err := args.callDefaults(s.cfg.GasCap, env.header.BaseFee, s.cfg.ChainID); err != nil {
-		return 0, err
-	}
-	msg, err := args.toMessage(env.header.BaseFee, true)
-	if err != nil {
-		return 0, err
-	}
-	opts := &gasestimator.Options{
-		Config:     s.b.ChainConfig(),
-		Chain:      s.b.chain,
-		Header:     env.header,
-		State:      env.state,
-		ErrorRatio: estimateErrorRatio,
-	}
-	if bo != nil && bo.BlobBaseFee != nil {
-		opts.BlobBaseFee = bo.BlobBaseFee.ToInt()
-	}
-	gas, revert, err := gasestimator.Estimate(ctx, msg, opts, s.cfg.GasCap)
-	if err != nil {
-		if errors.Is(err, vm.ErrExecutionReverted) {
-			return 0, newRevertError(revert, s.cfg.DecodeRevert)
+	return readState(ctx, s.b, orLatest(sel), func(st *state.StateDB, h *types.Header) (hexutil.Uint64, error) {
+		args := args // each try defaults its own copy
+		env, err := s.callEnv(st, h, derefOverride(so), bo)
+		if err != nil {
+			return 0, err
 		}
-		return 0, err
-	}
-	return hexutil.Uint64(gas), nil
+		// Without an explicit gas the search starts from the block gas limit
+		// rather than from the cap: a zero limit tells the estimator so.
+		if args.Gas == nil {
+			args.Gas = new(hexutil.Uint64)
+		}
+		if err := args.callDefaults(s.cfg.GasCap, env.header.BaseFee, s.cfg.ChainID); err != nil {
+			return 0, err
+		}
+		msg, err := args.toMessage(env.header.BaseFee, true)
+		if err != nil {
+			return 0, err
+		}
+		opts := &gasestimator.Options{
+			Config:     s.b.ChainConfig(),
+			Chain:      s.b.chain,
+			Header:     env.header,
+			State:      env.state,
+			ErrorRatio: estimateErrorRatio,
+		}
+		if bo != nil && bo.BlobBaseFee != nil {
+			opts.BlobBaseFee = bo.BlobBaseFee.ToInt()
+		}
+		gas, revert, err := gasestimator.Estimate(ctx, msg, opts, s.cfg.GasCap)
+		if err != nil {
+			if errors.Is(err, vm.ErrExecutionReverted) {
+				return 0, newRevertError(revert, s.cfg.DecodeRevert)
+			}
+			return 0, err
+		}
+		return hexutil.Uint64(gas), nil
+	})
 }
 
 type accessListResult struct {
@@ -182,55 +185,58 @@ type accessListResult struct {
 // warm anyway. A failing message still yields its list, with error set.
 func (api *ethAPI) CreateAccessList(ctx context.Context, args TransactionArgs, sel *gethrpc.BlockNumberOrHash, so *StateOverride) (*accessListResult, error) {
 	s := api.s
-	env, err := s.callEnv(ctx, orLatest(sel), derefOverride(so), nil)
-	if err != nil {
-		return nil, err
-	}
-	if args.Nonce == nil {
-		n := hexutil.Uint64(env.state.GetNonce(args.from()))
-		args.Nonce = &n
-	}
-	if err := args.callDefaults(s.cfg.GasCap, env.header.BaseFee, s.cfg.ChainID); err != nil {
-		return nil, err
-	}
-	to := crypto.CreateAddress(args.from(), uint64(*args.Nonce))
-	if args.To != nil {
-		to = *args.To
-	}
-	exclude := map[common.Address]struct{}{args.from(): {}, to: {}}
-	for addr := range env.precompiles {
-		exclude[addr] = struct{}{}
-	}
-	for _, auth := range args.AuthorizationList {
-		if authority, err := auth.Authority(); err == nil {
-			exclude[authority] = struct{}{}
-		}
-	}
-	var list types.AccessList
-	if args.AccessList != nil {
-		list = *args.AccessList
-	}
-	prev := logger.NewAccessListTracer(list, exclude)
-	base := env.state
-	for {
-		if err := ctx.Err(); err != nil {
+	return readState(ctx, s.b, orLatest(sel), func(st *state.StateDB, h *types.Header) (*accessListResult, error) {
+		args := args // each try defaults its own copy
+		env, err := s.callEnv(st, h, derefOverride(so), nil)
+		if err != nil {
 			return nil, err
 		}
-		list = prev.AccessList()
-		args.AccessList = &list
-		tracer := logger.NewAccessListTracer(list, exclude)
-		env.state = base.Copy()
-		res, err := s.run(ctx, env, args, &vm.Config{Tracer: tracer.Hooks(), NoBaseFee: true})
-		if err != nil {
-			return nil, fmt.Errorf("failed to apply transaction: %v", err)
+		if args.Nonce == nil {
+			n := hexutil.Uint64(env.state.GetNonce(args.from()))
+			args.Nonce = &n
 		}
-		if tracer.Equal(prev) {
-			out := &accessListResult{AccessList: &list, GasUsed: hexutil.Uint64(res.UsedGas)}
-			if res.Err != nil {
-				out.Error = res.Err.Error()
+		if err := args.callDefaults(s.cfg.GasCap, env.header.BaseFee, s.cfg.ChainID); err != nil {
+			return nil, err
+		}
+		to := crypto.CreateAddress(args.from(), uint64(*args.Nonce))
+		if args.To != nil {
+			to = *args.To
+		}
+		exclude := map[common.Address]struct{}{args.from(): {}, to: {}}
+		for addr := range env.precompiles {
+			exclude[addr] = struct{}{}
+		}
+		for _, auth := range args.AuthorizationList {
+			if authority, err := auth.Authority(); err == nil {
+				exclude[authority] = struct{}{}
 			}
-			return out, nil
 		}
-		prev = tracer
-	}
+		var list types.AccessList
+		if args.AccessList != nil {
+			list = *args.AccessList
+		}
+		prev := logger.NewAccessListTracer(list, exclude)
+		base := env.state
+		for {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			list = prev.AccessList()
+			args.AccessList = &list
+			tracer := logger.NewAccessListTracer(list, exclude)
+			env.state = base.Copy()
+			res, err := s.run(ctx, env, args, &vm.Config{Tracer: tracer.Hooks(), NoBaseFee: true})
+			if err != nil {
+				return nil, fmt.Errorf("failed to apply transaction: %v", err)
+			}
+			if tracer.Equal(prev) {
+				out := &accessListResult{AccessList: &list, GasUsed: hexutil.Uint64(res.UsedGas)}
+				if res.Err != nil {
+					out.Error = res.Err.Error()
+				}
+				return out, nil
+			}
+			prev = tracer
+		}
+	})
 }

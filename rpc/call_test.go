@@ -1,15 +1,21 @@
 package rpc
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"maps"
 	"math/big"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
+	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	mmchain "github.com/mmgeth/mmgeth/chain"
 )
@@ -445,4 +451,44 @@ func TestHeadReaderAcrossStateFlush(t *testing.T) {
 		t.Fatal(err)
 	}
 	balance(addr2) // not in the reader's cache: read through the layers
+}
+
+// A read whose state the chain's state flush takes away midway runs once
+// more: at the new head for "latest"; for a block below the head on a full
+// node, whose state the flush dropped, it fails saying so.
+func TestReadAcrossStateFlush(t *testing.T) {
+	c := newChain(t)
+	bc := c.BlockChain()
+	c.Extend(c.HeadBlock(), mmchain.FlushBlocks-2, 0)
+	b := newBackend(Config{Chain: bc})
+	balance := func(sel gethrpc.BlockNumberOrHash) (tries []uint64, bal *big.Int, err error) {
+		bal, err = readState(context.Background(), b, sel, func(st *state.StateDB, h *types.Header) (*big.Int, error) {
+			tries = append(tries, h.Number.Uint64())
+			if len(tries) == 1 {
+				c.Extend(c.HeadBlock(), 3, 0) // crosses FlushBlocks: the chain flushes its state
+			}
+			return st.GetBalance(addr2).ToBig(), st.Error()
+		})
+		return tries, bal, err
+	}
+
+	read := bc.CurrentBlock().Number.Uint64()
+	tries, bal, err := balance(gethrpc.BlockNumberOrHashWithNumber(gethrpc.LatestBlockNumber))
+	if err != nil || bal.Sign() == 0 {
+		t.Fatalf("latest across the flush: balance %v, err %v", bal, err)
+	}
+	if head := bc.CurrentBlock().Number.Uint64(); !slices.Equal(tries, []uint64{read, head}) {
+		t.Fatalf("read at blocks %v, want %d then the new head %d", tries, read, head)
+	}
+	if _, err := bc.StateAt(bc.GetHeaderByNumber(read).Root, nil, 0); err == nil {
+		t.Fatalf("block %d's state still in memory: no flush happened", read)
+	}
+
+	c.Extend(c.HeadBlock(), mmchain.FlushBlocks-2, 0)
+	read = bc.CurrentBlock().Number.Uint64()
+	tries, _, err = balance(gethrpc.BlockNumberOrHashWithNumber(gethrpc.BlockNumber(read)))
+	var gone *stateUnavailableError
+	if !errors.As(err, &gone) || !slices.Equal(tries, []uint64{read}) {
+		t.Fatalf("block %d below the flushed head: tries %v, err %v; want one try and the state unavailable", read, tries, err)
+	}
 }

@@ -95,6 +95,10 @@ type Config struct {
 	// Syncing returns sync progress for eth_syncing: false when in sync, or an
 	// object with startingBlock/currentBlock/highestBlock. nil means false.
 	Syncing func() any
+	// SyncActive reports whether a chain sync is importing a peer's blocks;
+	// the log indexer holds its target meanwhile (see logIndexer.loop).
+	// nil means never.
+	SyncActive func() bool
 	// PeerCount returns the number of connected peers for net_peerCount; nil means 0.
 	PeerCount func() int
 	// Coinbase returns the address blocks built by this node pay, for

@@ -40,7 +40,10 @@
 // eth_getProof) from the trie-node histories. eth_call, the state getters,
 // eth_getProof and tracing (the transactions before the traced one are
 // replayed on that read-only state) all take that path; nothing is
-// re-executed from an older base state.
+// re-executed from an older base state. The chain's state flush drops the
+// live states below the head (package chain); a read it overtakes runs
+// once more (readState), so "latest" answers from the new head and a full
+// node says a lower block's state is gone instead of "layer stale".
 //
 // The mining namespace (mnr) is not here: it lives beside the work server in
 // package miner. This package imports no mmgeth package; the node fills the

@@ -33,11 +33,9 @@ func orLatest(sel *gethrpc.BlockNumberOrHash) gethrpc.BlockNumberOrHash {
 }
 
 func (api *ethAPI) GetBalance(ctx context.Context, addr common.Address, sel *gethrpc.BlockNumberOrHash) (*hexutil.Big, error) {
-	st, _, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
-	if err != nil {
-		return nil, err
-	}
-	return (*hexutil.Big)(st.GetBalance(addr).ToBig()), st.Error()
+	return readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, _ *types.Header) (*hexutil.Big, error) {
+		return (*hexutil.Big)(st.GetBalance(addr).ToBig()), st.Error()
+	})
 }
 
 // GetTransactionCount is the account nonce; at "pending" it counts the
@@ -49,20 +47,16 @@ func (api *ethAPI) GetTransactionCount(ctx context.Context, addr common.Address,
 		nonce := hexutil.Uint64(api.s.b.pool.PoolNonce(addr))
 		return &nonce, nil
 	}
-	st, _, err := api.s.b.stateAndHeader(ctx, at)
-	if err != nil {
-		return nil, err
-	}
-	nonce := hexutil.Uint64(st.GetNonce(addr))
-	return &nonce, st.Error()
+	return readState(ctx, api.s.b, at, func(st *state.StateDB, _ *types.Header) (*hexutil.Uint64, error) {
+		nonce := hexutil.Uint64(st.GetNonce(addr))
+		return &nonce, st.Error()
+	})
 }
 
 func (api *ethAPI) GetCode(ctx context.Context, addr common.Address, sel *gethrpc.BlockNumberOrHash) (hexutil.Bytes, error) {
-	st, _, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
-	if err != nil {
-		return nil, err
-	}
-	return st.GetCode(addr), st.Error()
+	return readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, _ *types.Header) (hexutil.Bytes, error) {
+		return st.GetCode(addr), st.Error()
+	})
 }
 
 func (api *ethAPI) GetStorageAt(ctx context.Context, addr common.Address, slot string, sel *gethrpc.BlockNumberOrHash) (hexutil.Bytes, error) {
@@ -70,12 +64,10 @@ func (api *ethAPI) GetStorageAt(ctx context.Context, addr common.Address, slot s
 	if err != nil {
 		return nil, &invalidParamsError{fmt.Sprintf("%v: %q", err, slot)}
 	}
-	st, _, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
-	if err != nil {
-		return nil, err
-	}
-	v := st.GetState(addr, key)
-	return v[:], st.Error()
+	return readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, _ *types.Header) (hexutil.Bytes, error) {
+		v := st.GetState(addr, key)
+		return v[:], st.Error()
+	})
 }
 
 // GetStorageValues reads many slots of many accounts from one state.
@@ -90,20 +82,18 @@ func (api *ethAPI) GetStorageValues(ctx context.Context, requests map[common.Add
 	if total > maxStateKeys {
 		return nil, &codedError{codeClientLimitExceeded, fmt.Sprintf("too many slots (max %d)", maxStateKeys)}
 	}
-	st, _, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[common.Address][]hexutil.Bytes, len(requests))
-	for addr, keys := range requests {
-		vals := make([]hexutil.Bytes, len(keys))
-		for i, k := range keys {
-			v := st.GetState(addr, k)
-			vals[i] = v[:]
+	return readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, _ *types.Header) (map[common.Address][]hexutil.Bytes, error) {
+		out := make(map[common.Address][]hexutil.Bytes, len(requests))
+		for addr, keys := range requests {
+			vals := make([]hexutil.Bytes, len(keys))
+			for i, k := range keys {
+				v := st.GetState(addr, k)
+				vals[i] = v[:]
+			}
+			out[addr] = vals
 		}
-		out[addr] = vals
-	}
-	return out, st.Error()
+		return out, st.Error()
+	})
 }
 
 // decodeStorageKey parses a slot leniently, as geth does: "0x" optional, odd
@@ -176,47 +166,46 @@ func (api *ethAPI) GetProof(ctx context.Context, addr common.Address, storageKey
 			outKeys[i] = hexutil.EncodeBig(k.Big())
 		}
 	}
-	st, header, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
-	if err != nil {
-		return nil, err
-	}
-	storageRoot := st.GetStorageRoot(addr)
-	proofs := make([]storageProof, len(keys))
-	var storageTrie state.Trie
-	if len(keys) > 0 && storageRoot != types.EmptyRootHash && storageRoot != (common.Hash{}) {
-		if storageTrie, err = st.Database().OpenStorageTrie(header.Root, addr, storageRoot, nil); err != nil {
-			return nil, err
+	return readState(ctx, api.s.b, orLatest(sel), func(st *state.StateDB, header *types.Header) (*accountProof, error) {
+		storageRoot := st.GetStorageRoot(addr)
+		proofs := make([]storageProof, len(keys))
+		var storageTrie state.Trie
+		if len(keys) > 0 && storageRoot != types.EmptyRootHash && storageRoot != (common.Hash{}) {
+			var err error
+			if storageTrie, err = st.Database().OpenStorageTrie(header.Root, addr, storageRoot, nil); err != nil {
+				return nil, err
+			}
 		}
-	}
-	for i, k := range keys {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+		for i, k := range keys {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			if storageTrie == nil {
+				proofs[i] = storageProof{outKeys[i], new(hexutil.Big), []string{}}
+				continue
+			}
+			var nodes proofNodes
+			if err := storageTrie.Prove(crypto.Keccak256(k[:]), &nodes); err != nil {
+				return nil, err
+			}
+			proofs[i] = storageProof{outKeys[i], (*hexutil.Big)(st.GetState(addr, k).Big()), nodes}
 		}
-		if storageTrie == nil {
-			proofs[i] = storageProof{outKeys[i], new(hexutil.Big), []string{}}
-			continue
+		accountTrie, err := st.Database().OpenTrie(header.Root)
+		if err != nil {
+			return nil, err
 		}
 		var nodes proofNodes
-		if err := storageTrie.Prove(crypto.Keccak256(k[:]), &nodes); err != nil {
+		if err := accountTrie.Prove(crypto.Keccak256(addr[:]), &nodes); err != nil {
 			return nil, err
 		}
-		proofs[i] = storageProof{outKeys[i], (*hexutil.Big)(st.GetState(addr, k).Big()), nodes}
-	}
-	accountTrie, err := st.Database().OpenTrie(header.Root)
-	if err != nil {
-		return nil, err
-	}
-	var nodes proofNodes
-	if err := accountTrie.Prove(crypto.Keccak256(addr[:]), &nodes); err != nil {
-		return nil, err
-	}
-	return &accountProof{
-		Address:      addr,
-		AccountProof: nodes,
-		Balance:      (*hexutil.Big)(st.GetBalance(addr).ToBig()),
-		CodeHash:     st.GetCodeHash(addr),
-		Nonce:        hexutil.Uint64(st.GetNonce(addr)),
-		StorageHash:  storageRoot,
-		StorageProof: proofs,
-	}, st.Error()
+		return &accountProof{
+			Address:      addr,
+			AccountProof: nodes,
+			Balance:      (*hexutil.Big)(st.GetBalance(addr).ToBig()),
+			CodeHash:     st.GetCodeHash(addr),
+			Nonce:        hexutil.Uint64(st.GetNonce(addr)),
+			StorageHash:  storageRoot,
+			StorageProof: proofs,
+		}, st.Error()
+	})
 }

@@ -25,13 +25,17 @@ type logIndexer struct {
 	chain     *core.BlockChain
 	fm        *filtermaps.FilterMaps
 	finalNum  func() uint64
+	syncing   func() bool
 	quit      chan struct{}
 	done      chan struct{}
 	startOnce sync.Once
 	stopOnce  sync.Once
 }
 
-func newLogIndexer(b *backend, disabled bool) (*logIndexer, error) {
+func newLogIndexer(b *backend, disabled bool, syncing func() bool) (*logIndexer, error) {
+	if syncing == nil {
+		syncing = func() bool { return false }
+	}
 	chain := b.chain
 	cfg := filtermaps.Config{HashScheme: chain.TrieDB().Scheme() == rawdb.HashScheme, Disabled: disabled}
 	fm, err := filtermaps.NewFilterMaps(b.db, b.CurrentView(), b.HistoryPruningCutoff(),
@@ -43,6 +47,7 @@ func newLogIndexer(b *backend, disabled bool) (*logIndexer, error) {
 		chain:    chain,
 		fm:       fm,
 		finalNum: b.finalizedNumber,
+		syncing:  syncing,
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}, nil
@@ -109,6 +114,13 @@ func (li *logIndexer) loop() {
 	// cheap at Ethereum's 12 s blocks, most of the node's CPU at a dev node's
 	// hundreds of blocks per second. Updates are coalesced to one per
 	// indexDelay; eth_getLogs scans the few unindexed head blocks directly.
+	//
+	// While a chain sync imports a peer's blocks the target is held: the
+	// index followed every import batch, rewriting its head map each time,
+	// and competed with the import for the cores (`mmgeth import` runs no
+	// index). It catches up in one go when the sync ends; until then
+	// eth_getLogs scans the blocks above the index, as it does the head
+	// blocks.
 	var (
 		pending  *types.Header
 		deferred = time.NewTimer(0)
@@ -122,12 +134,18 @@ func (li *logIndexer) loop() {
 			}
 			pending = ev.Header
 		case <-deferred.C:
+			if li.syncing() {
+				deferred.Reset(indexDelay)
+				continue
+			}
 			setHead(pending)
 			pending = nil
 		case busy := <-procCh:
 			li.fm.SetBlockProcessing(busy)
 		case <-recheck.C:
-			setHead(li.chain.CurrentBlock())
+			if !li.syncing() {
+				setHead(li.chain.CurrentBlock())
+			}
 		case <-headSub.Err():
 			return
 		case <-procSub.Err():

@@ -68,7 +68,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	b := newBackend(cfg)
-	if b.logIndex, err = newLogIndexer(b, cfg.NoLogIndex); err != nil {
+	if b.logIndex, err = newLogIndexer(b, cfg.NoLogIndex, cfg.SyncActive); err != nil {
 		return nil, err
 	}
 	// The block range and result limits are filterAPI's, not the filter

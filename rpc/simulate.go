@@ -101,7 +101,9 @@ func (api *ethAPI) SimulateV1(ctx context.Context, opts simOpts, sel *gethrpc.Bl
 			return nil, &codedError{codeClientLimitExceeded, fmt.Sprintf("too many calls: %d > %d", total, simMaxCalls)}
 		}
 	}
-	st, base, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
+	// Not through readState: sequence fills the caller's block overrides,
+	// which a second try on another head would misread.
+	st, base, _, err := api.s.b.stateAndHeader(ctx, orLatest(sel))
 	if err != nil {
 		return nil, err
 	}
