@@ -147,7 +147,7 @@ func TestParseRejectsBadSpecs(t *testing.T) {
 // not part of core.Genesis (local, bootnodes) must not change it.
 func TestGenesisHashesPinned(t *testing.T) {
 	want := map[string]string{
-		"dev":     "0xdc0ac90fd43acfbf3d80083448eb86e6878b6e961c5f69212d1ccbe7f6f9b60d",
+		"dev":     "0xb71833db082ac0495e5f9396f915ebdad68772fba774da7ce1bbb6f46a065d70",
 		"regtest": "0xc8551e5f4fd4be63252e9841443c511dff9a87c66c22ad0abc589ef68433fb1b",
 		"testnet": "0x0602cfa9151bbb837b8e10020cd48e899e808adc18d50c9b12c715e245f7134b",
 	}

@@ -17,8 +17,8 @@ import (
 func TestMeasureMergeMining(t *testing.T) {
 	f := newWorkFixture(t)
 	genesis := MeasureMergeMining(f.chain, f.chain.CurrentBlock(), 1)
-	if !math.IsNaN(genesis.BitcoinShare) || genesis.ProofTime != 0 || genesis.Difficulty != 256 || !math.IsNaN(genesis.ProofAge(time.Now())) {
-		t.Fatalf("genesis: %+v, want difficulty 256 and no proof", genesis)
+	if !math.IsNaN(genesis.BitcoinShare) || genesis.ProofTime != 0 || genesis.Difficulty != 3 || !math.IsNaN(genesis.ProofAge(time.Now())) {
+		t.Fatalf("genesis: %+v, want dev's difficulty 3 and no proof", genesis)
 	}
 	dev := NewDevMiner(DevMinerConfig{Work: f.ws, Tag: f.tag})
 	const blocks = 6

@@ -86,7 +86,10 @@ func TestSideBlocksFromPeerLeaveNetworkAlone(t *testing.T) {
 		work := miner.mmchain.WorkOf(miner.chain.Genesis().Hash())
 		return startRawPeerSending(t, miner, func(rw gethp2p.MsgReadWriter) error {
 			for _, b := range blocks {
-				claimed := new(big.Int).Add(miner.mmchain.WorkOf(b.ParentHash()), big.NewInt(256))
+				claimed, err := chain.CumulativeWork(miner.mmchain.WorkOf(b.ParentHash()), b.Header())
+				if err != nil {
+					return err
+				}
 				if err := gethp2p.Send(rw, wireNewBlockMsg, &wireNewBlock{Block: b, Work: claimed}); err != nil {
 					return err
 				}

@@ -7,7 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -81,6 +83,29 @@ func TestFastPathMatchesGeth(t *testing.T) {
 		slow := post(t, geth.URL, body)
 		if fast != slow {
 			t.Errorf("request %s\nfast path: %s\ngeth:      %s", body, fast, slow)
+		}
+	}
+}
+
+// TestFastPathDeadline: a fast call that ends after the request's deadline
+// (the server's write timeout less geth's 100 ms) is answered with geth's
+// timeout error, also for the methods that run without a deadline context.
+// A write timeout of 100 ms leaves a deadline of zero: every call ends after
+// it.
+func TestFastPathDeadline(t *testing.T) {
+	tc := newTestChain(t, testOptions{})
+	srv := httptest.NewUnstartedServer(tc.svc.HTTPHandler(tc.srv))
+	srv.Config.WriteTimeout = 100 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	for _, method := range []string{"eth_blockNumber", "eth_chainId", "eth_getLogs"} {
+		params := "[]"
+		if method == "eth_getLogs" {
+			params = `[{"fromBlock":"0x0"}]`
+		}
+		got := post(t, srv.URL, `{"jsonrpc":"2.0","id":1,"method":"`+method+`","params":`+params+`}`)
+		if !strings.Contains(got, `"error":{"code":-32002,"message":"request timed out"}`) {
+			t.Errorf("%s past its deadline: %s", method, got)
 		}
 	}
 }
