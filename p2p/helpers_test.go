@@ -24,7 +24,7 @@ import (
 // chain from internal/testchain: the product's merged-mining engine, dev
 // chain configuration and fork choice on a memory database. Blocks are real
 // dev blocks with real proofs, so a block adds its seal difficulty to the
-// cumulative work: 256 on dev, whose blocks never get harder because their
+// cumulative work: 3 on dev, whose blocks never get harder because their
 // timestamps keep to the target spacing.
 
 // mainLength is the length of the shared chain: the longest any test syncs.
