@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chainhash/v2"
-	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/log"
 	"github.com/holiman/uint256"
@@ -63,32 +62,7 @@ func NewDevMiner(cfg DevMinerConfig) *DevMiner {
 
 // Start seals blocks on new transactions (automine), or every interval.
 func (d *DevMiner) Start() error {
-	txs := make(chan core.NewTxsEvent, 1024)
-	sub := d.cfg.Pool.SubscribeTransactions(txs, false)
-	// The pool sends its events from its reorg, which a build may wait for
-	// (TxSource.Sync), and which holds up every later transaction added to
-	// the pool. A loop that took the events itself stopped taking them
-	// while it sealed; once more than txs buffers had come in, the pool
-	// blocked on the send, and every send with it (an in-memory --dev node
-	// under bench load stopped at block 232). The events are taken here,
-	// always, and leave one signal for the loop, as in WorkServer.Start.
-	txsArrived := make(chan struct{}, 1)
-	d.wg.Add(1)
-	go func() {
-		defer d.wg.Done()
-		defer sub.Unsubscribe()
-		for {
-			select {
-			case <-txs:
-				select {
-				case txsArrived <- struct{}{}:
-				default: // a signal is already waiting
-				}
-			case <-d.quit:
-				return
-			}
-		}
-	}()
+	txsArrived := txSignals(d.cfg.Pool, &d.wg, d.quit)
 	d.wg.Add(1)
 	go func() {
 		defer d.wg.Done()

@@ -135,35 +135,8 @@ func NewWorkServer(cfg WorkServerConfig) *WorkServer {
 // (debounced) and on a timer.
 func (w *WorkServer) Start() error {
 	heads := make(chan core.ChainHeadEvent, 16)
-	txs := make(chan core.NewTxsEvent, 256)
 	headSub := w.cfg.Chain.SubscribeChainHeadEvent(heads)
-	txSub := w.cfg.Pool.SubscribeTransactions(txs, false)
-	// geth's pool sends NewTxsEvent from its reorg, and Build waits for the
-	// pool's reorg (TxSource.Sync): the goroutine that builds must not be
-	// the one that takes the events, or a burst of more events than txs
-	// buffers blocks the pool's send on the build and the build on the send
-	// (bench/network.sh with full blocks: mnr_getWork hung for good). The
-	// events are taken here and leave one signal for the build loop.
-	txsArrived := make(chan struct{}, 1)
-	w.wg.Add(1)
-	go func() {
-		defer w.wg.Done()
-		// Unsubscribed when this goroutine ends, not the build loop: a build
-		// still waiting for the pool at Stop would otherwise hold the pool's
-		// send to a channel nobody reads, and Stop would wait forever.
-		defer txSub.Unsubscribe()
-		for {
-			select {
-			case <-txs:
-				select {
-				case txsArrived <- struct{}{}:
-				default: // a signal is already waiting
-				}
-			case <-w.quit:
-				return
-			}
-		}
-	}()
+	txsArrived := txSignals(w.cfg.Pool, &w.wg, w.quit)
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
