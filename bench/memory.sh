@@ -55,23 +55,8 @@ cleanup() { # TERM, then KILL whatever has not exited 20 s later
 trap cleanup EXIT
 go build -o "$WORK/mmgeth" ./cmd/mmgeth
 go build -o "$WORK/load" ./bench/load
+. bench/lib.sh
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-wait_rpc() { # wait_rpc URL PID
-  for _ in $(seq 1 600); do
-    curl -sf -H 'content-type: application/json' -d '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' \
-      "$1" >/dev/null 2>&1 && return 0
-    kill -0 "$2" 2>/dev/null || { echo "node $2 exited; see $WORK/*.log" >&2; return 1; }
-    sleep 0.1
-  done
-  echo "no RPC on $1" >&2; return 1
-}
 MAX_RSS=${MAX_RSS:-8192}
 rss() { # rss NAME: MiB now, or at the kill
   if [[ -s $WORK/$1.killed ]]; then cat "$WORK/$1.killed"; return; fi

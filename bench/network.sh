@@ -60,41 +60,13 @@ trap cleanup EXIT
 go build -o "$WORK/mmgeth" ./cmd/mmgeth
 go build -o "$WORK/mmminer" ./cmd/mmminer
 go build -o "$WORK/load" ./bench/load
+. bench/lib.sh
 BIN=$ROOT/.cache/bin
 if ! "$BIN/btcd" --version 2>/dev/null | grep -q "${BTCD_VERSION#v}"; then
   mkdir -p "$BIN"
   (cd "$WORK" && GOBIN=$BIN GO111MODULE=on go install "github.com/btcsuite/btcd@$BTCD_VERSION" "github.com/btcsuite/btcd/cmd/btcctl@$BTCD_VERSION")
 fi
 
-free_port() {
-  local p
-  while :; do
-    p=$((20000 + RANDOM % 40000))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return; }
-  done
-}
-rpc() { # rpc URL METHOD PARAMS-JSON -> result
-  curl -sf -H 'content-type: application/json' \
-    -d "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"$2\",\"params\":$3}" "$1" | jq -c '.result'
-}
-ipc() { # ipc SOCKET METHOD -> result; admin_* is served over IPC only
-  python3 -c '
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX)
-s.connect(sys.argv[1])
-s.sendall(json.dumps({"jsonrpc": "2.0", "id": 1, "method": sys.argv[2], "params": []}).encode())
-buf = b""
-while True:
-    chunk = s.recv(1 << 16)
-    if not chunk:
-        sys.exit("connection closed")
-    buf += chunk
-    try:
-        print(json.dumps(json.loads(buf)["result"]))
-        break
-    except ValueError:
-        pass' "$@"
-}
 wait_until() { # wait_until SECONDS WHAT CMD...
   local deadline=$((SECONDS + $1)) what=$2; shift 2
   until "$@" >/dev/null 2>&1; do
@@ -148,7 +120,7 @@ start_node() { # start_node NAME [ARGS...]; another process may take a port free
     grep -q "address already in use" "$WORK/$name.log" || { echo "$name did not start; see its log" >&2; tail -5 "$WORK/$name.log" >&2; exit 1; }
   done
   (( state == 0 )) || { echo "$name did not start" >&2; exit 1; }
-  ENODE[$name]=$(ipc "$WORK/$name/mmgeth.ipc" admin_nodeInfo | jq -r .enode)
+  ENODE[$name]=$(ipc "$WORK/$name/mmgeth.ipc" admin_nodeInfo '[]' | jq -r .enode)
 }
 start_node miner --mine --miner.etherbase 0x00000000000000000000000000000000000000e5
 start_node a --bootnodes "${ENODE[miner]}"

@@ -80,6 +80,22 @@ func utxo(b byte, vout uint32, sat int64, recipient [20]byte) UTXO {
 	return UTXO{OutPoint: wire.OutPoint{Hash: chainhash.Hash{b}, Index: vout}, ValueSat: sat, Recipient: recipient}
 }
 
+// twoInputBatch is one 0.01 BTC request paid from two 0.007 BTC UTXOs,
+// with its sighashes.
+func (d *devPeg) twoInputBatch(t testing.TB) (*Batch, [][32]byte) {
+	t.Helper()
+	b, err := BuildPegOut([]Request{{ID: 1, PkScript: p2wpkh, AmountSat: 1_000_000}},
+		[]UTXO{utxo(1, 0, 700_000, [20]byte{1}), utxo(2, 0, 700_000, [20]byte{})}, d.params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hashes, err := b.Sighashes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b, hashes
+}
+
 // sign has the given members sign every input; nil where a member is
 // absent, in member order as AssembleWitness takes them.
 func sign(t testing.TB, b *Batch, keys []*btcec.PrivateKey, members ...int) [][]*ecdsa.Signature {
@@ -359,15 +375,7 @@ func TestBuildPegOutRules(t *testing.T) {
 // accepts; a high-S or malformed one is refused as the Bridge refuses it.
 func TestWitnessFromRSV(t *testing.T) {
 	d := newDevPeg(t)
-	b, err := BuildPegOut([]Request{{ID: 1, PkScript: p2wpkh, AmountSat: 1_000_000}},
-		[]UTXO{utxo(1, 0, 700_000, [20]byte{1}), utxo(2, 0, 700_000, [20]byte{})}, d.params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hashes, err := b.Sighashes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, hashes := d.twoInputBatch(t)
 	rsv := make([][]byte, 3)
 	for _, m := range []int{0, 2} {
 		for _, h := range hashes {

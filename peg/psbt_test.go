@@ -18,15 +18,7 @@ import (
 // than t signatures or a stranger's do not finalize.
 func TestPSBT(t *testing.T) {
 	d := newDevPeg(t)
-	b, err := BuildPegOut([]Request{{ID: 1, PkScript: p2wpkh, AmountSat: 1_000_000}},
-		[]UTXO{utxo(1, 0, 700_000, [20]byte{1}), utxo(2, 0, 700_000, [20]byte{})}, d.params)
-	if err != nil {
-		t.Fatal(err)
-	}
-	hashes, err := b.Sighashes()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b, hashes := d.twoInputBatch(t)
 	members := make([][]byte, len(d.fed.Members))
 	for m, k := range d.fed.Members {
 		members[m] = k

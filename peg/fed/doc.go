@@ -38,8 +38,9 @@
 // describe a fabricated batch (a request paying a thief, with the bytes and
 // sighashes of that transaction) consistently enough that the rebuild
 // agrees. With SignerConfig.Strict (mmfed signer --strict, mmfed run
-// --strict), after the node's checks and before SignRules, the signer
-// proves the batch from its own Bitcoin node (strict.go):
+// --strict), after rules 1 to 5 (no proofs fetched for a batch they
+// refuse) and before the signed log records the inputs, the signer proves
+// the batch from its own Bitcoin node (strict.go):
 //
 //  1. mm_getAnchorProof of the node's finalized block F, checked by
 //     anchorproof.VerifyOnBitcoin under the network's tag (ErrAnchorProof),
@@ -50,7 +51,7 @@
 //     anchorproof.VerifyAccount and VerifySlot against F's state root from
 //     step 1: the batch is signing in this epoch with the inputs and
 //     creation block the node gave, and each proven sighash is the node's
-//     (ErrStateProof), which rule 2 then requires of the signer's rebuild;
+//     (ErrStateProof), which rule 2 has required of the signer's rebuild;
 //     a version not yet in F's state (a fee bump) is ErrNotFinalized.
 //
 // F rather than the batch's creation block is proven because a fee bump's

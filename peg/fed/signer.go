@@ -212,13 +212,11 @@ func (s *LocalSigner) SignBatch(ctx context.Context, id uint64, version uint8) (
 	if err != nil {
 		return nil, err
 	}
+	var prove func() error
 	if s.cfg.Strict != nil {
-		if err := s.strictCheck(ctx, ts, final.Number.Uint64()); err != nil {
-			countRefusal(err)
-			return nil, err
-		}
+		prove = func() error { return s.strictCheck(ctx, ts, final.Number.Uint64()) }
 	}
-	if err := s.rules.Check(ts, final.Number.Uint64(), time.Now()); err != nil {
+	if err := s.rules.Check(ts, final.Number.Uint64(), time.Now(), prove); err != nil {
 		return nil, err
 	}
 	sigs = make([]byte, 0, peg.SigRSVLen*len(ts.Sighashes))

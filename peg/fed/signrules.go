@@ -77,8 +77,11 @@ const CapWindow = 24 * time.Hour
 // in the signed log (fsync'd) before returning: a crash after Check never
 // lets a restarted federator sign a conflicting transaction. finalized is
 // the node's finalized block (mm_getFinality); now is the signing time,
-// which the log records for the cap.
-func (r *SignRules) Check(b *BatchToSign, finalized uint64, now time.Time) (err error) {
+// which the log records for the cap. prove, when not nil, is rule 6 (the
+// strict signer's proofs): last, because it asks the Bitcoin node and the
+// sidechain node for proofs that a batch the cheap rules refuse would not
+// need, and before the log records the inputs.
+func (r *SignRules) Check(b *BatchToSign, finalized uint64, now time.Time, prove func() error) (err error) {
 	defer func() { countRefusal(err) }()
 	if b.CreatedBlock > finalized {
 		return fmt.Errorf("%w: batch %d built in block %d, finalized %d", ErrNotFinalized, b.ID, b.CreatedBlock, finalized)
@@ -99,6 +102,11 @@ func (r *SignRules) Check(b *BatchToSign, finalized uint64, now time.Time) (err 
 		// after a crash) pays the same requests: it is counted once.
 		if out := r.Log.Outflow(now.Add(-CapWindow)); out+b.PaidSat > r.DailyCapSat {
 			return fmt.Errorf("%w: %d sat signed in the last %v + %d > %d sat", ErrOutflowCap, out, CapWindow, b.PaidSat, r.DailyCapSat)
+		}
+	}
+	if prove != nil {
+		if err := prove(); err != nil {
+			return err
 		}
 	}
 	return r.Log.Append(b.ID, b.Version, b.PaidSat, now, b.Inputs)

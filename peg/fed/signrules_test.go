@@ -88,7 +88,7 @@ func TestSignRules(t *testing.T) {
 			r.MaxFeeRate = 1 // the batch pays 2 sat/vB
 		}
 		before := refusals[c.want].Snapshot().Count()
-		if err := r.Check(c.b, c.finalized, time.Now()); !errors.Is(err, c.want) {
+		if err := r.Check(c.b, c.finalized, time.Now(), nil); !errors.Is(err, c.want) {
 			t.Fatalf("%s: %v, want %v", c.name, err, c.want)
 		}
 		if refusals[c.want].Snapshot().Count() != before+1 {
@@ -99,7 +99,7 @@ func TestSignRules(t *testing.T) {
 		}
 	}
 	r.DailyCapSat, r.MaxFeeRate = 0, 1000
-	if err := r.Check(good, 10, time.Now()); err != nil {
+	if err := r.Check(good, 10, time.Now(), nil); err != nil {
 		t.Fatal(err)
 	}
 	// Restart: the log is read back; the same batch may be signed again
@@ -110,12 +110,12 @@ func TestSignRules(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.Log = log
-	if err := r.Check(good, 10, time.Now()); err != nil {
+	if err := r.Check(good, 10, time.Now(), nil); err != nil {
 		t.Fatalf("same batch after restart: %v", err)
 	}
 	other := *good
 	other.ID = 2
-	if err := r.Check(&other, 10, time.Now()); !errors.Is(err, ErrDoubleSpend) {
+	if err := r.Check(&other, 10, time.Now(), nil); !errors.Is(err, ErrDoubleSpend) {
 		t.Fatalf("conflicting batch after restart: %v", err)
 	}
 }
@@ -130,25 +130,25 @@ func TestDailyCapSurvivesRestart(t *testing.T) {
 	second := devBatch(t, r, 2, chainhash.Hash{8})
 	r.DailyCapSat = first.PaidSat + second.PaidSat/2
 	t0 := time.Date(2026, 11, 26, 23, 0, 0, 0, time.UTC)
-	if err := r.Check(first, 10, t0); err != nil {
+	if err := r.Check(first, 10, t0, nil); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.Check(first, 10, t0.Add(time.Hour)); err != nil {
+	if err := r.Check(first, 10, t0.Add(time.Hour), nil); err != nil {
 		t.Fatalf("the same batch again: %v", err)
 	}
 	if got := r.Log.Outflow(t0.Add(-time.Second)); got != first.PaidSat {
 		t.Fatalf("outflow %d, want %d", got, first.PaidSat)
 	}
 	// Past midnight UTC: a calendar day would have reset here.
-	if err := r.Check(second, 10, t0.Add(2*time.Hour)); !errors.Is(err, ErrOutflowCap) {
+	if err := r.Check(second, 10, t0.Add(2*time.Hour), nil); !errors.Is(err, ErrOutflowCap) {
 		t.Fatalf("second batch within the window: %v", err)
 	}
 	r.Log.Close()
 	r.Log = openLog(t, path)
-	if err := r.Check(second, 10, t0.Add(CapWindow-time.Second)); !errors.Is(err, ErrOutflowCap) {
+	if err := r.Check(second, 10, t0.Add(CapWindow-time.Second), nil); !errors.Is(err, ErrOutflowCap) {
 		t.Fatalf("second batch within the window after a restart: %v", err)
 	}
-	if err := r.Check(second, 10, t0.Add(CapWindow+time.Second)); err != nil {
+	if err := r.Check(second, 10, t0.Add(CapWindow+time.Second), nil); err != nil {
 		t.Fatalf("second batch once the first left the window: %v", err)
 	}
 	if inputs, batches := r.Log.Len(); inputs != 2 || batches != 2 {
