@@ -27,13 +27,19 @@ var errTxIndexing = &codedError{codeServerError, "transaction indexing is in pro
 // pool; null when neither has it.
 func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (*rpcTransaction, error) {
 	b := api.s.b
-	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
-	if found {
+	canonical := func() (*rpcTransaction, error) {
+		found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
+		if !found {
+			return nil, nil
+		}
 		header := b.chain.GetHeader(blockHash, number)
 		if header == nil {
 			return nil, fmt.Errorf("header of block %x not found", blockHash)
 		}
 		return newRPCTransaction(tx, blockHash, number, header.Time, index, header.BaseFee, b.ChainConfig()), nil
+	}
+	if rt, err := canonical(); rt != nil || err != nil {
+		return rt, err
 	}
 	if tx := b.pool.Get(hash); tx != nil {
 		return newPendingTransaction(tx, b.CurrentHeader(), b.ChainConfig()), nil
@@ -41,10 +47,8 @@ func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (
 	// A block written between the two lookups took the transaction out of
 	// the pool after the chain was read: read the chain again, or a
 	// transaction being mined would be null for a moment.
-	if found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash); found {
-		if header := b.chain.GetHeader(blockHash, number); header != nil {
-			return newRPCTransaction(tx, blockHash, number, header.Time, index, header.BaseFee, b.ChainConfig()), nil
-		}
+	if rt, err := canonical(); rt != nil || err != nil {
+		return rt, err
 	}
 	if b.txIndexPending() {
 		return nil, errTxIndexing
