@@ -2,6 +2,8 @@ package btcd
 
 import (
 	"bufio"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -19,7 +21,6 @@ import (
 
 const (
 	rpcUser = "mmgeth"
-	rpcPass = "mmgeth-test"
 
 	startTimeout = 30 * time.Second
 	stopTimeout  = 15 * time.Second
@@ -70,7 +71,7 @@ func Start(t testing.TB) *Node {
 	n := &Node{
 		RPCAddr:    "127.0.0.1:" + strconv.Itoa(FreePort(t)),
 		User:       rpcUser,
-		Pass:       rpcPass,
+		Pass:       rpcPass(t),
 		MiningAddr: addr.EncodeAddress(),
 		dir:        dir,
 		btcctl:     btcctlPath,
@@ -96,6 +97,19 @@ func Start(t testing.TB) *Node {
 	}
 	n.Ctl(t, "generate", strconv.Itoa(matureBlocks))
 	return n
+}
+
+// rpcPass is a password of this node's own: FreePort's port can be taken
+// by another package's btcd before this one binds it, and with one shared
+// password the test would talk to that node without noticing (TestRelay
+// once found a block it never mined); a stranger now answers 401, and
+// waitRPC keeps waiting for this node.
+func rpcPass(t testing.TB) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return "mmgeth-test-" + hex.EncodeToString(b)
 }
 
 // start runs btcd with n.args, its output appended to btcd.out.
