@@ -61,8 +61,9 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	ctx := context.Background()
 	h.checkSupplyAndAudit("start")
 
-	// R's two deposits: the batch spends the first (FIFO), the theft the
-	// second.
+	// R's two deposits, mined in one Bitcoin block in an order btcd
+	// picks: the batch spends the one registered first (FIFO), the theft
+	// the other.
 	R := newKey(t)
 	rAddr, depScript, deposits := h.pegIn(R, 100_000_000, 50_000_000)
 
@@ -183,11 +184,21 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	i := slices.IndexFunc(utxos, func(u bridge.UtxoInfo) bool { return chainhash.Hash(u.Txid) == deposits[1] })
-	if i < 0 || utxos[i].State != bridge.UtxoUnspent {
-		t.Fatalf("the second deposit among the Bridge's UTXOs: %d %+v", i, utxos)
+	var unspent, batched []bridge.UtxoInfo
+	for _, u := range utxos {
+		if slices.Contains(deposits, chainhash.Hash(u.Txid)) {
+			switch {
+			case u.State == bridge.UtxoUnspent:
+				unspent = append(unspent, u)
+			case u.State == bridge.UtxoSpent && u.BatchID == batch:
+				batched = append(batched, u)
+			}
+		}
 	}
-	stolen := utxos[i]
+	if len(unspent) != 1 || len(batched) != 1 {
+		t.Fatalf("R's deposits among the Bridge's UTXOs: one spent by batch %d and one unspent wanted: %+v", batch, utxos)
+	}
+	stolen := unspent[0]
 	theft := h.unauthorizedSpend(stolen, keys[0], keys[1], payeeScript)
 	theftID, err := h.btc.SendRawTransaction(ctx, theft)
 	if err != nil {
@@ -205,7 +216,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 		return l.Topics[0] == bridge.BridgeABI.Events["FederationFault"].ID && l.Topics[1] == common.Hash(theftID)
 	})
 	after := h.accounting()
-	if fault < 0 || after.FaultSat != before.FaultSat+50_000_000 || after.CustodySat != before.CustodySat-50_000_000 {
+	if fault < 0 || after.FaultSat != before.FaultSat+stolen.ValueSat || after.CustodySat != before.CustodySat-stolen.ValueSat {
 		t.Fatalf("report: FederationFault at %d; accounting %+v → %+v", fault, before, after)
 	}
 	if q, err := h.relayView(nil).PegOutQueue(); err != nil || !q.Halted {
@@ -236,7 +247,7 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	// is what btcd holds.
 	var audit rpc.PegAudit
 	h.call(&audit, "mm_getPegAudit")
-	if j := slices.IndexFunc(audit.Utxos, func(u rpc.AuditUtxo) bool { return u.Txid == deposits[1].String() }); j < 0 ||
+	if j := slices.IndexFunc(audit.Utxos, func(u rpc.AuditUtxo) bool { return u.Txid == chainhash.Hash(stolen.Txid).String() }); j < 0 ||
 		audit.Utxos[j].State != "spent" {
 		t.Errorf("mm_getPegAudit on the stolen UTXO: %+v", audit.Utxos)
 	}
