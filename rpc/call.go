@@ -80,6 +80,10 @@ func (s *Service) run(ctx context.Context, env *callEnv, args TransactionArgs, t
 	evm := vm.NewEVM(blockCtx, env.state, s.b.ChainConfig(), vmCfg)
 	defer evm.Release()
 	evm.SetPrecompiles(env.precompiles)
+	// Each call's EVM would analyse the called code's jump destinations
+	// again (3% of an eth_call to a token's balanceOf); the chain's cache
+	// holds it for every code it executed.
+	evm.SetJumpDestCache(s.b.chain.JumpDestCache())
 	// Not a goroutine waiting per call (geth's DoCall): eth_call is a hot
 	// read, and the EVM is only cancelled when the context ends.
 	stop := context.AfterFunc(callCtx, evm.Cancel)

@@ -67,10 +67,11 @@ type Config struct {
 	GasCap        uint64  // eth_call/eth_estimateGas/eth_simulateV1 gas cap; 0 = DefaultGasCap
 	TxFeeCap      float64 // BTC; sends whose gasPrice*gas exceed it are refused; 0 = DefaultTxFeeCap, < 0 = no cap
 	LogRangeLimit uint64  // widest eth_getLogs block range and most logs returned; 0 = DefaultLogRangeLimit
-	// NoLogIndex turns geth's log index off: eth_getLogs then scans block
-	// blooms and receipts. Dev chains want it so: the index copies a whole
-	// filter map per block, which at hundreds of blocks per second costs
-	// more than the scans it saves on a short chain.
+	// NoLogIndex turns geth's log index off for the recent-logs index
+	// (recentlogs.go), which holds the newest blocks' logs in memory;
+	// eth_getLogs over older blocks scans their blooms and receipts. Dev
+	// chains want it so: geth's index copies a whole filter map per block,
+	// which at hundreds of blocks per second costs more than it saves.
 	NoLogIndex bool
 	EVMTimeout time.Duration // wall-clock limit of one eth_call; 0 = DefaultEVMTimeout
 	MinTip     *big.Int      // fee oracle's starting tip; nil = DefaultMinTip

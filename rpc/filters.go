@@ -30,6 +30,9 @@ func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) 
 	if err := api.s.checkLogRange(crit); err != nil {
 		return nil, err
 	}
+	if logs, ok := api.s.recentLogsQuery(crit); ok {
+		return api.s.checkLogCount(logs)
+	}
 	logs, err := api.FilterAPI.GetLogs(ctx, crit)
 	if err != nil {
 		return nil, err

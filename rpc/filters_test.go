@@ -11,8 +11,15 @@ import (
 	"github.com/ethereum/go-ethereum/crypto"
 )
 
+// TestGetLogs runs against geth's log index (filtermaps) and against the
+// recent-logs index a dev node uses.
 func TestGetLogs(t *testing.T) {
-	tc := newTestChain(t, testOptions{})
+	t.Run("filtermaps", func(t *testing.T) { testGetLogs(t, testOptions{}) })
+	t.Run("recent", func(t *testing.T) { testGetLogs(t, testOptions{noLogIndex: true}) })
+}
+
+func testGetLogs(t *testing.T, opts testOptions) {
+	tc := newTestChain(t, opts)
 	var logs []types.Log
 	words := func() []int64 {
 		var w []int64

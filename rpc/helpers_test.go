@@ -114,7 +114,8 @@ type testOptions struct {
 	dev              bool
 	allowUnprotected bool // Config.AllowUnprotectedTxs
 	logRangeLimit    uint64
-	batchItems       int // gethrpc batch item limit; 0 = none
+	batchItems       int  // gethrpc batch item limit; 0 = none
+	noLogIndex       bool // Config.NoLogIndex: the recent-logs index, as on dev
 }
 
 // newTestChain builds the fixture chain and serves it over HTTP on 127.0.0.1.
@@ -140,6 +141,7 @@ func newTestChain(t *testing.T, opts testOptions) *testChain {
 		NetworkID:     777,
 		Confirmations: 2,
 		LogRangeLimit: opts.logRangeLimit,
+		NoLogIndex:    opts.noLogIndex,
 		ClientVersion: "mmgeth/test",
 		BlockFields: func(h *types.Header) map[string]any {
 			return map[string]any{"hashForMergedMining": crypto.Keccak256Hash(h.Extra, h.Number.Bytes()), "number": "ignored"}

@@ -46,6 +46,7 @@ type Service struct {
 	subs      *subscriptionCounter
 	traces    *traceAPI
 	filterSys *filters.FilterSystem
+	recent    *recentLogs // eth_getLogs' index when filtermaps is off; else nil
 	nonceLock addrLocker
 	// instanceID names this run for anvil_metadata, as anvil's does.
 	instanceID common.Hash
@@ -81,6 +82,10 @@ func New(cfg Config) (*Service, error) {
 		fcfg.LogCacheSize = noIndexLogCache
 	}
 	fsys := filters.NewFilterSystem(b, fcfg)
+	var recent *recentLogs
+	if cfg.NoLogIndex {
+		recent = newRecentLogs(cfg.Chain)
+	}
 	return &Service{
 		cfg:        cfg,
 		b:          b,
@@ -90,6 +95,7 @@ func New(cfg Config) (*Service, error) {
 		subs:       &subscriptionCounter{limit: cfg.MaxSubscriptions, open: make(map[string]int)},
 		traces:     newTraceAPI(b, cfg.TraceLimit),
 		filterSys:  fsys,
+		recent:     recent,
 		instanceID: randomHash(),
 		senders:    lru.NewCache[common.Hash, common.Address](submittedSenders),
 	}, nil
