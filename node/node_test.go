@@ -24,7 +24,9 @@ import (
 
 func init() {
 	if os.Getenv("MMGETH_TEST_LOG") == "" {
-		log.SetDefault(log.NewLogger(log.DiscardHandler()))
+		// Only geth's log.Crit, which exits the process: a test binary
+		// ending in "exit status 1" then says why.
+		log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(os.Stderr, log.LevelCrit, false)))
 	} else {
 		log.SetDefault(log.NewLogger(log.NewTerminalHandlerWithLevel(os.Stderr, log.LevelDebug, false)))
 	}

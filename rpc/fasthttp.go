@@ -305,12 +305,14 @@ func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
 		return
 	}
+	// Canonical keys set directly: Header.Set's canonicalisation was 2% of
+	// an eth_blockNumber's CPU.
 	h := w.Header()
-	h.Set("content-type", "application/json")
-	h.Set("content-length", strconv.Itoa(len(buf)))
+	h["Content-Type"] = jsonContent
+	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
 	if resp.Error != nil {
 		// As geth's HTTP codec writes errors: unchunked and flushed.
-		h.Set("transfer-encoding", "identity")
+		h["Transfer-Encoding"] = identityEncoding
 	}
 	_, _ = w.Write(buf)
 	if resp.Error != nil {
@@ -503,8 +505,17 @@ func recordMetrics(method string, success bool, start time.Time) {
 	metrics.GetOrRegisterHistogramLazy(fmt.Sprintf("rpc/duration/%s/%s", method, note), nil, sampler).Update(time.Since(start).Nanoseconds())
 }
 
+// Header values shared by every response; net/http only reads them.
+var (
+	jsonContent      = []string{"application/json"}
+	identityEncoding = []string{"identity"}
+)
+
 // jsonContentType is geth's accepted content types check.
 func jsonContentType(header string) bool {
+	if header == "application/json" {
+		return true // what clients send; the parser below is 1% of a call
+	}
 	mt, _, err := mime.ParseMediaType(header)
 	if err != nil {
 		return false

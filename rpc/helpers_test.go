@@ -97,7 +97,7 @@ func devChainID() *big.Int {
 
 type testChain struct {
 	*testchain.Chain
-	t       *testing.T
+	t       testing.TB
 	bc      *core.BlockChain
 	pool    *txpool.TxPool
 	svc     *Service
@@ -119,7 +119,7 @@ type testOptions struct {
 }
 
 // newTestChain builds the fixture chain and serves it over HTTP on 127.0.0.1.
-func newTestChain(t *testing.T, opts testOptions) *testChain {
+func newTestChain(t testing.TB, opts testOptions) *testChain {
 	t.Helper()
 	c := newChain(t)
 	tc := &testChain{Chain: c, t: t, bc: c.BlockChain(), txs: make(map[string]*types.Transaction), options: opts}
@@ -205,7 +205,7 @@ func (tc *testChain) waitLogIndex(ctx context.Context, head *types.Block) {
 }
 
 // newChain opens a chain with the fixture's accounts funded.
-func newChain(t *testing.T) *testchain.Chain {
+func newChain(t testing.TB) *testchain.Chain {
 	funds := new(big.Int).Mul(oneBTC, big.NewInt(1000))
 	return testchain.New(t, testchain.Options{Alloc: types.GenesisAlloc{
 		addr1: {Balance: funds},

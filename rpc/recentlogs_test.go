@@ -169,3 +169,40 @@ func signedTx(tc *testChain, key *ecdsa.PrivateKey, nonce uint64, to *common.Add
 		GasTipCap: big.NewInt(params.GWei),
 	})
 }
+
+// BenchmarkRecentLogsFollow measures how many blocks per second the index
+// takes in: 200 blocks of 25 two-topic logs each, as a token's transfers
+// leave them, followed from an empty index.
+//
+//	go test ./rpc/ -run '^$' -bench RecentLogsFollow
+func BenchmarkRecentLogsFollow(b *testing.B) {
+	tc := newTestChain(b, testOptions{noLogIndex: true})
+	head := tc.HeadBlock()
+	var emitter common.Address
+	head = tc.mine(tc.Chain, head, testCoinbase, func(nonce func(common.Address) uint64) []*types.Transaction {
+		n := nonce(addr3)
+		emitter = crypto.CreateAddress(addr3, n)
+		return []*types.Transaction{signedTx(tc, key3, n, nil, deployCode(emitterCode(2)), head)}
+	})
+	const blocks, logsPerBlock = 200, 25
+	for i := range blocks {
+		parent := tc.HeadBlock()
+		tc.mine(tc.Chain, parent, testCoinbase, func(nonce func(common.Address) uint64) []*types.Transaction {
+			var txs []*types.Transaction
+			for j := range logsPerBlock {
+				input := append(append(word(int64(i)), word(int64(j))...), word(1)...)
+				txs = append(txs, signedTx(tc, key1, nonce(addr1), &emitter, input, parent))
+			}
+			return txs
+		})
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		r := newRecentLogs(tc.bc)
+		r.follow()
+		if r.nlogs < blocks*logsPerBlock { // and the fixture's own
+			b.Fatalf("%d logs indexed", r.nlogs)
+		}
+	}
+	b.ReportMetric(float64(blocks*b.N)/b.Elapsed().Seconds(), "blocks/s")
+}

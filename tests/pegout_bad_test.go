@@ -178,8 +178,8 @@ func TestBtcdPegOutFaults(t *testing.T) {
 	h.checkSupplyAndAudit("confirmPegOut")
 	h.reconcile()
 
-	// Members 0 and 1 spend the second deposit to themselves outside any
-	// batch; anyone proves it; peg-outs halt.
+	// Members 0 and 1 spend the deposit the batch left to themselves outside
+	// any batch; anyone proves it; peg-outs halt.
 	utxos, err := h.relayView(nil).AllUtxos()
 	if err != nil {
 		t.Fatal(err)
