@@ -95,7 +95,10 @@ func (d *DevMiner) Start() error {
 			case <-d.modeCh:
 				setTicker()
 				if automine, _ := d.mode(); automine {
-					d.mineAll(BuildOptions{}) // what waited in the pool
+					// What waited in the pool, and no empty block: one
+					// would take a base fee set for the next transaction's
+					// block (TestTestNodeMethodsFollowed saw it under load).
+					d.mineAll(BuildOptions{Automine: true})
 				}
 			case <-tick:
 				if _, err := d.Mine(context.Background(), 0); err != nil {

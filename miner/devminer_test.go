@@ -128,11 +128,24 @@ func TestDevMinerEventFloodWhileSealing(t *testing.T) {
 
 // An automine build seals no empty block: a transaction event that comes
 // after its transaction was sealed (the pool sends it after promoting)
-// finds nothing pending and leaves the head alone.
+// finds nothing pending and leaves the head alone, and neither does
+// turning automine back on with the pool empty (that block took the base
+// fee anvil_setNextBlockBaseFeePerGas set for the next transaction).
 func TestAutomineSealsNoEmptyBlock(t *testing.T) {
 	f := newDevFixture(t)
 	txs := f.transfers(t, 4, 25)
-	for _, tx := range txs {
+	for i, tx := range txs {
+		if i == len(txs)-1 {
+			f.waitIncluded(t, txs[:i])
+			f.dev.SetAutomine(false)
+			f.dev.SetAutomine(true)
+			// The loop has taken the switch once its channel is empty;
+			// whatever it seals for it, it seals before the last
+			// transaction's block.
+			for len(f.dev.modeCh) > 0 {
+				time.Sleep(time.Millisecond)
+			}
+		}
 		if err := f.pool.Add([]*types.Transaction{tx}, true)[0]; err != nil {
 			t.Fatal(err)
 		}

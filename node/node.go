@@ -83,6 +83,15 @@ func New(cfg Config) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, stack: stack}
 	if err := n.setup(); err != nil {
+		// The chain writes its state in the background (geth's path
+		// database): it must stop before the database closes, or that write
+		// fails and geth's log.Crit ends the process.
+		switch {
+		case n.chainSvc != nil:
+			n.chainSvc.Stop()
+		case n.mmchain != nil:
+			n.mmchain.Stop()
+		}
 		stack.Close()
 		return nil, err
 	}
