@@ -63,18 +63,24 @@ func TestArchiveServesOldState(t *testing.T) {
 		t.Fatalf("the state of block %d is still live %d blocks below the head: the test reads nothing historic", old, historyBlocks)
 	}
 
-	var balance hexutil.Big
+	// geth indexes the state and trie-node histories in the background:
+	// a read waits for the index it needs, and fails on any other error.
 	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		err := rc.Call(&balance, "eth_getBalance", to, oldTag)
-		if err == nil {
-			break
+	untilIndexed := func(result any, method string, params ...any) {
+		t.Helper()
+		for {
+			err := rc.Call(result, method, params...)
+			if err == nil {
+				return
+			}
+			if !strings.Contains(err.Error(), "indexed") || time.Now().After(deadline) {
+				t.Fatalf("%s at block %d: %v", method, old, err)
+			}
+			time.Sleep(time.Second)
 		}
-		if !strings.Contains(err.Error(), "indexed") || time.Now().After(deadline) {
-			t.Fatalf("eth_getBalance at block %d: %v", old, err)
-		}
-		time.Sleep(time.Second)
 	}
+	var balance hexutil.Big
+	untilIndexed(&balance, "eth_getBalance", to, oldTag)
 	if balance.ToInt().Int64() != 0x2a {
 		t.Fatalf("balance at block %d = %v, want 0x2a", old, &balance)
 	}
@@ -91,9 +97,7 @@ func TestArchiveServesOldState(t *testing.T) {
 		AccountProof []hexutil.Bytes `json:"accountProof"`
 		Balance      *hexutil.Big    `json:"balance"`
 	}
-	if err := rc.Call(&proof, "eth_getProof", to, []string{}, oldTag); err != nil {
-		t.Fatalf("eth_getProof at block %d: %v", old, err)
-	}
+	untilIndexed(&proof, "eth_getProof", to, []string{}, oldTag)
 	proofDB := memorydb.New()
 	for _, node := range proof.AccountProof {
 		proofDB.Put(crypto.Keccak256(node), node)
