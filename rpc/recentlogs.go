@@ -108,6 +108,9 @@ func (r *recentLogs) follow() {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	// Again under the lock: another query may have followed the chain
+	// further meanwhile.
+	head = r.chain.CurrentBlock()
 	for len(r.blocks) > 0 {
 		last := r.blocks[len(r.blocks)-1]
 		if r.chain.GetCanonicalHash(r.first+uint64(len(r.blocks)-1)) == last.hash {
@@ -118,6 +121,9 @@ func (r *recentLogs) follow() {
 		r.blocks = r.blocks[:len(r.blocks)-1]
 	}
 	headNum, next := head.Number.Uint64(), r.first+uint64(len(r.blocks))
+	if next > headNum+1 {
+		return // a rewind under way; the next query follows it
+	}
 	if len(r.blocks) == 0 || headNum+1-next > uint64(r.maxBlocks) {
 		// Start over with as many of the newest blocks as the index holds.
 		next = max(headNum+1, uint64(r.maxBlocks)) - uint64(r.maxBlocks)
