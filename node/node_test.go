@@ -163,6 +163,10 @@ func TestBadTransactionsLeaveStateUnchanged(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.waitReceipt(t, first.Hash())
+	// The pool drops a mined transaction at its next reset, a moment after
+	// the block; until then a second nonce 0 reads as its underpriced
+	// replacement, not as too low (seen under load).
+	waitFor(t, "the pool to drop the mined transaction", func() bool { return !d.pool.Has(first.Hash()) })
 	head, _ := d.client.BlockNumber(ctx)
 	balance, _ := d.client.BalanceAt(ctx, from, nil)
 
