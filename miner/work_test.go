@@ -175,7 +175,16 @@ func TestWorkServerKeepsTheLastTemplates(t *testing.T) {
 	}
 	// Too little work for the template: rejected, head unchanged.
 	w, _ := f.ws.GetWork()
-	bad := f.share(t, f.ws.templates[w.SealHash], func(h []byte) { h[0] ^= 0xff })
+	tmpl := f.ws.templates[w.SealHash]
+	bad := f.share(t, tmpl, func(h []byte) {
+		// Another nonce, one whose hash misses the target: at the dev
+		// network's difficulty of 3 a third of all hashes meet it, so a
+		// header merely edited was accepted one run in three.
+		target := mergemine.Target(tmpl.Difficulty)
+		for nonce := binary.LittleEndian.Uint32(h[76:]) + 1; mergemine.MeetsTarget(h, target); nonce++ {
+			binary.LittleEndian.PutUint32(h[76:], nonce)
+		}
+	})
 	head := f.chain.CurrentBlock().Hash()
 	if _, err := f.ws.Submit(bad); !errors.Is(err, ErrInvalidBlock) {
 		t.Fatalf("bad proof: %v", err)
