@@ -27,10 +27,11 @@ type filterAPI struct {
 // GetLogs returns the logs matching crit.
 func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) ([]*types.Log, error) {
 	crit = pendingIsLatest(crit)
-	if err := api.s.checkLogRange(crit); err != nil {
+	from, to, err := api.s.checkLogRange(crit)
+	if err != nil {
 		return nil, err
 	}
-	if logs, ok := api.s.recentLogsQuery(crit); ok {
+	if logs, ok := api.s.recentLogsQuery(crit, from, to); ok {
 		return api.s.checkLogCount(logs)
 	}
 	logs, err := api.FilterAPI.GetLogs(ctx, crit)
@@ -43,7 +44,7 @@ func (api *filterAPI) GetLogs(ctx context.Context, crit filters.FilterCriteria) 
 // NewFilter installs a log filter; its range is checked as eth_getLogs' is.
 func (api *filterAPI) NewFilter(crit filters.FilterCriteria) (gethrpc.ID, error) {
 	crit = pendingIsLatest(crit)
-	if err := api.s.checkLogRange(crit); err != nil {
+	if _, _, err := api.s.checkLogRange(crit); err != nil {
 		return "", err
 	}
 	return api.FilterAPI.NewFilter(crit)
@@ -72,24 +73,22 @@ func pendingIsLatest(crit filters.FilterCriteria) filters.FilterCriteria {
 	return crit
 }
 
-// checkLogRange refuses a block range wider than the limit. A block-hash
-// query has no range.
-func (s *Service) checkLogRange(crit filters.FilterCriteria) error {
+// checkLogRange refuses a block range wider than the limit and returns the
+// range's ends resolved. A block-hash query has no range.
+func (s *Service) checkLogRange(crit filters.FilterCriteria) (from, to uint64, err error) {
 	if crit.BlockHash != nil {
-		return nil
+		return 0, 0, nil
 	}
-	from, err := s.logRangeEnd(crit.FromBlock)
-	if err != nil {
-		return err
+	if from, err = s.logRangeEnd(crit.FromBlock); err != nil {
+		return 0, 0, err
 	}
-	to, err := s.logRangeEnd(crit.ToBlock)
-	if err != nil {
-		return err
+	if to, err = s.logRangeEnd(crit.ToBlock); err != nil {
+		return 0, 0, err
 	}
 	if to > from && to-from >= s.cfg.LogRangeLimit {
-		return &invalidParamsError{fmt.Sprintf("block range %d..%d is more than %d blocks; query a smaller range", from, to, s.cfg.LogRangeLimit)}
+		return 0, 0, &invalidParamsError{fmt.Sprintf("block range %d..%d is more than %d blocks; query a smaller range", from, to, s.cfg.LogRangeLimit)}
 	}
-	return nil
+	return from, to, nil
 }
 
 // logRangeEnd resolves one end of a log range; nil is "latest", negative

@@ -166,12 +166,11 @@ func (r *recentLogs) trim() {
 	r.blocks, r.nlogs, r.first = r.blocks[drop:], n, r.first+uint64(drop)
 }
 
-// recentLogsQuery reads crit as geth's FilterAPI.GetLogs would and asks the
-// index; ok is false for anything geth should answer: a block-hash query,
-// one geth refuses (too many topics or terms, a reversed range), a range
-// the index does not hold. The range's ends are resolved as
-// checkLogRange resolved them.
-func (s *Service) recentLogsQuery(crit filters.FilterCriteria) ([]*types.Log, bool) {
+// recentLogsQuery asks the index for crit's logs over from..to, the ends
+// checkLogRange resolved; ok is false for anything geth should answer: a
+// block-hash query, one geth refuses (too many topics or terms, a reversed
+// range), a range the index does not hold.
+func (s *Service) recentLogsQuery(crit filters.FilterCriteria, from, to uint64) ([]*types.Log, bool) {
 	if s.recent == nil || crit.BlockHash != nil || len(crit.Topics) > maxTopics || len(crit.Addresses) > maxLogQueryTerms {
 		return nil, false
 	}
@@ -184,14 +183,6 @@ func (s *Service) recentLogsQuery(crit filters.FilterCriteria) ([]*types.Log, bo
 	// any other end with it.
 	latest := func(n *big.Int) bool { return n == nil || n.Int64() == gethrpc.LatestBlockNumber.Int64() }
 	if latest(crit.FromBlock) && !latest(crit.ToBlock) {
-		return nil, false
-	}
-	from, err := s.logRangeEnd(crit.FromBlock)
-	if err != nil {
-		return nil, false
-	}
-	to, err := s.logRangeEnd(crit.ToBlock)
-	if err != nil {
 		return nil, false
 	}
 	return s.recent.logs(from, to, crit.Addresses, crit.Topics)
