@@ -129,9 +129,22 @@ func (f *relayFreshness) poll() {
 		if err != nil || at != common.Hash(p.hash) {
 			return false
 		}
-		f.samples[p.source] = append(f.samples[p.source], relaySample{delay: now.Sub(p.seen), blocks: head - p.head})
+		f.samples[p.source] = append(f.samples[p.source], relaySample{delay: now.Sub(p.seen), blocks: f.firstHolding(p, head) - p.head})
 		return true
 	})
+}
+
+// firstHolding is the first sidechain block after p.head whose BtcRelay
+// holds p, which head holds: a poll the machine's load delayed can come
+// several blocks after it.
+func (f *relayFreshness) firstHolding(p relayPending, head uint64) uint64 {
+	for ; head-1 > p.head; head-- {
+		at, err := f.chains.relayView(new(big.Int).SetUint64(head - 1)).BlockHashAt(p.height)
+		if err != nil || at != common.Hash(p.hash) {
+			break
+		}
+	}
+	return head
 }
 
 // summary logs the percentiles of a source's samples and returns the p99
