@@ -14,6 +14,8 @@ import (
 
 	gethnode "github.com/ethereum/go-ethereum/node"
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
+
+	"github.com/mmgeth/mmgeth/rpc"
 )
 
 // httpRPC serves JSON-RPC over HTTP with geth's rpc.Server and handler
@@ -40,14 +42,16 @@ type httpRPC struct {
 	maxConns int
 	own      *gethrpc.Server
 	server   *http.Server
+	front    *httpFront // nil when eth is not served
 	listener *limitListener
 }
 
 // newHTTPRPC serves the apis whose namespace is in modules; all is geth's
 // in-process server, needed only if modules name a namespace apis lack.
 // fast puts the eth namespace's fast path (rpc.Service.HTTPHandler) in
-// front of the servers when eth is enabled.
-func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(http.Handler) http.Handler, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
+// front of the servers, and httpFront in front of net/http, when eth is
+// enabled.
+func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(http.Handler) *rpc.FastHTTP, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
 	own, err := ownServer("http", apis, modules)
 	if err != nil {
 		return nil, err
@@ -60,17 +64,24 @@ func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(
 		}
 		handler = &moduleRouter{own: own, all: all, modules: modules, bodyLimit: int64(limits.HTTPBodyLimit)}
 	}
+	slow := handler
+	var fastPath *rpc.FastHTTP
 	if fast != nil && slices.Contains(modules, "eth") {
-		handler = fast(handler)
+		fastPath = fast(handler)
+		handler = fastPath
 	}
 	timeouts := gethrpc.DefaultHTTPTimeouts
-	return &httpRPC{addr: addr, maxConns: maxConns, own: own, server: &http.Server{
+	h := &httpRPC{addr: addr, maxConns: maxConns, own: own, server: &http.Server{
 		Handler:           gethnode.NewHTTPHandlerStack(handler, cors, vhosts, nil, true),
 		ReadTimeout:       timeouts.ReadTimeout,
 		ReadHeaderTimeout: httpReadHeaderTimeout,
 		WriteTimeout:      timeouts.WriteTimeout,
 		IdleTimeout:       httpIdleTimeout,
-	}}, nil
+	}}
+	if fastPath != nil {
+		h.front = newHTTPFront(h.server, fastPath.Answer, gethnode.NewHTTPHandlerStack(slow, cors, vhosts, nil, true), cors, vhosts)
+	}
+	return h, nil
 }
 
 // ownServer is an RPC server holding the apis whose namespace is in
@@ -163,14 +174,24 @@ func (h *httpRPC) Start() error {
 		return fmt.Errorf("http-rpc: %w", err)
 	}
 	h.listener = newLimitListener(l, h.maxConns, nil)
-	go h.server.Serve(h.listener)
+	if h.front != nil {
+		h.front.serve(h.listener)
+	} else {
+		go h.server.Serve(h.listener)
+	}
 	return nil
 }
 
 func (h *httpRPC) Stop() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := h.server.Shutdown(ctx)
+	var err error
+	if h.front != nil {
+		h.listener.Close()
+		err = h.front.stop(ctx)
+	} else {
+		err = h.server.Shutdown(ctx)
+	}
 	h.own.Stop()
 	return err
 }

@@ -57,6 +57,7 @@ var (
 	finalityLagGauge    = newGauge("mmgeth/finality/lag", "Blocks between the head and the finalized block.")
 	finalityLagSecGauge = newGauge("mmgeth/finality/lagseconds", "Seconds between the head's and the finalized block's timestamps.")
 	anchorsGauge        = newGauge("mmgeth/finality/anchorsperhour", "Canonical Bitcoin anchors in the hour before the head.")
+	httpHandoffs        = metrics.NewRegisteredCounter(describe("mmgeth/rpc/http/handoffs", "HTTP connections the front handed to net/http: their first request was not a plain keep-alive POST."), nil)
 	conflictsGauge      = newGauge("mmgeth/finality/conflicts", "Reorgs below the finalized block refused by the guard since start.")
 )
 

@@ -23,10 +23,10 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 )
 
-// fastBodyMax is the largest request the fast path reads. The hot calls are
+// FastBodyMax is the largest request the fast path reads. The hot calls are
 // a few hundred bytes; anything larger goes to geth's server, which applies
 // its own body limit.
-const fastBodyMax = 64 << 10
+const FastBodyMax = 64 << 10
 
 // HTTPHandler puts a fast path for the hottest calls in front of next,
 // geth's rpc.Server serving this service's eth namespace over HTTP.
@@ -42,11 +42,12 @@ const fastBodyMax = 64 << 10
 // same argument decoding, the same response and error encoding, the same
 // panic and timeout handling (requests whose deadline could cut a call
 // short go to next) and the same rpc/* metrics.
-func (s *Service) HTTPHandler(next http.Handler) http.Handler {
-	return &fastHTTP{next: next, api: &ethAPI{s}, evmTimeout: s.cfg.EVMTimeout}
+func (s *Service) HTTPHandler(next http.Handler) *FastHTTP {
+	return &FastHTTP{next: next, api: &ethAPI{s}, evmTimeout: s.cfg.EVMTimeout}
 }
 
-type fastHTTP struct {
+// FastHTTP is the fast path (HTTPHandler) in front of geth's server.
+type FastHTTP struct {
 	next       http.Handler
 	api        *ethAPI
 	evmTimeout time.Duration
@@ -246,8 +247,8 @@ const (
 	errcodeTimeout     = -32002
 )
 
-func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost || r.ContentLength <= 0 || r.ContentLength > fastBodyMax || !jsonContentType(r.Header.Get("content-type")) {
+func (f *FastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost || r.ContentLength <= 0 || r.ContentLength > FastBodyMax {
 		f.next.ServeHTTP(w, r)
 		return
 	}
@@ -258,12 +259,40 @@ func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.next.ServeHTTP(w, r)
 		return
 	}
+	buf, ok, err := f.Answer(r.Context(), r.Header.Get("content-type"), body)
+	if !ok {
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		f.next.ServeHTTP(w, r)
+		return
+	}
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	// Canonical keys set directly: Header.Set's canonicalisation was 2% of
+	// an eth_blockNumber's CPU. geth's codec also sets Transfer-Encoding:
+	// identity on errors, which net/http drops once Content-Length is set.
+	h := w.Header()
+	h["Content-Type"] = jsonContent
+	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
+	_, _ = w.Write(buf)
+}
+
+// Answer is the response body ServeHTTP writes for a POST of body with
+// that content type; ok is false when the fast path leaves the request to
+// geth's server, and then nothing has run. ctx is the request's context:
+// its deadline and the *http.Server under http.ServerContextKey set the
+// request timeout, as in geth's server. err is an answer that could not be
+// encoded, a server error.
+func (f *FastHTTP) Answer(ctx context.Context, contentType string, body []byte) (resp []byte, ok bool, err error) {
+	if !jsonContentType(contentType) {
+		return nil, false, nil
+	}
 	var (
 		req    fastRequest
 		params []json.RawMessage
 	)
 	call, ok := f.parse(body, &req, &params)
-	ctx := r.Context()
 	start := time.Now()
 	timeout, hasTimeout := gethrpc.ContextRequestTimeout(ctx)
 	deadline := start.Add(timeout)
@@ -286,40 +315,18 @@ func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if !ok {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		f.next.ServeHTTP(w, r)
-		return
+		return nil, false, nil
 	}
-	resp, served := f.call(ctx, call, &req, params)
+	r, served := f.call(ctx, call, &req, params)
 	if !served {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-		f.next.ServeHTTP(w, r)
-		return
+		return nil, false, nil
 	}
 	if hasTimeout && (errors.Is(ctx.Err(), context.DeadlineExceeded) || !time.Now().Before(deadline)) {
-		resp.Result, resp.Error = nil, &fastError{Code: errcodeTimeout, Message: "request timed out"}
+		r.Result, r.Error = nil, &fastError{Code: errcodeTimeout, Message: "request timed out"}
 	}
-	recordMetrics(req.Method, resp.Error == nil, start)
-	buf, err := resp.encode()
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	// Canonical keys set directly: Header.Set's canonicalisation was 2% of
-	// an eth_blockNumber's CPU.
-	h := w.Header()
-	h["Content-Type"] = jsonContent
-	h["Content-Length"] = []string{strconv.Itoa(len(buf))}
-	if resp.Error != nil {
-		// As geth's HTTP codec writes errors: unchunked and flushed.
-		h["Transfer-Encoding"] = identityEncoding
-	}
-	_, _ = w.Write(buf)
-	if resp.Error != nil {
-		if fl, ok := w.(http.Flusher); ok {
-			fl.Flush()
-		}
-	}
+	recordMetrics(req.Method, r.Error == nil, start)
+	resp, err = r.encode()
+	return resp, true, err
 }
 
 // parse reads a single call to a fast method; anything geth would treat
@@ -330,7 +337,7 @@ func (f *fastHTTP) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // then sliced, not decoded: decoding it into a map and the params into a
 // slice was a tenth of an eth_blockNumber's CPU. A key with an escape, or a
 // version or method spelled with one, goes to geth.
-func (f *fastHTTP) parse(body []byte, req *fastRequest, params *[]json.RawMessage) (fastMethod, bool) {
+func (f *FastHTTP) parse(body []byte, req *fastRequest, params *[]json.RawMessage) (fastMethod, bool) {
 	if !json.Valid(body) {
 		return nil, false
 	}
@@ -439,7 +446,7 @@ func skipValue(b []byte, i int) int {
 // call runs the method as geth's callback does, a panic becoming geth's
 // "method handler crashed" error; served is false when the arguments did not
 // decode.
-func (f *fastHTTP) call(ctx context.Context, call fastMethod, req *fastRequest, params []json.RawMessage) (resp *fastResponse, served bool) {
+func (f *FastHTTP) call(ctx context.Context, call fastMethod, req *fastRequest, params []json.RawMessage) (resp *fastResponse, served bool) {
 	resp = &fastResponse{ID: req.ID}
 	defer func() {
 		if v := recover(); v != nil {
@@ -507,8 +514,7 @@ func recordMetrics(method string, success bool, start time.Time) {
 
 // Header values shared by every response; net/http only reads them.
 var (
-	jsonContent      = []string{"application/json"}
-	identityEncoding = []string{"identity"}
+	jsonContent = []string{"application/json"}
 )
 
 // jsonContentType is geth's accepted content types check.
