@@ -16,6 +16,7 @@ import (
 	gethrpc "github.com/ethereum/go-ethereum/rpc"
 
 	"github.com/mmgeth/mmgeth/rpc"
+	"github.com/mmgeth/mmgeth/rpc/httpfront"
 )
 
 // httpRPC serves JSON-RPC over HTTP with geth's rpc.Server and handler
@@ -33,6 +34,10 @@ import (
 // own server, which answers them as geth's HTTP server would: method not
 // found, or the parse error.
 //
+// When eth is served, httpfront reads the connections first and answers
+// plain keep-alive POSTs without net/http's per-request work; any other
+// connection goes to the net/http server here, with every byte read.
+//
 // Connections are capped (maxConns) and a client must send its headers
 // within httpReadHeaderTimeout, so slow clients cannot take the node's file
 // descriptors; vhosts and cors are geth's --http.vhosts and
@@ -42,14 +47,14 @@ type httpRPC struct {
 	maxConns int
 	own      *gethrpc.Server
 	server   *http.Server
-	front    *httpFront // nil when eth is not served
+	front    *httpfront.Front // nil when eth is not served
 	listener *limitListener
 }
 
 // newHTTPRPC serves the apis whose namespace is in modules; all is geth's
 // in-process server, needed only if modules name a namespace apis lack.
 // fast puts the eth namespace's fast path (rpc.Service.HTTPHandler) in
-// front of the servers, and httpFront in front of net/http, when eth is
+// front of the servers, and httpfront in front of net/http, when eth is
 // enabled.
 func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(http.Handler) *rpc.FastHTTP, modules, cors, vhosts []string, maxConns int) (*httpRPC, error) {
 	own, err := ownServer("http", apis, modules)
@@ -79,7 +84,11 @@ func newHTTPRPC(addr string, apis []gethrpc.API, all *gethrpc.Server, fast func(
 		IdleTimeout:       httpIdleTimeout,
 	}}
 	if fastPath != nil {
-		h.front = newHTTPFront(h.server, fastPath.Answer, gethnode.NewHTTPHandlerStack(slow, cors, vhosts, nil, true), cors, vhosts)
+		h.front = httpfront.New(httpfront.Config{
+			Server: h.server, Answer: fastPath.Answer, BodyMax: rpc.FastBodyMax,
+			Slow: gethnode.NewHTTPHandlerStack(slow, cors, vhosts, nil, true),
+			CORS: cors, VHosts: vhosts, OnHandoff: func() { httpHandoffs.Inc(1) },
+		})
 	}
 	return h, nil
 }
@@ -175,7 +184,7 @@ func (h *httpRPC) Start() error {
 	}
 	h.listener = newLimitListener(l, h.maxConns, nil)
 	if h.front != nil {
-		h.front.serve(h.listener)
+		h.front.Serve(h.listener)
 	} else {
 		go h.server.Serve(h.listener)
 	}
@@ -188,7 +197,7 @@ func (h *httpRPC) Stop() error {
 	var err error
 	if h.front != nil {
 		h.listener.Close()
-		err = h.front.stop(ctx)
+		err = h.front.Stop(ctx)
 	} else {
 		err = h.server.Shutdown(ctx)
 	}

@@ -124,7 +124,7 @@ func uncleJSON(block *types.Block, index hexutil.Uint) map[string]any {
 
 // GetBlockReceipts returns the receipts of a block, or null if there is no
 // such block.
-func (api *ethAPI) GetBlockReceipts(ctx context.Context, sel gethrpc.BlockNumberOrHash) ([]map[string]any, error) {
+func (api *ethAPI) GetBlockReceipts(ctx context.Context, sel gethrpc.BlockNumberOrHash) ([]*rpcReceipt, error) {
 	block, err := api.s.b.blockByNumberOrHash(ctx, sel)
 	if block == nil || err != nil {
 		return nil, err
@@ -135,7 +135,7 @@ func (api *ethAPI) GetBlockReceipts(ctx context.Context, sel gethrpc.BlockNumber
 		return nil, fmt.Errorf("block %x: %d receipts for %d transactions", block.Hash(), len(receipts), len(txs))
 	}
 	signer := types.MakeSigner(api.s.b.ChainConfig(), block.Number(), block.Time())
-	out := make([]map[string]any, len(receipts))
+	out := make([]*rpcReceipt, len(receipts))
 	for i, r := range receipts {
 		out[i] = marshalReceipt(r, block.Hash(), block.NumberU64(), signer, txs[i], i)
 	}

@@ -57,7 +57,7 @@ func (api *ethAPI) GetTransactionByHash(ctx context.Context, hash common.Hash) (
 }
 
 // GetTransactionReceipt returns the receipt of a canonical transaction or null.
-func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) (map[string]any, error) {
+func (api *ethAPI) GetTransactionReceipt(ctx context.Context, hash common.Hash) (*rpcReceipt, error) {
 	b := api.s.b
 	found, tx, blockHash, number, index := b.GetCanonicalTransaction(hash)
 	if !found && api.s.awaitAutomined(ctx, hash) {

@@ -79,7 +79,7 @@ func TestFastPathMatchesGeth(t *testing.T) {
 		`not json`,
 	}
 	for _, body := range bodies {
-		fast := post(t, tc.http.URL, body)
+		fast := post(t, tc.url, body)
 		slow := post(t, geth.URL, body)
 		if fast != slow {
 			t.Errorf("request %s\nfast path: %s\ngeth:      %s", body, fast, slow)

@@ -9,8 +9,8 @@ import (
 	"io"
 	"maps"
 	"math/big"
+	"net"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"testing"
 	"time"
@@ -29,6 +29,7 @@ import (
 
 	"github.com/mmgeth/mmgeth/genesis"
 	"github.com/mmgeth/mmgeth/internal/testchain"
+	"github.com/mmgeth/mmgeth/rpc/httpfront"
 )
 
 // The test chain: the product's chain from internal/testchain (the dev
@@ -102,7 +103,7 @@ type testChain struct {
 	pool    *txpool.TxPool
 	svc     *Service
 	srv     *gethrpc.Server
-	http    *httptest.Server
+	url     string // the HTTP endpoint: the node's front and fast path before srv
 	blocks  []*types.Block
 	signer  types.Signer
 	txs     map[string]*types.Transaction // named fixture transactions
@@ -176,9 +177,25 @@ func newTestChain(t testing.TB, opts testOptions) *testChain {
 		}
 	}
 	t.Cleanup(tc.srv.Stop)
-	// Through the node's fast path, so every JSON-RPC test covers it.
-	tc.http = httptest.NewServer(svc.HTTPHandler(tc.srv)) // binds 127.0.0.1:0
-	t.Cleanup(tc.http.Close)
+	// Through the node's HTTP front and fast path, so every JSON-RPC test
+	// covers them.
+	fast := svc.HTTPHandler(tc.srv)
+	timeouts := gethrpc.DefaultHTTPTimeouts
+	front := httpfront.New(httpfront.Config{
+		Server: &http.Server{Handler: fast, ReadHeaderTimeout: timeouts.ReadHeaderTimeout, ReadTimeout: timeouts.ReadTimeout,
+			WriteTimeout: timeouts.WriteTimeout, IdleTimeout: timeouts.IdleTimeout},
+		Answer: fast.Answer, Slow: tc.srv, BodyMax: FastBodyMax,
+	})
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	front.Serve(l)
+	t.Cleanup(func() {
+		l.Close()
+		front.Stop(context.Background())
+	})
+	tc.url = "http://" + l.Addr().String()
 	// Wait for the log index to catch up, so that results do not depend on
 	// how far it got.
 	svc.b.logIndex.fm.WaitIdle()
@@ -343,7 +360,7 @@ type rpcResponse struct {
 // post sends a raw HTTP body and returns the raw response body.
 func (tc *testChain) post(body []byte) []byte {
 	tc.t.Helper()
-	resp, err := http.Post(tc.http.URL, "application/json", bytes.NewReader(body))
+	resp, err := http.Post(tc.url, "application/json", bytes.NewReader(body))
 	if err != nil {
 		tc.t.Fatal(err)
 	}

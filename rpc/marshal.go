@@ -208,41 +208,98 @@ func newPendingTransaction(tx *types.Transaction, head *types.Header, cfg *param
 }
 
 // marshalReceipt renders a receipt of transaction tx, the index-th of its block.
-func marshalReceipt(r *types.Receipt, blockHash common.Hash, number uint64, signer types.Signer, tx *types.Transaction, index int) map[string]any {
+func marshalReceipt(r *types.Receipt, blockHash common.Hash, number uint64, signer types.Signer, tx *types.Transaction, index int) *rpcReceipt {
 	from, _ := types.Sender(signer, tx)
-	logs := r.Logs
-	if logs == nil {
-		logs = []*types.Log{}
+	return &rpcReceipt{r: r, blockHash: blockHash, number: number, from: from, tx: tx, index: index}
+}
+
+// rpcReceipt is a receipt as geth's MarshalReceipt renders it: a map, which
+// encoding/json writes with its keys sorted. MarshalJSON writes the same
+// bytes without the map or reflection: encoding the map was three quarters
+// of an eth_getTransactionReceipt's CPU in --dev under loadgen.
+type rpcReceipt struct {
+	r         *types.Receipt
+	blockHash common.Hash
+	number    uint64
+	from      common.Address
+	tx        *types.Transaction
+	index     int
+}
+
+func (rr *rpcReceipt) MarshalJSON() ([]byte, error) {
+	if rr == nil {
+		return []byte("null"), nil
 	}
-	m := map[string]any{
-		"blockHash":         blockHash,
-		"blockNumber":       hexutil.Uint64(number),
-		"transactionHash":   tx.Hash(),
-		"transactionIndex":  hexutil.Uint64(index),
-		"from":              from,
-		"to":                tx.To(),
-		"gasUsed":           hexutil.Uint64(r.GasUsed),
-		"cumulativeGasUsed": hexutil.Uint64(r.CumulativeGasUsed),
-		"contractAddress":   nil,
-		"logs":              logs,
-		"logsBloom":         r.Bloom,
-		"type":              hexutil.Uint(tx.Type()),
-		"effectiveGasPrice": (*hexutil.Big)(r.EffectiveGasPrice),
-	}
-	if len(r.PostState) > 0 {
-		m["root"] = hexutil.Bytes(r.PostState)
-	} else {
-		m["status"] = hexutil.Uint(r.Status)
-	}
+	r, tx := rr.r, rr.tx
+	buf := make([]byte, 0, 1024+len(r.Logs)*600)
+	buf = append(buf, '{')
 	if tx.Type() == types.BlobTxType {
-		m["blobGasUsed"] = hexutil.Uint64(r.BlobGasUsed)
-		m["blobGasPrice"] = (*hexutil.Big)(r.BlobGasPrice)
+		buf = append(buf, `"blobGasPrice":`...)
+		buf = appendHexBig(buf, r.BlobGasPrice)
+		buf = append(buf, `,"blobGasUsed":`...)
+		buf = appendHexUint(buf, r.BlobGasUsed)
+		buf = append(buf, ',')
 	}
+	buf = append(buf, `"blockHash":`...)
+	buf = appendHexString(buf, rr.blockHash[:])
+	buf = append(buf, `,"blockNumber":`...)
+	buf = appendHexUint(buf, rr.number)
+	buf = append(buf, `,"contractAddress":`...)
 	if tx.To() == nil {
 		// Derived from the sender, not read from r: geth derives receipts
 		// with senders recovered from signatures, which for a dev network's
 		// impersonated transaction names another account.
-		m["contractAddress"] = crypto.CreateAddress(from, tx.Nonce())
+		addr := crypto.CreateAddress(rr.from, tx.Nonce())
+		buf = appendHexString(buf, addr[:])
+	} else {
+		buf = append(buf, "null"...)
 	}
-	return m
+	buf = append(buf, `,"cumulativeGasUsed":`...)
+	buf = appendHexUint(buf, r.CumulativeGasUsed)
+	buf = append(buf, `,"effectiveGasPrice":`...)
+	buf = appendHexBig(buf, r.EffectiveGasPrice)
+	buf = append(buf, `,"from":`...)
+	buf = appendHexString(buf, rr.from[:])
+	buf = append(buf, `,"gasUsed":`...)
+	buf = appendHexUint(buf, r.GasUsed)
+	buf = append(buf, `,"logs":[`...)
+	for i, l := range r.Logs {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		buf = appendLogJSON(buf, l)
+	}
+	buf = append(buf, `],"logsBloom":`...)
+	buf = appendHexString(buf, r.Bloom[:])
+	if len(r.PostState) > 0 {
+		buf = append(buf, `,"root":`...)
+		buf = appendHexString(buf, r.PostState)
+	} else {
+		buf = append(buf, `,"status":`...)
+		buf = appendHexUint(buf, r.Status)
+	}
+	buf = append(buf, `,"to":`...)
+	if to := tx.To(); to != nil {
+		buf = appendHexString(buf, to[:])
+	} else {
+		buf = append(buf, "null"...)
+	}
+	buf = append(buf, `,"transactionHash":`...)
+	h := tx.Hash()
+	buf = appendHexString(buf, h[:])
+	buf = append(buf, `,"transactionIndex":`...)
+	buf = appendHexUint(buf, uint64(rr.index))
+	buf = append(buf, `,"type":`...)
+	buf = appendHexUint(buf, uint64(tx.Type()))
+	return append(buf, '}'), nil
+}
+
+// appendHexBig appends n as *hexutil.Big encodes it; nil is null.
+func appendHexBig(buf []byte, n *big.Int) []byte {
+	if n == nil {
+		return append(buf, "null"...)
+	}
+	buf = append(buf, '"')
+	buf = append(buf, hexutil.EncodeBig(n)...)
+	return append(buf, '"')
 }

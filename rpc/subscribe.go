@@ -194,7 +194,7 @@ func (api *filterAPI) TransactionReceipts(ctx context.Context, filter *filters.T
 		if len(rs) == 0 {
 			return nil
 		}
-		out := make([]map[string]any, len(rs))
+		out := make([]*rpcReceipt, len(rs))
 		for i, r := range rs {
 			out[i] = marshalReceipt(r.Receipt, r.Receipt.BlockHash, r.Receipt.BlockNumber.Uint64(), signer, r.Transaction, int(r.Receipt.TransactionIndex))
 		}

@@ -1,4 +1,7 @@
-package node
+// Package httpfront serves JSON-RPC over HTTP/1.1 keep-alive connections
+// without net/http's per-request work for the plain requests clients send,
+// and hands every other connection to a net/http server.
+package httpfront
 
 import (
 	"bufio"
@@ -16,12 +19,10 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/log"
-
-	"github.com/mmgeth/mmgeth/rpc"
 )
 
-// httpFront reads the node's HTTP connections itself and answers the
-// requests rpc's fast path serves (rpc.FastHTTP.Answer) without net/http.
+// Front reads HTTP connections itself and answers the requests a fast path
+// serves (Config.Answer, rpc.FastHTTP.Answer in the node) without net/http.
 //
 // A CPU profile of --dev under loadgen's eth_blockNumber put net/http's
 // per-request work (request parsing into maps, the goroutine that watches
@@ -50,13 +51,11 @@ import (
 // the fast path's methods end by themselves, eth_call at the EVM timeout
 // and eth_getLogs at the request's deadline, so their clients are not
 // watched.
-type httpFront struct {
-	srv    *http.Server // serves the connections handed over; its timeouts are the front's
-	answer func(ctx context.Context, contentType string, body []byte) ([]byte, bool, error)
-	slow   http.Handler    // srv's handler without the fast path
-	ctx    context.Context // what rpc.ContextRequestTimeout reads from a net/http request's
-	vary   bool            // geth's CORS handler is on: it adds Vary: Origin to every answer
-	vhosts map[string]bool // geth's --http.vhosts, lower case
+type Front struct {
+	cfg    Config
+	srv    *http.Server
+	ctx    context.Context // what geth's rpc.ContextRequestTimeout reads from a net/http request's
+	vhosts map[string]bool // lower case
 	queue  *connQueue
 
 	mu      sync.Mutex
@@ -82,25 +81,43 @@ type frontConn struct {
 // buffer size: a longer one goes to net/http, which allows up to 1 MB.
 const frontHeadMax = 4096
 
-func newHTTPFront(srv *http.Server, answer func(context.Context, string, []byte) ([]byte, bool, error), slow http.Handler, cors, vhosts []string) *httpFront {
-	f := &httpFront{
-		srv:    srv,
-		answer: answer,
-		slow:   slow,
-		ctx:    context.WithValue(context.Background(), http.ServerContextKey, srv),
-		vary:   len(cors) > 0,
+// Config is what a Front serves.
+type Config struct {
+	// Server serves the connections handed over, with geth's handler stack
+	// and the fast path; its timeouts, which must all be set, are the
+	// front's.
+	Server *http.Server
+	// Answer is the fast path: the response body to a POST of body with
+	// that content type, ok false when it leaves the request to Slow.
+	Answer func(ctx context.Context, contentType string, body []byte) (resp []byte, ok bool, err error)
+	// Slow is Server's handler without the fast path.
+	Slow http.Handler
+	// BodyMax is the longest body Answer serves.
+	BodyMax int
+	// CORS and VHosts are the handler stack's (geth's --http.corsdomain
+	// and --http.vhosts): with CORS, every answer varies by Origin.
+	CORS, VHosts []string
+	// OnHandoff, if set, is called for each connection handed to Server.
+	OnHandoff func()
+}
+
+func New(cfg Config) *Front {
+	f := &Front{
+		cfg:    cfg,
+		srv:    cfg.Server,
+		ctx:    context.WithValue(context.Background(), http.ServerContextKey, cfg.Server),
 		vhosts: make(map[string]bool),
 		conns:  make(map[*frontConn]struct{}),
 	}
-	for _, h := range vhosts {
+	for _, h := range cfg.VHosts {
 		f.vhosts[strings.ToLower(h)] = true
 	}
 	return f
 }
 
-// serve accepts connections from l until it is closed, and starts net/http
-// on the ones handed over.
-func (f *httpFront) serve(l net.Listener) {
+// Serve accepts connections from l until it is closed, and starts the
+// server on the ones handed over.
+func (f *Front) Serve(l net.Listener) {
 	f.queue = &connQueue{conns: make(chan net.Conn), addr: l.Addr(), done: make(chan struct{})}
 	go f.srv.Serve(f.queue)
 	f.wg.Add(1)
@@ -136,10 +153,10 @@ func (f *httpFront) serve(l net.Listener) {
 	}()
 }
 
-// stop closes the front's idle connections, waits until ctx for the others
-// to finish their request, closes what is left, then shuts net/http down.
-// The listener must be closed first.
-func (f *httpFront) stop(ctx context.Context) error {
+// Stop closes the front's idle connections, waits until ctx for the others
+// to finish their request, closes what is left, then shuts the server
+// down. The listener must be closed first.
+func (f *Front) Stop(ctx context.Context) error {
 	f.mu.Lock()
 	f.closing.Store(true)
 	for c := range f.conns {
@@ -163,7 +180,7 @@ func (f *httpFront) stop(ctx context.Context) error {
 	return f.srv.Shutdown(ctx)
 }
 
-func (f *httpFront) serveConn(c *frontConn) {
+func (f *Front) serveConn(c *frontConn) {
 	handed := false
 	defer func() {
 		f.mu.Lock()
@@ -221,7 +238,7 @@ func (f *httpFront) serveConn(c *frontConn) {
 			return
 		}
 		keep := true
-		resp, ok, err := f.answer(f.ctx, contentType, req[len(head):])
+		resp, ok, err := f.cfg.Answer(f.ctx, contentType, req[len(head):])
 		switch {
 		case !ok:
 			ctx, cancel := context.WithCancel(f.ctx)
@@ -252,7 +269,7 @@ func (f *httpFront) serveConn(c *frontConn) {
 // serveSlow runs a request the fast path leaves through geth's handler
 // stack, as net/http would, and appends the response net/http would write;
 // keep is false when the handler asked for the connection to be closed.
-func (f *httpFront) serveSlow(ctx context.Context, out []byte, c net.Conn, head, body []byte) ([]byte, bool) {
+func (f *Front) serveSlow(ctx context.Context, out []byte, c net.Conn, head, body []byte) ([]byte, bool) {
 	r, err := http.ReadRequest(bufio.NewReaderSize(bytes.NewReader(head), len(head)))
 	if err != nil {
 		// eligible accepts a subset of what ReadRequest does.
@@ -263,7 +280,7 @@ func (f *httpFront) serveSlow(ctx context.Context, out []byte, c net.Conn, head,
 	r.RemoteAddr = c.RemoteAddr().String()
 	r = r.WithContext(ctx)
 	w := &bufferedResponse{header: make(http.Header)}
-	f.slow.ServeHTTP(w, r)
+	f.cfg.Slow.ServeHTTP(w, r)
 	return w.append(out)
 }
 
@@ -318,11 +335,11 @@ func (w *bufferedResponse) append(out []byte) ([]byte, bool) {
 
 // response is the bytes net/http and geth's handler stack write for the
 // fast path's answer: the same headers in the same order.
-func (f *httpFront) response(out, body []byte) []byte {
+func (f *Front) response(out, body []byte) []byte {
 	out = append(out, "HTTP/1.1 200 OK\r\nContent-Length: "...)
 	out = strconv.AppendInt(out, int64(len(body)), 10)
 	out = append(out, "\r\nContent-Type: application/json\r\n"...)
-	if f.vary {
+	if len(f.cfg.CORS) > 0 { // geth's CORS handler adds Vary: Origin to every answer
 		out = append(out, "Vary: Origin\r\n"...)
 	}
 	out = append(out, "Date: "...)
@@ -334,8 +351,10 @@ func (f *httpFront) response(out, body []byte) []byte {
 // handOff gives c to net/http, which reads prefix (a request the front has
 // read) and then everything br holds before reading c again. It reports
 // whether net/http took it.
-func (f *httpFront) handOff(c *frontConn, br *bufio.Reader, prefix []byte) bool {
-	httpHandoffs.Inc(1)
+func (f *Front) handOff(c *frontConn, br *bufio.Reader, prefix []byte) bool {
+	if f.cfg.OnHandoff != nil {
+		f.cfg.OnHandoff()
+	}
 	var r io.Reader = br
 	if len(prefix) > 0 {
 		r = io.MultiReader(bytes.NewReader(prefix), br)
@@ -376,7 +395,7 @@ func readHead(c net.Conn, br *bufio.Reader, deadline time.Time) ([]byte, error) 
 
 // eligible reads head strictly and reports whether the front answers it,
 // with its content type and body length.
-func (f *httpFront) eligible(head []byte) (contentType string, length int, ok bool) {
+func (f *Front) eligible(head []byte) (contentType string, length int, ok bool) {
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
 	target, found := bytes.CutPrefix(line, []byte("POST "))
 	if !found {
@@ -406,7 +425,7 @@ func (f *httpFront) eligible(head []byte) (contentType string, length int, ok bo
 		case bytes.EqualFold(name, []byte("content-length")):
 			lengths++
 			n, err := strconv.Atoi(string(value))
-			if err != nil || value[0] < '0' || value[0] > '9' || n <= 0 || n > rpc.FastBodyMax {
+			if err != nil || value[0] < '0' || value[0] > '9' || n <= 0 || n > f.cfg.BodyMax {
 				return "", 0, false
 			}
 			length = n
@@ -432,7 +451,7 @@ func (f *httpFront) eligible(head []byte) (contentType string, length int, ok bo
 // hostAllowed is geth's virtual-host check (node/rpcstack.go
 // virtualHostHandler, v1.17.10) for a Host value of the characters a host
 // name or IP literal has; anything else goes to net/http, which checks it.
-func (f *httpFront) hostAllowed(host []byte) bool {
+func (f *Front) hostAllowed(host []byte) bool {
 	for _, b := range host {
 		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte(".-:[]", b) >= 0) {
 			return false
