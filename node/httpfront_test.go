@@ -55,13 +55,19 @@ func exchange(t *testing.T, addr, raw string, n int) (string, []*http.Response) 
 
 var dateValue = regexp.MustCompile("Date: [^\r]*\r\n")
 
-func TestHTTPFrontAnswersAsNetHTTP(t *testing.T) {
+// startDevCORS starts a dev node with the CORS origins mmgeth --dev
+// allows, and returns its HTTP host:port.
+func startDevCORS(t *testing.T) string {
 	spec, err := genesis.Load("dev")
 	if err != nil {
 		t.Fatal(err)
 	}
 	n, _ := startNode(t, Config{Spec: spec, Dev: true, HTTPCors: DevCORS})
-	addr := strings.TrimPrefix(n.HTTPEndpoint(), "http://")
+	return strings.TrimPrefix(n.HTTPEndpoint(), "http://")
+}
+
+func TestHTTPFrontAnswersAsNetHTTP(t *testing.T) {
+	addr := startDevCORS(t)
 	json := "application/json"
 	calls := []struct{ contentType, body string }{
 		{json, `{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}`},
@@ -108,12 +114,7 @@ func TestHTTPFrontAnswersAsNetHTTP(t *testing.T) {
 }
 
 func TestHTTPFrontHandsOffWhatItDoesNotRead(t *testing.T) {
-	spec, err := genesis.Load("dev")
-	if err != nil {
-		t.Fatal(err)
-	}
-	n, _ := startNode(t, Config{Spec: spec, Dev: true, HTTPCors: DevCORS})
-	addr := strings.TrimPrefix(n.HTTPEndpoint(), "http://")
+	addr := startDevCORS(t)
 	call := `{"jsonrpc":"2.0","id":1,"method":"eth_blockNumber","params":[]}`
 	plain := rawRequest("/", addr, "application/json", call)
 	head := "POST / HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/json\r\n"
@@ -169,4 +170,3 @@ func TestHTTPFrontHandsOffWhatItDoesNotRead(t *testing.T) {
 		})
 	}
 }
-

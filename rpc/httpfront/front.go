@@ -45,7 +45,7 @@ import (
 // Timeouts are net/http's (go1.26 net/http/server.go, conn.serve and
 // conn.readRequest): ReadHeaderTimeout from a request's start to its
 // headers' end, ReadTimeout to its body's end, WriteTimeout from its
-// headers' end, IdleTimeout between requests; srv must set all four. A
+// headers' end, IdleTimeout between requests (Config.Server's). A
 // read deadline is set only when a read has to wait. A client that hangs
 // up cancels a request geth's stack serves, as with net/http (watchHangUp);
 // the fast path's methods end by themselves, eth_call at the EVM timeout
@@ -452,10 +452,8 @@ func (f *Front) eligible(head []byte) (contentType string, length int, ok bool) 
 // virtualHostHandler, v1.17.10) for a Host value of the characters a host
 // name or IP literal has; anything else goes to net/http, which checks it.
 func (f *Front) hostAllowed(host []byte) bool {
-	for _, b := range host {
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte(".-:[]", b) >= 0) {
-			return false
-		}
+	if !alnumOr(host, ".-:[]") {
+		return false
 	}
 	if len(host) == 0 {
 		return true
@@ -471,24 +469,19 @@ func (f *Front) hostAllowed(host []byte) bool {
 // plainPath reports whether a request target is a path net/http parses as
 // written: unreserved characters and slashes, no escapes, no query.
 func plainPath(p []byte) bool {
-	if len(p) == 0 || p[0] != '/' {
-		return false
-	}
-	for _, b := range p {
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("/-._~", b) >= 0) {
-			return false
-		}
-	}
-	return true
+	return len(p) > 0 && p[0] == '/' && alnumOr(p, "/-._~")
 }
 
 // token reports whether name is an HTTP header name (RFC 9110 token).
 func token(name []byte) bool {
-	if len(name) == 0 {
-		return false
-	}
-	for _, b := range name {
-		if !('a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || '0' <= b && b <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", b) >= 0) {
+	return len(name) > 0 && alnumOr(name, "!#$%&'*+-.^_`|~")
+}
+
+// alnumOr reports whether every byte of b is an ASCII letter or digit or
+// one of extra.
+func alnumOr(b []byte, extra string) bool {
+	for _, c := range b {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
 			return false
 		}
 	}
