@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -130,5 +131,21 @@ func TestBtcAddress(t *testing.T) {
 	}
 	if _, err := run(t, "btcaddress"); err == nil {
 		t.Fatal("btcaddress without a network succeeded")
+	}
+}
+
+func TestDevGCTarget(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	for _, tc := range []struct {
+		dev  bool
+		env  string
+		want int
+	}{{true, "", devGCPercent}, {false, "", 100}, {true, "150", 100}} {
+		t.Setenv("GOGC", tc.env)
+		debug.SetGCPercent(100)
+		tuneGC(tc.dev)
+		if got := debug.SetGCPercent(100); got != tc.want {
+			t.Errorf("dev %v, GOGC %q: GC percent %d, want %d", tc.dev, tc.env, got, tc.want)
+		}
 	}
 }
