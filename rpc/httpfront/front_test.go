@@ -74,8 +74,10 @@ func TestEligible(t *testing.T) {
 func testFront(t *testing.T, entered, release, hungUp chan struct{}) (*Front, net.Listener) {
 	t.Helper()
 	quit := make(chan struct{})
-	srv := &http.Server{ReadHeaderTimeout: 300 * time.Millisecond, ReadTimeout: 600 * time.Millisecond,
-		WriteTimeout: 5 * time.Second, IdleTimeout: 400 * time.Millisecond}
+	// Timeouts short enough for a test, long enough for a loaded machine to
+	// send a request in pieces 50 ms apart within them.
+	srv := &http.Server{ReadHeaderTimeout: time.Second, ReadTimeout: 2 * time.Second,
+		WriteTimeout: 5 * time.Second, IdleTimeout: 1500 * time.Millisecond}
 	answer := func(_ context.Context, _ string, body []byte) ([]byte, bool, error) {
 		switch string(body) {
 		case "fast":
@@ -147,13 +149,16 @@ func TestTimeouts(t *testing.T) {
 
 	// Headers that never end, a body that never comes, and a client that
 	// goes quiet after a response are each closed.
+	quiet := map[string]net.Conn{}
 	for name, raw := range map[string]string{
 		"headers": "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\n",
 		"body":    strings.TrimSuffix(req, "fast") + "fa",
 		"idle":    req,
 	} {
-		c := dial()
-		io.WriteString(c, raw)
+		quiet[name] = dial()
+		io.WriteString(quiet[name], raw)
+	}
+	for name, c := range quiet {
 		if err := closedBy(c); err != nil {
 			t.Errorf("%s: connection not closed: %v", name, err)
 		}
