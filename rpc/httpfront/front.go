@@ -53,7 +53,6 @@ import (
 // watched.
 type Front struct {
 	cfg    Config
-	srv    *http.Server
 	ctx    context.Context // what geth's rpc.ContextRequestTimeout reads from a net/http request's
 	vhosts map[string]bool // lower case
 	queue  *connQueue
@@ -104,7 +103,6 @@ type Config struct {
 func New(cfg Config) *Front {
 	f := &Front{
 		cfg:    cfg,
-		srv:    cfg.Server,
 		ctx:    context.WithValue(context.Background(), http.ServerContextKey, cfg.Server),
 		vhosts: make(map[string]bool),
 		conns:  make(map[*frontConn]struct{}),
@@ -119,7 +117,7 @@ func New(cfg Config) *Front {
 // server on the ones handed over.
 func (f *Front) Serve(l net.Listener) {
 	f.queue = &connQueue{conns: make(chan net.Conn), addr: l.Addr(), done: make(chan struct{})}
-	go f.srv.Serve(f.queue)
+	go f.cfg.Server.Serve(f.queue)
 	f.wg.Add(1)
 	go func() {
 		defer f.wg.Done()
@@ -177,7 +175,7 @@ func (f *Front) Stop(ctx context.Context) error {
 		f.mu.Unlock()
 		<-done
 	}
-	return f.srv.Shutdown(ctx)
+	return f.cfg.Server.Shutdown(ctx)
 }
 
 func (f *Front) serveConn(c *frontConn) {
@@ -200,7 +198,7 @@ func (f *Front) serveConn(c *frontConn) {
 				return
 			}
 			if br.Buffered() == 0 {
-				c.SetReadDeadline(time.Now().Add(f.srv.IdleTimeout))
+				c.SetReadDeadline(time.Now().Add(f.cfg.Server.IdleTimeout))
 				c.state.Store(frontIdle)
 				_, err := br.Peek(1)
 				if !c.state.CompareAndSwap(frontIdle, frontActive) || err != nil {
@@ -213,15 +211,11 @@ func (f *Front) serveConn(c *frontConn) {
 			br.Discard(numLeadingCRorLF(peek))
 		}
 		start := time.Now()
-		head, err := readHead(c, br, start.Add(f.srv.ReadHeaderTimeout))
+		head, err := readHead(c, br, start.Add(f.cfg.Server.ReadHeaderTimeout))
 		if err != nil {
 			return
 		}
-		var contentType string
-		length, ok := -1, head != nil
-		if ok {
-			contentType, length, ok = f.eligible(head)
-		}
+		contentType, length, ok := f.eligible(head)
 		if c.state.Swap(frontActive) == frontClosed {
 			return
 		}
@@ -229,10 +223,10 @@ func (f *Front) serveConn(c *frontConn) {
 			handed = f.handOff(c, br, nil)
 			return
 		}
-		writeDeadline := time.Now().Add(f.srv.WriteTimeout)
+		writeDeadline := time.Now().Add(f.cfg.Server.WriteTimeout)
 		req := make([]byte, len(head)+length)
 		if br.Buffered() < len(req) {
-			c.SetReadDeadline(start.Add(f.srv.ReadTimeout))
+			c.SetReadDeadline(start.Add(f.cfg.Server.ReadTimeout))
 		}
 		if _, err := io.ReadFull(br, req); err != nil {
 			return
@@ -394,7 +388,8 @@ func readHead(c net.Conn, br *bufio.Reader, deadline time.Time) ([]byte, error) 
 }
 
 // eligible reads head strictly and reports whether the front answers it,
-// with its content type and body length.
+// with its content type and body length; a nil head (one longer than the
+// front reads) is not.
 func (f *Front) eligible(head []byte) (contentType string, length int, ok bool) {
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
 	target, found := bytes.CutPrefix(line, []byte("POST "))
