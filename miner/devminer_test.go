@@ -26,6 +26,11 @@ type devFixture struct {
 }
 
 func newDevFixture(t *testing.T) *devFixture {
+	return newDevFixtureWith(t, func(pool *txpool.TxPool) TxSource { return pool })
+}
+
+// newDevFixtureWith builds blocks from source(pool).
+func newDevFixtureWith(t *testing.T, source func(*txpool.TxPool) TxSource) *devFixture {
 	spec, err := genesis.Load("dev")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +53,7 @@ func newDevFixture(t *testing.T) *devFixture {
 	}
 	t.Cleanup(func() { pool.Close() })
 	tag := []byte(spec.MergeMining.Tag)
-	builder := NewBuilder(BuilderConfig{Chain: chain, Engine: engine, Pool: pool, GasCeil: gen.GasLimit})
+	builder := NewBuilder(BuilderConfig{Chain: chain, Engine: engine, Pool: source(pool), GasCeil: gen.GasLimit})
 	ws := NewWorkServer(WorkServerConfig{Chain: chain, Engine: engine, Builder: builder, Inserter: fc, Pool: pool, Tag: tag})
 	dev := NewDevMiner(DevMinerConfig{Work: ws, Pool: pool, Tag: tag})
 	if err := dev.Start(); err != nil {
