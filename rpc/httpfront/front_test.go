@@ -22,6 +22,7 @@ func rawRequest(target, host, contentType, body string) string {
 func TestEligible(t *testing.T) {
 	f := New(Config{Server: &http.Server{}, BodyMax: 64 << 10, VHosts: []string{"localhost"}})
 	ok := "POST / HTTP/1.1\r\nHost: 127.0.0.1:8545\r\nContent-Type: application/json\r\nContent-Length: 10\r\n\r\n"
+	var connHost []byte
 	for _, tc := range []struct {
 		head string
 		want bool
@@ -55,9 +56,14 @@ func TestEligible(t *testing.T) {
 		{strings.Replace(ok, "\r\n\r\n", "\r\nX-A: \x01\r\n\r\n", 1), false},
 		{strings.Replace(ok, "Content-Type: application/json\r\n", "Content-Type: a\r\nContent-Type: b\r\n", 1), false},
 	} {
-		_, length, got := f.eligible([]byte(tc.head))
+		_, length, got := f.eligible([]byte(tc.head), new([]byte))
 		if got != tc.want {
 			t.Errorf("%q: eligible %v, want %v", tc.head, got, tc.want)
+		}
+		// The same on one connection, whose last allowed host the front
+		// keeps: every case after the first comes after an allowed one.
+		if _, _, onConn := f.eligible([]byte(tc.head), &connHost); onConn != tc.want {
+			t.Errorf("%q after %q: eligible %v, want %v", tc.head, connHost, onConn, tc.want)
 		}
 		if got && length <= 0 {
 			t.Errorf("%q: length %d", tc.head, length)
@@ -281,6 +287,24 @@ func TestHangUp(t *testing.T) {
 		}
 		if body, _ := io.ReadAll(resp.Body); string(body) != want {
 			t.Fatalf("response %d: %q, want %q", i, body, want)
+		}
+	}
+}
+
+// A connection's Date is formatted once a second: an answer in a later
+// second than the last one carries the new second's date.
+func TestResponseDate(t *testing.T) {
+	f := New(Config{Server: &http.Server{}, BodyMax: 1})
+	c := &frontConn{dateSecond: 1, date: []byte("Thu, 01 Jan 1970 00:00:01 GMT")}
+	for range 2 { // the second answer is from the cache
+		before := time.Now().Truncate(time.Second)
+		resp := string(f.response(nil, []byte("{}"), c))
+		after := time.Now()
+		_, date, _ := strings.Cut(resp, "\r\nDate: ")
+		date, _, _ = strings.Cut(date, "\r\n")
+		got, err := http.ParseTime(date)
+		if err != nil || got.Before(before) || got.After(after) {
+			t.Fatalf("Date %q (%v), want between %v and %v", date, err, before, after)
 		}
 	}
 }
