@@ -398,7 +398,9 @@ func readHead(c net.Conn, br *bufio.Reader, deadline time.Time) ([]byte, error) 
 
 // eligible reads head strictly and reports whether the front answers it,
 // with its content type and body length; a nil head (one longer than the
-// front reads) is not.
+// front reads) is not. allowedHost is the Host value the connection's last
+// request was let through with, which eligible then checks no further; it
+// keeps it up to date.
 func (f *Front) eligible(head []byte, allowedHost *[]byte) (contentType string, length int, ok bool) {
 	line, rest, _ := bytes.Cut(head, []byte("\r\n"))
 	target, found := bytes.CutPrefix(line, []byte("POST "))
