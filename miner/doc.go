@@ -28,6 +28,9 @@
 // pool sync other builds start with (BuildOptions.Automine), and never seals
 // an empty block for it; like the WorkServer, it takes the pool's events on
 // a goroutine of their own, so the pool never waits on a miner that seals.
+// When transactions came in while it sealed, a client is streaming them,
+// and it seals the next blocks on a thread of lower priority (nice 10, on
+// Linux) so that the client's requests are served first.
 // MeasureMergeMining (stats.go) reads the merged-mining statistics the
 // node exports as metrics: proof age, difficulty, implied hash rate and the
 // share of proofs that are whole Bitcoin blocks.
