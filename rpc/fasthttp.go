@@ -512,10 +512,8 @@ func recordMetrics(method string, success bool, start time.Time) {
 	metrics.GetOrRegisterHistogramLazy(fmt.Sprintf("rpc/duration/%s/%s", method, note), nil, sampler).Update(time.Since(start).Nanoseconds())
 }
 
-// Header values shared by every response; net/http only reads them.
-var (
-	jsonContent = []string{"application/json"}
-)
+// jsonContent is the Content-Type of every response; net/http only reads it.
+var jsonContent = []string{"application/json"}
 
 // jsonContentType is geth's accepted content types check.
 func jsonContentType(header string) bool {

@@ -230,7 +230,7 @@ func (rr *rpcReceipt) MarshalJSON() ([]byte, error) {
 	if rr == nil {
 		return []byte("null"), nil
 	}
-	r, tx := rr.r, rr.tx
+	r, tx, to := rr.r, rr.tx, rr.tx.To()
 	buf := make([]byte, 0, 1024+len(r.Logs)*600)
 	buf = append(buf, '{')
 	if tx.Type() == types.BlobTxType {
@@ -245,7 +245,7 @@ func (rr *rpcReceipt) MarshalJSON() ([]byte, error) {
 	buf = append(buf, `,"blockNumber":`...)
 	buf = appendHexUint(buf, rr.number)
 	buf = append(buf, `,"contractAddress":`...)
-	if tx.To() == nil {
+	if to == nil {
 		// Derived from the sender, not read from r: geth derives receipts
 		// with senders recovered from signatures, which for a dev network's
 		// impersonated transaction names another account.
@@ -279,7 +279,7 @@ func (rr *rpcReceipt) MarshalJSON() ([]byte, error) {
 		buf = appendHexUint(buf, r.Status)
 	}
 	buf = append(buf, `,"to":`...)
-	if to := tx.To(); to != nil {
+	if to != nil {
 		buf = appendHexString(buf, to[:])
 	} else {
 		buf = append(buf, "null"...)
