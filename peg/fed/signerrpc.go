@@ -70,25 +70,47 @@ func ServeSigner(path string, s Signer, log *slog.Logger) (stop func(), err erro
 			return nil, err
 		}
 	}
-	ln, err := net.Listen("unix", path)
+	ln, err := listenPrivate(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		ln.Close()
 		return nil, err
 	}
 	srv := gethrpc.NewServer()
 	if err := srv.RegisterName("signer", &signerAPI{s}); err != nil {
 		ln.Close()
+		os.Remove(path)
 		return nil, err
 	}
 	log.Info("Serving the signer", "socket", path)
 	go srv.ServeListener(ln)
 	return func() {
-		ln.Close() // removes the socket file
+		ln.Close()
+		os.Remove(path)
 		srv.Stop()
 	}, nil
+}
+
+// listenPrivate listens on a unix socket that appears at path already
+// 0600. A socket is created with the umask's mode and changed after, so it
+// is bound under a temporary name, changed, and renamed into place: a
+// process watching path never sees it otherwise (TestSignerCommand did, in
+// the moment between the two). The caller removes path after closing.
+func listenPrivate(path string) (*net.UnixListener, error) {
+	tmp := path + ".new"
+	os.Remove(tmp) // left by a signer killed at this point
+	ln, err := net.ListenUnix("unix", &net.UnixAddr{Name: tmp, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	ln.SetUnlinkOnClose(false) // it would unlink tmp, not path
+	if err = os.Chmod(tmp, 0o600); err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		ln.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return ln, nil
 }
 
 // RemoteSigner is a Signer served by ServeSigner (mmfed signer).
