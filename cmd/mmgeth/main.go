@@ -4,6 +4,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"reflect"
 
 	"github.com/urfave/cli/v2"
 )
@@ -24,15 +25,19 @@ func exitCode(err error) int {
 	return 1
 }
 
+// newApp gives each app its own copy of every flag: urfave/cli writes what
+// it reads from a flag's MMGETH_* variable into the flag, so apps sharing
+// flags (tests run many in one process) would carry one run's environment
+// into the next.
 func newApp() *cli.App {
 	return &cli.App{
 		Name:                   "mmgeth",
 		Usage:                  "node of a merged-mined EVM sidechain of Bitcoin",
 		Version:                versionString(),
-		Flags:                  nodeFlags(),
+		Flags:                  ownFlags(nodeFlags()),
 		Action:                 runNode,
 		UseShortOptionHandling: false,
-		Commands: []*cli.Command{
+		Commands: ownCommands([]*cli.Command{
 			initCommand,
 			btcAddressCommand,
 			dumpGenesisCommand,
@@ -41,6 +46,29 @@ func newApp() *cli.App {
 			proofCommand,
 			importCommand,
 			exportCommand,
-		},
+		}),
 	}
+}
+
+func ownCommands(cmds []*cli.Command) []*cli.Command {
+	if cmds == nil {
+		return nil
+	}
+	own := make([]*cli.Command, len(cmds))
+	for i, c := range cmds {
+		cp := *c
+		cp.Flags, cp.Subcommands = ownFlags(c.Flags), ownCommands(c.Subcommands)
+		own[i] = &cp
+	}
+	return own
+}
+
+func ownFlags(flags []cli.Flag) []cli.Flag {
+	own := make([]cli.Flag, len(flags))
+	for i, f := range flags {
+		cp := reflect.New(reflect.TypeOf(f).Elem())
+		cp.Elem().Set(reflect.ValueOf(f).Elem())
+		own[i] = cp.Interface().(cli.Flag)
+	}
+	return own
 }

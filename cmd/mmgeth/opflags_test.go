@@ -202,6 +202,12 @@ func TestEnvVars(t *testing.T) {
 	if cfg := configFrom(t, "--http.port", "7000"); cfg.HTTPPort != 7000 {
 		t.Errorf("--http.port 7000 with MMGETH_HTTP_PORT=9999: %d", cfg.HTTPPort)
 	}
+	// A run reads the environment as it is then: nothing stays from the last.
+	os.Unsetenv("MMGETH_DEV")
+	os.Unsetenv("MMGETH_HTTP_PORT")
+	if cfg := configFrom(t, "--regtest"); cfg.Dev || cfg.HTTPPort != 8545 {
+		t.Errorf("after MMGETH_DEV and MMGETH_HTTP_PORT are unset: dev %v port %d", cfg.Dev, cfg.HTTPPort)
+	}
 }
 
 // TestFlagsBeforeFile: a flag after a chain command's FILE is reported as
