@@ -466,18 +466,32 @@ func (f *FastHTTP) call(ctx context.Context, call fastMethod, req *fastRequest, 
 		resp.Error = errorObject(err)
 		return resp, true
 	}
-	var enc []byte
-	if m, isMarshaler := result.(json.Marshaler); isMarshaler {
-		enc, err = m.MarshalJSON()
-	} else {
-		enc, err = json.Marshal(result)
-	}
+	enc, err := encodeResult(result)
 	if err != nil {
 		resp.Error = &fastError{Code: errcodeMarshal, Message: err.Error()}
 		return resp, true
 	}
 	resp.Result = enc
 	return resp, true
+}
+
+// encodeResult encodes a result as geth's response method does. The types
+// of eth_blockNumber, eth_call and eth_sendRawTransaction are written
+// directly: json.Marshal reaches their MarshalText through reflection, which
+// took 1.5% of the node's CPU under loadgen's eth_blockNumber, a tenth of
+// what the node's own code took.
+func encodeResult(result any) ([]byte, error) {
+	switch r := result.(type) {
+	case hexutil.Uint64:
+		return appendHexUint(nil, uint64(r)), nil
+	case hexutil.Bytes:
+		return appendHexString(nil, r), nil
+	case common.Hash:
+		return appendHexString(nil, r[:]), nil
+	case json.Marshaler:
+		return r.MarshalJSON()
+	}
+	return json.Marshal(result)
 }
 
 // errorObject is geth's errorMessage: the code of an rpc.Error, else

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/big"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/ethereum/go-ethereum/core/types"
 )
 
@@ -150,5 +152,20 @@ func TestLogJSON(t *testing.T) {
 	}
 	if got, _ := logsJSON(nil).MarshalJSON(); string(got) != "null" {
 		t.Errorf("nil logs encode as %s", got)
+	}
+}
+
+// TestResultJSON wants encodeResult to write what json.Marshal writes for
+// the types it encodes itself.
+func TestResultJSON(t *testing.T) {
+	for _, v := range []any{
+		hexutil.Uint64(0), hexutil.Uint64(1 << 63), hexutil.Bytes(nil), hexutil.Bytes{}, hexutil.Bytes{0, 0xab},
+		common.Hash{}, common.Hash{0xff, 1}, logsJSON(nil), (*hexutil.Big)(big.NewInt(255)), "0x1",
+	} {
+		got, err := encodeResult(v)
+		want, werr := json.Marshal(v)
+		if err != nil || werr != nil || !bytes.Equal(got, want) {
+			t.Errorf("%T %v encodes as %s (%v), json.Marshal %s (%v)", v, v, got, err, want, werr)
+		}
 	}
 }
