@@ -3,8 +3,9 @@
 # bench/floor (the least a Go server can do for the call: a constant
 # answer, no node), all alive side by side, ROUNDS times in rotating order.
 # Prints each server's median rate, its median ratio to anvil in the same
-# round, and its CPU (user+system, from /proc) per request: where mmgeth
-# stands between the floor of its language and its peer.
+# round, its CPU (user+system, from /proc) per request and loadgen's: where
+# mmgeth stands between the floor of its language and its peer, and how
+# much of the machine the client itself takes.
 #   PEERS=... ROUNDS=10 PORT=8545 bench/blocknumber-floor.sh [-c 8 -t 3s]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +20,7 @@ go build -o build/bin/floor ./bench/floor
 
 OUT=$(mktemp)
 pids=()
-trap 'kill "${pids[@]}" 2>/dev/null || true; rm -f "$OUT"' EXIT
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -f "$OUT" "$OUT.run" "$OUT.times"' EXIT
 build/bin/mmgeth --dev --verbosity 1 --http.port "$PORT" --port 0 >/dev/null 2>&1 &
 pids+=($!)
 "$ANVIL" --host 127.0.0.1 --port $((PORT + 1)) --silent &
@@ -29,25 +30,35 @@ pids+=($!)
 names=(mmgeth anvil floor)
 sleep 3
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# CHILDREN: the user+system seconds of this shell's finished children, from
+# `times` (run here, not in a subshell, which has children of its own).
+children_cpu() {
+  times >"$OUT.times"
+  CHILDREN=$(awk 'NR == 2 { for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); s += t[1] * 60 + t[2] } print s }' "$OUT.times")
+}
 for round in $(seq 1 "$ROUNDS"); do
   for i in 0 1 2; do
     s=$(((i + round) % 3))
-    c0=$(cpu "${pids[$s]}")
-    count=$("$LOADGEN" --rpc "http://127.0.0.1:$((PORT + s))" --phases e "$@" 2>&1 |
-      sed -n 's/^done e\.blockNumber *count=\([0-9]*\).*/\1/p')
-    c1=$(cpu "${pids[$s]}")
-    echo "$round ${names[$s]} $count $(((c1 - c0) * 1000000 / $(getconf CLK_TCK)))" >>"$OUT"
+    children_cpu
+    c0=$(cpu "${pids[$s]}") l0=$CHILDREN
+    "$LOADGEN" --rpc "http://127.0.0.1:$((PORT + s))" --phases e "$@" >"$OUT.run" 2>&1
+    children_cpu
+    c1=$(cpu "${pids[$s]}") l1=$CHILDREN
+    count=$(sed -n 's/^done e\.blockNumber *count=\([0-9]*\).*/\1/p' "$OUT.run")
+    echo "$round ${names[$s]} $count $(((c1 - c0) * 1000000 / $(getconf CLK_TCK))) $(awk -v a="$l0" -v b="$l1" 'BEGIN { print int((b - a) * 1e6) }')" >>"$OUT"
   done
 done
 python3 - "$OUT" <<'EOF'
 import statistics, sys
-rate, cpu = {}, {}
+rate, cpu, client = {}, {}, {}
 for line in open(sys.argv[1]):
-    r, name, count, us = line.split()
+    r, name, count, us, client_us = line.split()
     rate.setdefault(r, {})[name] = int(count)
     cpu.setdefault(name, []).append(int(us) / int(count))
-print("eth_blockNumber over %d rounds: median count, median ratio to anvil, CPU us/request" % len(rate))
+    client.setdefault(name, []).append(int(client_us) / int(count))
+print("eth_blockNumber over %d rounds, medians: count, ratio to anvil, server and loadgen CPU us/request" % len(rate))
 for name in ("mmgeth", "anvil", "floor"):
-    print("  %-7s %8d  %.3fx  %.1f" % (name, statistics.median(r[name] for r in rate.values()),
-          statistics.median(r[name] / r["anvil"] for r in rate.values()), statistics.median(cpu[name])))
+    print("  %-7s %8d  %.3fx  %5.1f  %5.1f" % (name, statistics.median(r[name] for r in rate.values()),
+          statistics.median(r[name] / r["anvil"] for r in rate.values()), statistics.median(cpu[name]),
+          statistics.median(client[name])))
 EOF
