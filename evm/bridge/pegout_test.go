@@ -71,33 +71,6 @@ func (h *pegHarness) request(from common.Address, sat int64, script []byte) uint
 	return id
 }
 
-// refuseValue is refuse with value attached.
-func (h *pegHarness) refuseValue(from common.Address, value *uint256.Int, data []byte, want string) *RevertError {
-	h.t.Helper()
-	before, acct := h.balances(), h.checkSupply()
-	r := h.send(from, BridgeAddress, value, data)
-	var re *RevertError
-	if !errors.As(r.err, &re) || re.Name != want {
-		h.t.Fatalf("got %v, want %s", r.err, want)
-	}
-	after := h.balances()
-	for a, b := range before {
-		if after[a] != b {
-			h.t.Fatalf("%s: balance of %v moved from %s to %s", want, a, b, after[a])
-		}
-	}
-	if now := h.checkSupply(); now != acct && !accountingEqual(now, acct) {
-		h.t.Fatalf("%s: accounting moved: %+v → %+v", want, acct, now)
-	}
-	return re
-}
-
-func accountingEqual(a, b Accounting) bool {
-	return a.CustodySat == b.CustodySat && a.PendingOutSat == b.PendingOutSat && a.SurplusSat == b.SurplusSat &&
-		a.PegOutTotalSat == b.PegOutTotalSat && a.FaultSat == b.FaultSat && a.FeeDeficitSat == b.FeeDeficitSat &&
-		a.HeldWei.Cmp(b.HeldWei) == 0
-}
-
 // goPlan is the Go reference's batch from the Bridge's state now: its
 // UNSPENT UTXOs in FIFO order, its queued requests, its fee rate.
 func (h *pegHarness) goPlan() (*peg.Batch, error) {
